@@ -1,0 +1,85 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "TenantServices",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TenantServices", targets: ["TenantServices"]),
+        .library(name: "JanssonJSON", targets: ["JanssonJSON"]),
+        .executable(name: "tenant-services", targets: ["tenant-services"]),
+        .executable(name: "tenant-services-bench", targets: ["tenant-services-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    ],
+    targets: [
+        // MARK: C
+        .systemLibrary(
+            name: "CJansson",
+            pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"])]
+        ),
+
+        // MARK: JSON layer
+        .target(
+            name: "JanssonJSON",
+            dependencies: ["CJansson"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JanssonJSONTests",
+            dependencies: ["JanssonJSON"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Domain library
+        .target(
+            name: "TenantServices",
+            dependencies: [
+                .product(name: "OrderedCollections", package: "swift-collections")
+            ],
+            resources: [.copy("Resources/catalog.json")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TenantServicesTests",
+            dependencies: [
+                "TenantServices",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "tenant-services",
+            dependencies: [
+                "TenantServices",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tenant-services-bench",
+            dependencies: [
+                "JanssonJSON",
+                "CJansson",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,195 @@
+public import Foundation
+
+/// A reseller that owns tenants. Created by the operator.
+public struct Partner: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var createdAt: Date
+}
+
+/// How a tenant was created: in the portal or by a CRM sync.
+public enum TenantSource: String, Codable, Sendable {
+    case portal, crm
+}
+
+/// The platform region a tenant's domains run in; derived from the tenant's country.
+public enum Region: String, Codable, Sendable, CaseIterable {
+    case CH, DE
+
+    /// `CH` for Switzerland and Liechtenstein, `DE` for every other country.
+    public init(country: String) {
+        self = ["CH", "LI"].contains(country.uppercased()) ? .CH : .DE
+    }
+
+    /// The currency tenants of this region are billed in.
+    public var currency: String { self == .CH ? "CHF" : "EUR" }
+}
+
+/// How to reach a tenant's contact person.
+public struct Contact: Codable, Sendable, Equatable, Hashable {
+    public var email: String
+    public var phone: String?
+
+    public init(email: String, phone: String? = nil) {
+        self.email = email
+        self.phone = phone
+    }
+}
+
+/// A postal address; `country` is an ISO 3166-1 alpha-2 code.
+public struct Address: Codable, Sendable, Equatable, Hashable {
+    public var street: String
+    public var postalCode: String
+    public var city: String
+    public var country: String
+
+    public init(street: String, postalCode: String, city: String, country: String) {
+        self.street = street
+        self.postalCode = postalCode
+        self.city = city
+        self.country = country
+    }
+}
+
+/// A partner's customer ("Mandant") as stored.
+public struct Tenant: Codable, Sendable, Equatable {
+    public var id: String
+    public var partnerId: String
+    public var name: String
+    public var contact: Contact?
+    public var address: Address
+    public var invoiceReference: String?
+    public var source: TenantSource
+    public var externalId: String?
+    public var products: [String]
+    public var version: Int
+    public var createdAt: Date
+
+    public var region: Region { Region(country: address.country) }
+    public var currency: String { region.currency }
+}
+
+/// A domain's integration mode: MX to the cloud (`inline`) or looped from Microsoft 365 (`parallel`).
+public enum IntegrationMode: String, Codable, Sendable, CaseIterable {
+    case inline, parallel
+}
+
+/// The life cycle of one booked service, in order.
+public enum ServiceStatus: String, Codable, Sendable, CaseIterable, Comparable {
+    case ordered, confirmed, provisioning, provisioned, cancelled, deprovisioning, deprovisioned
+
+    var rank: Int { Self.allCases.firstIndex(of: self)! }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
+
+    /// Whether this status counts as live (ordered up to cancelled-before-end-date).
+    public var isLive: Bool { self <= .cancelled }
+}
+
+/// A discount on one booked service.
+public struct Discount: Codable, Sendable, Equatable, Hashable {
+    /// Why a discount is given.
+    public enum Reason: String, Codable, Sendable, CaseIterable {
+        case nfr, test, promotion, volume, other
+    }
+
+    /// Percent in hundredths (1050 = 10.50 %).
+    public var basisPoints: Int
+    public var reason: Reason?
+
+    /// The portal's label, such as `10 % (nfr)` or `12.5 % (promotion)`.
+    public var label: String {
+        let whole = basisPoints / 100
+        let fraction = basisPoints % 100
+        var number = String(whole)
+        if fraction != 0 {
+            number += fraction % 10 == 0 ? ".\(fraction / 10)" : (fraction < 10 ? ".0\(fraction)" : ".\(fraction)")
+        }
+        return reason.map { "\(number) % (\($0.rawValue))" } ?? "\(number) %"
+    }
+}
+
+/// One catalog service booked on one domain.
+public struct BookedService: Codable, Sendable, Equatable {
+    /// Per-domain sequential number, never reused.
+    public var number: Int
+    public var code: String
+    public var status: ServiceStatus
+    public var orderedAt: Date
+    public var confirmedAt: Date?
+    public var provisionedAt: Date?
+    public var billingStart: CivilDate?
+    public var endDate: CivilDate?
+    public var discount: Discount?
+}
+
+/// How a user's outgoing mail is protected; drives billing quantities.
+public enum Protection: String, Codable, Sendable, CaseIterable {
+    case none, signOnly, signEncrypt
+}
+
+/// A mailbox of a domain.
+public struct User: Codable, Sendable, Equatable {
+    public var address: String
+    public var protection: Protection
+    public var active: Bool
+
+    public init(address: String, protection: Protection, active: Bool = true) {
+        self.address = address
+        self.protection = protection
+        self.active = active
+    }
+}
+
+/// A mail domain of a tenant, with its booked services and users, as stored.
+public struct Domain: Codable, Sendable, Equatable {
+    public var id: String
+    public var tenantId: String
+    public var name: String
+    public var region: Region
+    /// The mode this domain last had; `mode(in:)` derives the current one.
+    public var lastMode: IntegrationMode?
+    public var confidential: Bool
+    public var access: [String]
+    public var services: [BookedService]
+    public var nextServiceNumber: Int
+    public var users: [User]
+    public var version: Int
+    public var createdAt: Date
+
+    /// Services that are live (ordered up to cancelled).
+    public var liveServices: [BookedService] { services.filter { $0.status.isLive } }
+
+    /// Whether any booked service is live.
+    public var hasLiveService: Bool { services.contains { $0.status.isLive } }
+}
+
+/// Whether a task brings a service up or takes it down.
+public enum TaskKind: String, Codable, Sendable {
+    case deploy, remove
+}
+
+/// A DNS record (or connector) a task asks for.
+public struct DNSRecord: Codable, Sendable, Equatable {
+    public var type: String
+    public var name: String
+    public var value: String
+}
+
+/// Whether a task is still waiting for someone.
+public enum TaskStatus: String, Codable, Sendable {
+    case open, done
+}
+
+/// Something that must happen outside the system before a service goes live or is removed.
+public struct DeployTask: Codable, Sendable, Equatable {
+    public var id: String
+    public var domainId: String
+    public var service: String
+    public var serviceNumber: Int
+    public var kind: TaskKind
+    public var record: DNSRecord
+    public var status: TaskStatus
+    public var createdAt: Date
+    public var doneAt: Date?
+}

@@ -1,0 +1,383 @@
+import OrderedCollections
+import Foundation
+
+/// Adds a domain the guided way: the base and the mode service are booked automatically,
+/// with the chosen options; the result must pass the full consistency check.
+public struct DomainAdd: PortalRequest, Executable, Equatable {
+    public static let method = "domain.add"
+    static let isMutating = true
+    public var tenantId: String
+    public var name: String
+    public var mode: IntegrationMode
+    /// Option codes to book besides the base and the mode service.
+    public var services: [String]?
+
+    public init(tenantId: String, name: String, mode: IntegrationMode, services: [String]? = nil) {
+        self.tenantId = tenantId
+        self.name = name
+        self.mode = mode
+        self.services = services
+    }
+
+    /// The new domain.
+    public struct Response: Codable, Sendable, Equatable { public var domain: DomainView }
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        let tenant = try tx.tenant(tenantId)
+        try tx.require(.order)
+        try tx.requireKnown(services ?? [])
+        let name = try tx.newDomainName(name)
+        var codes = [tx.catalog.baseService.code, tx.catalog.modeService(for: mode)!.code]
+        for code in services ?? [] where !codes.contains(code) { codes.append(code) }
+        let violations = tx.catalog.violations(of: codes, region: tenant.region)
+        guard violations.isEmpty else {
+            throw PortalError(
+                .dependencyViolation,
+                "the services chosen for \(name) are not consistent: \(violations.map(\.message).joined(separator: " "))",
+                details: .init(violations: violations))
+        }
+        let domain = tx.newDomain(name, of: tenant, codes: codes)
+        tx.save(domain, of: tenant, summary: "added domain \(name) (\(mode.rawValue)) with \(codes.joined(separator: ", "))")
+        return Response(domain: tx.view(of: tx.state.domains[domain.id]!))
+    }
+}
+
+/// Adds a domain in expert mode with the base service only; further services follow with `service.add`.
+public struct DomainAddManually: PortalRequest, Executable, Equatable {
+    public static let method = "domain.addManually"
+    static let isMutating = true
+    public var tenantId: String
+    public var name: String
+
+    public init(tenantId: String, name: String) {
+        self.tenantId = tenantId
+        self.name = name
+    }
+
+    public typealias Response = DomainAdd.Response
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        let tenant = try tx.tenant(tenantId)
+        try tx.require(.orderManually)
+        let name = try tx.newDomainName(name)
+        let domain = tx.newDomain(name, of: tenant, codes: [tx.catalog.baseService.code])
+        tx.save(domain, of: tenant, summary: "added domain \(name) manually")
+        return Response(domain: tx.view(of: tx.state.domains[domain.id]!))
+    }
+}
+
+/// One domain with its services.
+public struct DomainGet: PortalRequest, Executable, Equatable {
+    public static let method = "domain.get"
+    static let isMutating = false
+    public var domainId: String
+
+    public init(domainId: String) { self.domainId = domainId }
+
+    public typealias Response = DomainAdd.Response
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        let (domain, _) = try tx.domain(domainId)
+        try tx.require(.see)
+        return Response(domain: tx.view(of: domain))
+    }
+}
+
+/// The consistency report of a domain; changes nothing.
+public struct DomainCheck: PortalRequest, Executable, Equatable {
+    public static let method = "domain.check"
+    static let isMutating = false
+    public var domainId: String
+
+    public init(domainId: String) { self.domainId = domainId }
+
+    /// Whether the live services are consistent, and every violated rule.
+    public struct Response: Codable, Sendable, Equatable {
+        public var consistent: Bool
+        public var violations: [Violation]
+    }
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        let (domain, _) = try tx.domain(domainId)
+        try tx.require(.see)
+        let violations = tx.catalog.violations(of: domain.liveServices.map(\.code), region: domain.region)
+        return Response(consistent: violations.isEmpty, violations: violations)
+    }
+}
+
+/// Confirms every ordered service of a domain, if the consistency check passes.
+public struct DomainConfirm: PortalRequest, Executable, Equatable {
+    public static let method = "domain.confirm"
+    static let isMutating = true
+    public var domainId: String
+    public var expectedVersion: Int?
+
+    public init(domainId: String, expectedVersion: Int? = nil) {
+        self.domainId = domainId
+        self.expectedVersion = expectedVersion
+    }
+
+    public typealias Response = DomainAdd.Response
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        var (domain, tenant) = try tx.domain(domainId)
+        try tx.require(.confirm)
+        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        guard domain.services.contains(where: { $0.status == .ordered }) else {
+            throw PortalError(
+                .invalidTransition, "domain \(domain.name) has no ordered service to confirm; add services first")
+        }
+        let violations = tx.catalog.violations(of: domain.liveServices.map(\.code), region: domain.region)
+        guard violations.isEmpty else {
+            throw PortalError(
+                .dependencyViolation,
+                "domain \(domain.name) does not pass the consistency check: \(violations.map(\.message).joined(separator: " "))",
+                details: .init(violations: violations))
+        }
+        var confirmed: [String] = []
+        for i in domain.services.indices where domain.services[i].status == .ordered {
+            domain.services[i].status = .confirmed
+            domain.services[i].confirmedAt = tx.now
+            confirmed.append(domain.services[i].code)
+        }
+        tx.save(domain, of: tenant, summary: "confirmed \(confirmed.joined(separator: ", ")) on \(domain.name)")
+        return Response(domain: tx.view(of: tx.state.domains[domain.id]!))
+    }
+}
+
+/// Starts deployment of every confirmed service of a domain and creates its DNS tasks.
+public struct DomainDeploy: PortalRequest, Executable, Equatable {
+    public static let method = "domain.deploy"
+    static let isMutating = true
+    public var domainId: String
+    public var expectedVersion: Int?
+
+    public init(domainId: String, expectedVersion: Int? = nil) {
+        self.domainId = domainId
+        self.expectedVersion = expectedVersion
+    }
+
+    /// The domain and the tasks the deployment created.
+    public struct Response: Codable, Sendable, Equatable {
+        public var domain: DomainView
+        public var tasks: [TaskView]
+    }
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        let (domain, tenant) = try tx.domain(domainId)
+        try tx.require(.deploy)
+        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        guard domain.services.contains(where: { $0.status == .confirmed }) else {
+            throw PortalError(
+                .invalidTransition, "domain \(domain.name) has no confirmed service to deploy; confirm the order first")
+        }
+        let tasks = tx.deploy(domain, of: tenant)
+        return Response(domain: tx.view(of: tx.state.domains[domain.id]!), tasks: tasks.map(\.view))
+    }
+}
+
+/// Marks a domain confidential (or not): then only the owning partner's admins, the operator and
+/// principals granted access see it.
+public struct DomainSetConfidential: PortalRequest, Executable, Equatable {
+    public static let method = "domain.setConfidential"
+    static let isMutating = true
+    public var domainId: String
+    public var confidential: Bool
+    public var expectedVersion: Int?
+
+    public init(domainId: String, confidential: Bool, expectedVersion: Int? = nil) {
+        self.domainId = domainId
+        self.confidential = confidential
+        self.expectedVersion = expectedVersion
+    }
+
+    public typealias Response = DomainAdd.Response
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        var (domain, tenant) = try tx.domain(domainId)
+        try tx.require(.setConfidential)
+        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        if domain.confidential != confidential {
+            domain.confidential = confidential
+            tx.save(domain, of: tenant, summary: "\(domain.name) is \(confidential ? "now" : "no longer") confidential")
+        }
+        return Response(domain: tx.view(of: tx.state.domains[domain.id]!))
+    }
+}
+
+/// Grants a principal access to a confidential domain.
+public struct DomainGrantAccess: PortalRequest, Executable, Equatable {
+    public static let method = "domain.grantAccess"
+    static let isMutating = true
+    public var domainId: String
+    public var principalId: String
+    public var expectedVersion: Int?
+
+    public init(domainId: String, principalId: String, expectedVersion: Int? = nil) {
+        self.domainId = domainId
+        self.principalId = principalId
+        self.expectedVersion = expectedVersion
+    }
+
+    public typealias Response = DomainAdd.Response
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        try changeAccess(in: &tx, domainId: domainId, expectedVersion: expectedVersion) { domain in
+            guard !domain.access.contains(principalId) else { return nil }
+            domain.access.append(principalId)
+            return "granted \(principalId) access to \(domain.name)"
+        }
+    }
+}
+
+/// Revokes a principal's access to a confidential domain.
+public struct DomainRevokeAccess: PortalRequest, Executable, Equatable {
+    public static let method = "domain.revokeAccess"
+    static let isMutating = true
+    public var domainId: String
+    public var principalId: String
+    public var expectedVersion: Int?
+
+    public init(domainId: String, principalId: String, expectedVersion: Int? = nil) {
+        self.domainId = domainId
+        self.principalId = principalId
+        self.expectedVersion = expectedVersion
+    }
+
+    public typealias Response = DomainAdd.Response
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        try changeAccess(in: &tx, domainId: domainId, expectedVersion: expectedVersion) { domain in
+            guard domain.access.contains(principalId) else { return nil }
+            domain.access.removeAll { $0 == principalId }
+            return "revoked \(principalId)'s access to \(domain.name)"
+        }
+    }
+}
+
+private func changeAccess(
+    in tx: inout Transaction, domainId: String, expectedVersion: Int?, _ change: (inout Domain) -> String?
+) throws(PortalError) -> DomainAdd.Response {
+    var (domain, tenant) = try tx.domain(domainId)
+    try tx.require(.setConfidential)
+    try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+    if let summary = change(&domain) { tx.save(domain, of: tenant, summary: summary) }
+    return DomainAdd.Response(domain: tx.view(of: tx.state.domains[domain.id]!))
+}
+
+extension Transaction {
+    /// Every code must be in the catalog, else `not-found` naming the first unknown one.
+    func requireKnown(_ codes: [String]) throws(PortalError) {
+        if let unknown = codes.first(where: { catalog[$0] == nil }) {
+            throw PortalError(
+                .notFound,
+                "service '\(unknown)' is not in the catalog; known codes: \(catalog.services.map(\.code).joined(separator: ", "))"
+            )
+        }
+    }
+
+    /// The stored form of a name for a new domain: valid, not free-mail, not booked elsewhere.
+    func newDomainName(_ raw: String) throws(PortalError) -> String {
+        let name: String
+        do {
+            name = try DomainName.normalize(raw)
+        } catch {
+            throw PortalError(.invalidDomain, error.description)
+        }
+        guard !catalog.isFreeMail(name) else {
+            throw PortalError(.invalidDomain, "'\(name)' is a free-mail domain; only a customer's own domains can be added")
+        }
+        if let taken = state.domains.values.first(where: { $0.name == name && $0.hasLiveService }) {
+            let mine = state.tenants[taken.tenantId].map { access.canSee(taken, of: $0) } ?? false
+            throw PortalError(
+                .conflict,
+                mine
+                    ? "domain \(name) is already booked as \(taken.id); add services to it instead"
+                    : "domain \(name) is already booked on the platform; it can be added once its services have ended")
+        }
+        return name
+    }
+
+    mutating func newDomain(_ name: String, of tenant: Tenant, codes: [String]) -> Domain {
+        var domain = Domain(
+            id: state.newID("D"), tenantId: tenant.id, name: name, region: tenant.region, lastMode: nil,
+            confidential: false, access: [], services: [], nextServiceNumber: 1, users: [], version: 0,
+            createdAt: now)
+        book(codes, on: &domain)
+        return domain
+    }
+
+    /// Books services as `ordered` with the next sequential numbers.
+    func book(_ codes: [String], on domain: inout Domain) {
+        for code in codes {
+            domain.services.append(
+                BookedService(
+                    number: domain.nextServiceNumber, code: code, status: .ordered, orderedAt: now, confirmedAt: nil,
+                    provisionedAt: nil, billingStart: nil, endDate: nil, discount: nil))
+            domain.nextServiceNumber += 1
+        }
+        if let mode = catalog.mode(of: domain.liveServices.map(\.code)) { domain.lastMode = mode }
+    }
+
+    /// Moves every confirmed service to `provisioning`, creates its tasks and advances what can go live.
+    mutating func deploy(_ domain: Domain, of tenant: Tenant) -> [DeployTask] {
+        var domain = domain
+        var tasks: [DeployTask] = []
+        var deployed: [String] = []
+        for i in domain.services.indices where domain.services[i].status == .confirmed {
+            domain.services[i].status = .provisioning
+            let service = domain.services[i]
+            deployed.append(service.code)
+            if let template = catalog[service.code]?.task {
+                tasks.append(
+                    DeployTask(
+                        id: state.newID("K"), domainId: domain.id, service: service.code,
+                        serviceNumber: service.number, kind: .deploy,
+                        record: template.record(for: domain.name), status: .open, createdAt: now, doneAt: nil))
+            }
+        }
+        for task in tasks { state.tasks[task.id] = task }
+        advance(&domain)
+        save(domain, of: tenant, summary: "deployed \(deployed.joined(separator: ", ")) on \(domain.name)", tasks: tasks)
+        return tasks
+    }
+
+    /// Provisions every service whose own tasks are done and whose requirements are provisioned,
+    /// and sets billing start where a counted user exists.
+    func advance(_ domain: inout Domain) {
+        func isUp(_ s: BookedService) -> Bool { s.provisionedAt != nil && s.status.isLive }
+        for code in catalog.topologicalOrder {
+            guard let i = domain.services.firstIndex(where: { $0.code == code && $0.status == .provisioning }),
+                let entry = catalog[code]
+            else { continue }
+            let service = domain.services[i]
+            let tasksOpen = state.tasks.values.contains {
+                $0.domainId == domain.id && $0.serviceNumber == service.number && $0.kind == .deploy
+                    && $0.status == .open
+            }
+            let up = domain.services.filter(isUp).map(\.code)
+            let requirementsUp =
+                entry.requires.allSatisfy(up.contains)
+                && (entry.requiresAny.isEmpty || entry.requiresAny.contains(where: up.contains))
+            if !tasksOpen && requirementsUp {
+                domain.services[i].status = .provisioned
+                domain.services[i].provisionedAt = now
+            }
+        }
+        for i in domain.services.indices where domain.services[i].billingStart == nil && isUp(domain.services[i]) {
+            if let entry = catalog[domain.services[i].code], domain.users.contains(where: entry.counts) {
+                domain.services[i].billingStart = today
+            }
+        }
+    }
+}
+
+extension Catalog.Service.TaskTemplate {
+    func record(for domain: String) -> DNSRecord {
+        let dashed = domain.replacingOccurrences(of: ".", with: "-")
+        func fill(_ text: String) -> String {
+            text.replacingOccurrences(of: "{domain}", with: domain).replacingOccurrences(of: "{dashed}", with: dashed)
+        }
+        return DNSRecord(type: type, name: fill(name ?? "{domain}"), value: fill(value))
+    }
+}

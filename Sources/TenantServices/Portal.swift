@@ -1,0 +1,190 @@
+import OrderedCollections
+public import Foundation
+
+/// A request to the portal: one operation of SPEC §7 with its parameters (everything but the actor).
+///
+/// The library defines every request type; conformances outside the library are not supported.
+public protocol PortalRequest: Codable, Sendable {
+    /// What the operation returns.
+    associatedtype Response: Codable, Sendable
+    /// The JSON-RPC method name (`tenant.create`, …).
+    static var method: String { get }
+}
+
+/// The internal half of a request: how it runs inside a transaction.
+protocol Executable {
+    /// Whether the operation may change state (and so takes a `requestKey`).
+    static var isMutating: Bool { get }
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable
+}
+
+/// The portal: every operation of the Services area, authorized for an actor and applied atomically.
+///
+/// Writes are serialized; a refused operation changes nothing. Reads work on a snapshot.
+public final class Portal: Sendable {
+    /// The catalog in force.
+    public let catalog: Catalog
+    /// The calendar every shown date uses.
+    public let calendar: BusinessCalendar
+    private let clock: any Clock
+    private let store: any EventStore
+    private let core: Locked<Core>
+
+    private struct RecordedRequest: Sendable {
+        var method: String
+        var fingerprint: Data
+        var response: any Sendable
+    }
+
+    private struct Core: Sendable {
+        var state = PortalState()
+        /// Idempotency records by actor ID and request key.
+        var requests: [String: [String: RecordedRequest]] = [:]
+    }
+
+    /// Opens a portal over a store, replaying what it holds.
+    public init(
+        catalog: Catalog = .standard, clock: any Clock = SystemClock(), calendar: BusinessCalendar = BusinessCalendar(),
+        store: any EventStore = InMemoryEventStore()
+    ) throws {
+        self.catalog = catalog
+        self.clock = clock
+        self.calendar = calendar
+        self.store = store
+        var state = PortalState()
+        for record in try store.load() { state.apply(record) }
+        self.core = Locked(Core(state: state))
+    }
+
+    /// Performs a request as an actor.
+    ///
+    /// - Parameter requestKey: for changing operations: the same key with the same parameters
+    ///   replays the first response without applying twice; with other parameters it is
+    ///   refused with `request-key-reused`. Keys are scoped to the actor's `id`.
+    public func perform<R: PortalRequest>(_ request: R, as actor: Actor, requestKey: String? = nil) throws -> R.Response {
+        guard let executable = request as? any Executable else {
+            preconditionFailure("\(R.self) is not a request type of this library")
+        }
+        let now = clock.now()
+        if !type(of: executable).isMutating {
+            let state = core.withLock { $0.state }
+            var tx = Transaction(state: state, actor: actor, now: now, today: calendar.date(of: now), catalog: catalog)
+            return try executable.execute(in: &tx) as! R.Response
+        }
+        let fingerprint = try requestKey.map { _ in try Self.fingerprint(request) }
+        return try core.withLock { core throws -> R.Response in
+            if let requestKey, let recorded = core.requests[actor.id]?[requestKey] {
+                guard recorded.method == R.method, recorded.fingerprint == fingerprint else {
+                    throw PortalError(
+                        .requestKeyReused,
+                        "request key '\(requestKey)' was already used by '\(actor.id)' for a \(recorded.method) call with other parameters; use a new key for a new request"
+                    )
+                }
+                return recorded.response as! R.Response
+            }
+            var tx = Transaction(
+                state: core.state, actor: actor, now: now, today: calendar.date(of: now), catalog: catalog,
+                method: R.method)
+            let response = try executable.execute(in: &tx) as! R.Response
+            if !tx.records.isEmpty {
+                do {
+                    try store.append(tx.records)
+                } catch let error as PortalError {
+                    throw error
+                } catch {
+                    throw PortalError(.storageFailure, "the change could not be persisted, nothing was applied: \(error)")
+                }
+            }
+            core.state = tx.state
+            if let requestKey, let fingerprint {
+                core.requests[actor.id, default: [:]][requestKey] = RecordedRequest(
+                    method: R.method, fingerprint: fingerprint, response: response)
+            }
+            return response
+        }
+    }
+
+    private static func fingerprint(_ request: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(request)
+    }
+
+    /// The current instant of the portal's clock.
+    public var now: Date { clock.now() }
+
+    /// Every event record so far (for stores, exports and tests).
+    public var journal: [EventRecord] { core.withLock { $0.state.events } }
+}
+
+/// The working copy one operation reads and changes; committed only if the operation succeeds.
+struct Transaction {
+    var state: PortalState
+    let actor: Actor
+    let now: Date
+    let today: CivilDate
+    let catalog: Catalog
+    var method: String = ""
+    var records: [EventRecord] = []
+
+    var access: Access { Access(actor: actor) }
+
+    init(state: PortalState, actor: Actor, now: Date, today: CivilDate, catalog: Catalog, method: String = "") {
+        self.state = state
+        self.actor = actor
+        self.now = now
+        self.today = today
+        self.catalog = catalog
+        self.method = method
+    }
+
+    /// Applies changes and records them as one event of the current operation.
+    mutating func record(target: String, summary: String, tenant: Tenant? = nil, domainId: String? = nil, _ changes: [Change]) {
+        let record = EventRecord(
+            seq: (state.events.last?.seq ?? 0) + 1, at: now, actor: actor.reference, action: method, target: target,
+            summary: summary, partnerId: tenant?.partnerId, tenantId: tenant?.id, domainId: domainId, changes: changes)
+        state.apply(record)
+        records.append(record)
+    }
+
+    /// Saves a domain, bumping its version, as one event.
+    mutating func save(_ domain: Domain, of tenant: Tenant, summary: String, tasks: [DeployTask] = []) {
+        var domain = domain
+        domain.version += 1
+        record(
+            target: domain.id, summary: summary, tenant: tenant, domainId: domain.id,
+            [.domainSaved(domain)] + tasks.map(Change.taskSaved))
+    }
+
+    // MARK: Lookups in the order of checks: visibility, role, version
+
+    /// A tenant the actor may see, else `not-found`.
+    func tenant(_ id: String) throws(PortalError) -> Tenant {
+        guard let tenant = state.tenants[id], access.inScope(tenant) else { throw .notFound("tenant", id) }
+        return tenant
+    }
+
+    /// A domain the actor may see, with its tenant, else `not-found`.
+    func domain(_ id: String) throws(PortalError) -> (Domain, Tenant) {
+        guard let domain = state.domains[id], let tenant = state.tenants[domain.tenantId],
+            access.canSee(domain, of: tenant)
+        else { throw .notFound("domain", id) }
+        return (domain, tenant)
+    }
+
+    func require(_ capability: Capability) throws(PortalError) { try access.require(capability) }
+
+    func requireOperator(for what: String) throws(PortalError) {
+        guard actor.kind == .operator else {
+            throw PortalError(.permissionDenied, "only the platform operator may \(what)", details: .init(required: []))
+        }
+    }
+
+    func check(expectedVersion: Int?, current: Int, of what: String) throws(PortalError) {
+        guard let expectedVersion, expectedVersion != current else { return }
+        throw PortalError(
+            .conflict,
+            "\(what) has version \(current), not \(expectedVersion): it was changed meanwhile; reload it and try again",
+            details: .init(currentVersion: current))
+    }
+}
