@@ -91,7 +91,9 @@ struct Access {
             return
         case .partnerAdmin:
             roles = capability.partnerRoles
-            if capability.needsExpertMode && !actor.expertMode && (capability == .setConfidential || actor.has(anyOf: roles)) {
+            if capability.needsExpertMode && !actor.expertMode
+                && (capability == .setConfidential || actor.has(anyOf: roles))
+            {
                 message = "to \(capability.phrase) a partner admin needs expert mode"
                 if capability != .setConfidential { message += " and one of the roles \(list(roles))" }
             } else {

@@ -136,7 +136,8 @@ public struct Catalog: Sendable {
             let defining = services.filter { $0.kind == .mode && $0.mode == mode }
             guard defining.count == 1 else {
                 throw LoadError(
-                    entry: nil, message: "exactly one service must define mode '\(mode.rawValue)', found \(defining.count)")
+                    entry: nil,
+                    message: "exactly one service must define mode '\(mode.rawValue)', found \(defining.count)")
             }
         }
         for s in services {

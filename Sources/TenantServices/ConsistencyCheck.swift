@@ -49,7 +49,7 @@ extension Catalog {
                     message: "The domain has no mode service; add \(choices)."))
         }
         for s in ordered {
-            for dep in s.requires where !live.contains(dep) {
+            for dep in s.requires where !live.contains(dep) && dep != base.code {  // missing-base covers it
                 found.append(
                     Violation(
                         rule: .requires, services: [s.code, dep],

@@ -27,7 +27,8 @@ struct Page<Item> {
         }
         guard started else {
             throw PortalError(
-                .invalidArgument, "cursor '\(cursor!)' does not belong to this list; pass the nextCursor of the previous page")
+                .invalidArgument,
+                "cursor '\(cursor!)' does not belong to this list; pass the nextCursor of the previous page")
         }
         self.items = items
         self.nextCursor = more ? items.last.map { "c:" + key($0) } : nil

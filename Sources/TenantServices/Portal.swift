@@ -1,5 +1,5 @@
-import OrderedCollections
 public import Foundation
+import OrderedCollections
 
 /// A request to the portal: one operation of SPEC §7 with its parameters (everything but the actor).
 ///
@@ -61,7 +61,8 @@ public final class Portal: Sendable {
     /// - Parameter requestKey: for changing operations: the same key with the same parameters
     ///   replays the first response without applying twice; with other parameters it is
     ///   refused with `request-key-reused`. Keys are scoped to the actor's `id`.
-    public func perform<R: PortalRequest>(_ request: R, as actor: Actor, requestKey: String? = nil) throws -> R.Response {
+    public func perform<R: PortalRequest>(_ request: R, as actor: Actor, requestKey: String? = nil) throws -> R.Response
+    {
         guard let executable = request as? any Executable else {
             preconditionFailure("\(R.self) is not a request type of this library")
         }
@@ -92,7 +93,8 @@ public final class Portal: Sendable {
                 } catch let error as PortalError {
                     throw error
                 } catch {
-                    throw PortalError(.storageFailure, "the change could not be persisted, nothing was applied: \(error)")
+                    throw PortalError(
+                        .storageFailure, "the change could not be persisted, nothing was applied: \(error)")
                 }
             }
             core.state = tx.state
@@ -139,7 +141,9 @@ struct Transaction {
     }
 
     /// Applies changes and records them as one event of the current operation.
-    mutating func record(target: String, summary: String, tenant: Tenant? = nil, domainId: String? = nil, _ changes: [Change]) {
+    mutating func record(
+        target: String, summary: String, tenant: Tenant? = nil, domainId: String? = nil, _ changes: [Change]
+    ) {
         let record = EventRecord(
             seq: (state.events.last?.seq ?? 0) + 1, at: now, actor: actor.reference, action: method, target: target,
             summary: summary, partnerId: tenant?.partnerId, tenantId: tenant?.id, domainId: domainId, changes: changes)

@@ -1,9 +1,11 @@
-import OrderedCollections
 import Foundation
+import OrderedCollections
 
 /// An instant as RFC 3339 UTC text with second precision (`2026-11-27T13:00:00Z`).
 func timestamp(_ date: Date) -> String {
-    date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon).timeZone(separator: .omitted))
+    date.formatted(
+        .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon)
+            .timeZone(separator: .omitted))
 }
 
 /// A partner as shown to the operator.
@@ -163,7 +165,9 @@ extension Transaction {
         }
         if access.allows(.confirm) && statuses.contains(.ordered) { actions.append("domain.confirm") }
         if access.allows(.deploy) && statuses.contains(.confirmed) { actions.append("domain.deploy") }
-        if access.allows(.deploy) && state.tasks.values.contains(where: { $0.domainId == domain.id && $0.status == .open }) {
+        if access.allows(.deploy)
+            && state.tasks.values.contains(where: { $0.domainId == domain.id && $0.status == .open })
+        {
             actions.append("task.complete")
         }
         if access.allows(.manageUsers) { actions += ["users.import", "users.remove"] }
@@ -195,12 +199,14 @@ extension Transaction {
                 reason = "excluded by \(problem.services.first { $0 != service.code } ?? "")"
             case .mode:
                 let allowed = (service.modes ?? []).map(\.rawValue).joined(separator: " or ")
-                reason = "wrong mode: runs only in \(allowed) mode, the domain is \(domain.mode(in: catalog)?.rawValue ?? "without mode")"
+                reason =
+                    "wrong mode: runs only in \(allowed) mode, the domain is \(domain.mode(in: catalog)?.rawValue ?? "without mode")"
             default:
                 let allowed = (service.regions ?? []).map(\.rawValue).joined(separator: ", ")
                 reason = "wrong region: available only in \(allowed), the domain is in \(domain.region.rawValue)"
             }
-            return ServiceAvailability(code: service.code, name: service.name(locale: "en"), available: false, reason: reason)
+            return ServiceAvailability(
+                code: service.code, name: service.name(locale: "en"), available: false, reason: reason)
         }
     }
 }

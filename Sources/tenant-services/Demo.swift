@@ -33,12 +33,15 @@ struct Demo: ParsableCommand {
             DomainAdd(tenantId: tenant.id, name: "Muster.ch", mode: .inline, services: ["SC-F-OUTBOUND", "SC-SIGENC"]),
             as: anna
         ).domain
-        let manual = try portal.perform(DomainAddManually(tenantId: tenant.id, name: "muster-müller.ch"), as: anna).domain
+        let manual = try portal.perform(DomainAddManually(tenantId: tenant.id, name: "muster-müller.ch"), as: anna)
+            .domain
         let check = try portal.perform(DomainCheck(domainId: manual.id), as: anna)
         print("Check of \(manual.name): \(check.consistent ? "consistent" : "inconsistent")")
         for v in check.violations { print("  [\(v.rule.rawValue)] \(v.message)") }
         _ = try portal.perform(ServiceAdd(domainId: manual.id, services: ["SC-MS365"]), as: anna)
-        print("After adding SC-MS365: consistent = \(try portal.perform(DomainCheck(domainId: manual.id), as: anna).consistent)\n")
+        print(
+            "After adding SC-MS365: consistent = \(try portal.perform(DomainCheck(domainId: manual.id), as: anna).consistent)\n"
+        )
         for d in [domain.id, manual.id] {
             _ = try portal.perform(DomainConfirm(domainId: d), as: anna)
             let deployed = try portal.perform(DomainDeploy(domainId: d), as: anna)
@@ -52,7 +55,8 @@ struct Demo: ParsableCommand {
                 domainId: domain.id,
                 users: [
                     .init(address: "anna@muster.ch", protection: .signEncrypt),
-                    .init(address: "ben@muster.ch", protection: .signOnly), .init(address: "info@muster.ch", protection: .none),
+                    .init(address: "ben@muster.ch", protection: .signOnly),
+                    .init(address: "info@muster.ch", protection: .none),
                 ]), as: anna)
         print()
         let tenants = try portal.perform(TenantList(), as: anna).tenants
@@ -66,7 +70,10 @@ struct Demo: ParsableCommand {
                 table(
                     ["Number", "Service", "Status", "Billing start", "Discount"],
                     d.services.map {
-                        [String($0.number), $0.code, $0.status.rawValue, $0.billingStart?.description ?? "–", $0.discount?.label ?? "–"]
+                        [
+                            String($0.number), $0.code, $0.status.rawValue, $0.billingStart?.description ?? "–",
+                            $0.discount?.label ?? "–",
+                        ]
                     }))
         }
     }

@@ -41,8 +41,10 @@ struct CatalogCommand: ParsableCommand {
         let rows = catalog.services.map { s in
             [
                 s.code, s.name(locale: "en"), s.kind.rawValue,
-                (s.requires + s.requiresAny.map { "any:\($0)" } + s.excludes.map { "not:\($0)" }).joined(separator: " "),
-                s.counts.rawValue, s.prices.sorted { $0.key < $1.key }.map { "\($0.key) \(money($0.value))" }.joined(separator: ", "),
+                (s.requires + s.requiresAny.map { "any:\($0)" } + s.excludes.map { "not:\($0)" }).joined(
+                    separator: " "),
+                s.counts.rawValue,
+                s.prices.sorted { $0.key < $1.key }.map { "\($0.key) \(money($0.value))" }.joined(separator: ", "),
             ]
         }
         print(table(["Code", "Name", "Kind", "Rules", "Counts", "Price"], rows))

@@ -1,4 +1,5 @@
 import OrderedCollections
+
 /// The audit events the actor may read, oldest first.
 public struct AuditList: PortalRequest, Executable, Equatable {
     public static let method = "audit.list"
@@ -41,7 +42,8 @@ public struct AuditList: PortalRequest, Executable, Equatable {
         let page = try Page(events, key: { String($0.seq) }, limit: limit, cursor: cursor)
         return Response(
             events: page.items.map {
-                AuditEvent(seq: $0.seq, at: $0.at, actor: $0.actor, action: $0.action, target: $0.target, summary: $0.summary)
+                AuditEvent(
+                    seq: $0.seq, at: $0.at, actor: $0.actor, action: $0.action, target: $0.target, summary: $0.summary)
             }, nextCursor: page.nextCursor)
     }
 }

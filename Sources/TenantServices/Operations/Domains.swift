@@ -1,5 +1,5 @@
-import OrderedCollections
 import Foundation
+import OrderedCollections
 
 /// Adds a domain the guided way: the base and the mode service are booked automatically,
 /// with the chosen options; the result must pass the full consistency check.
@@ -37,7 +37,9 @@ public struct DomainAdd: PortalRequest, Executable, Equatable {
                 details: .init(violations: violations))
         }
         let domain = tx.newDomain(name, of: tenant, codes: codes)
-        tx.save(domain, of: tenant, summary: "added domain \(name) (\(mode.rawValue)) with \(codes.joined(separator: ", "))")
+        tx.save(
+            domain, of: tenant, summary: "added domain \(name) (\(mode.rawValue)) with \(codes.joined(separator: ", "))"
+        )
         return Response(domain: tx.view(of: tx.state.domains[domain.id]!))
     }
 }
@@ -285,7 +287,8 @@ extension Transaction {
             throw PortalError(.invalidDomain, error.description)
         }
         guard !catalog.isFreeMail(name) else {
-            throw PortalError(.invalidDomain, "'\(name)' is a free-mail domain; only a customer's own domains can be added")
+            throw PortalError(
+                .invalidDomain, "'\(name)' is a free-mail domain; only a customer's own domains can be added")
         }
         if let taken = state.domains.values.first(where: { $0.name == name && $0.hasLiveService }) {
             let mine = state.tenants[taken.tenantId].map { access.canSee(taken, of: $0) } ?? false
@@ -338,7 +341,8 @@ extension Transaction {
         }
         for task in tasks { state.tasks[task.id] = task }
         advance(&domain)
-        save(domain, of: tenant, summary: "deployed \(deployed.joined(separator: ", ")) on \(domain.name)", tasks: tasks)
+        save(
+            domain, of: tenant, summary: "deployed \(deployed.joined(separator: ", ")) on \(domain.name)", tasks: tasks)
         return tasks
     }
 

@@ -1,5 +1,5 @@
-import OrderedCollections
 import Foundation
+import OrderedCollections
 
 /// Creates a partner (operator only).
 public struct PartnerCreate: PortalRequest, Executable, Equatable {

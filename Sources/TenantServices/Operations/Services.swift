@@ -1,4 +1,5 @@
 import OrderedCollections
+
 /// Books services on a domain as `ordered`. Refuses what can never become valid (exclusions,
 /// wrong mode or region); missing requirements are left to the check, so order does not matter.
 public struct ServiceAdd: PortalRequest, Executable, Equatable {

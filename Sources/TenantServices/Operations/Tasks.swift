@@ -1,4 +1,5 @@
 import OrderedCollections
+
 /// The tasks the actor may see, optionally for one tenant or domain and one status.
 public struct TaskList: PortalRequest, Executable, Equatable {
     public static let method = "task.list"
@@ -72,7 +73,8 @@ public struct TaskComplete: PortalRequest, Executable, Equatable {
         var updated = domain
         tx.advance(&updated)
         tx.save(
-            updated, of: tenant, summary: "completed \(task.record.type) task \(task.id) for \(task.service) on \(domain.name)",
+            updated, of: tenant,
+            summary: "completed \(task.record.type) task \(task.id) for \(task.service) on \(domain.name)",
             tasks: [task])
         return Response(task: task.view, domain: tx.view(of: tx.state.domains[domain.id]!))
     }

@@ -1,5 +1,5 @@
-import OrderedCollections
 import Foundation
+import OrderedCollections
 
 /// Creates a tenant for the actor's partner (or, for the operator, the given partner).
 public struct TenantCreate: PortalRequest, Executable, Equatable {
@@ -73,7 +73,8 @@ public struct TenantUpdate: PortalRequest, Executable, Equatable {
         if let invoiceReference { tenant.invoiceReference = nonEmpty(invoiceReference) }
         if tenant != before {
             tenant.version += 1
-            tx.record(target: tenant.id, summary: "updated tenant \(tenant.name)", tenant: tenant, [.tenantSaved(tenant)])
+            tx.record(
+                target: tenant.id, summary: "updated tenant \(tenant.name)", tenant: tenant, [.tenantSaved(tenant)])
         }
         return Response(tenant: tx.view(of: tenant))
     }
@@ -190,7 +191,8 @@ public struct TenantImport: PortalRequest, Executable, Equatable {
             let contact = try entry.contact.map(validated)
             let externalId = entry.externalId.flatMap(nonEmpty)
             if let externalId,
-                let id = tx.state.tenantsByExternalId[PortalState.externalKey(partnerId: partnerId, externalId: externalId)],
+                let id = tx.state.tenantsByExternalId[
+                    PortalState.externalKey(partnerId: partnerId, externalId: externalId)],
                 var tenant = tx.state.tenants[id]
             {
                 let before = tenant
@@ -251,7 +253,8 @@ func validated(_ contact: Contact) throws(PortalError) -> Contact {
     let email = contact.email.trimmingCharacters(in: .whitespaces)
     let parts = email.split(separator: "@", omittingEmptySubsequences: false)
     guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(" ") else {
-        throw PortalError(.invalidArgument, "contact.email '\(contact.email)' is not an e-mail address like anna@example.ch")
+        throw PortalError(
+            .invalidArgument, "contact.email '\(contact.email)' is not an e-mail address like anna@example.ch")
     }
     return Contact(email: email, phone: contact.phone.flatMap(nonEmpty))
 }
@@ -260,7 +263,8 @@ func validated(_ address: Address) throws(PortalError) -> Address {
     let country = address.country.uppercased()
     guard country.count == 2, country.allSatisfy({ ("A"..."Z").contains($0) }) else {
         throw PortalError(
-            .invalidArgument, "address.country '\(address.country)' is not an ISO 3166 two-letter code such as CH or DE")
+            .invalidArgument, "address.country '\(address.country)' is not an ISO 3166 two-letter code such as CH or DE"
+        )
     }
     return Address(
         street: try requireText(address.street, "address.street"),

@@ -1,5 +1,5 @@
-import OrderedCollections
 import Foundation
+import OrderedCollections
 
 /// Creates or updates users of a domain by address (within one call the last entry wins;
 /// `active` defaults to true, also on update).

@@ -1,4 +1,5 @@
 import OrderedCollections
+
 /// The scheduler's step: deploys every confirmed service (automatic deployment).
 public struct WorkflowTick: PortalRequest, Executable, Equatable {
     public static let method = "workflow.tick"

@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+@testable import TenantServices
+
+@Suite struct CatalogTests {
+    @Test func defaultCatalogHasTheServicesOfTheSpecification() {
+        let codes = Catalog.standard.services.map(\.code)
+        #expect(
+            codes == [
+                "SC-SERVICE", "SC-F-INBOUND", "SC-MS365", "SC-F-OUTBOUND", "SC-SIGONLY", "SC-SIGENC", "SC-CERT",
+                "SC-HIN",
+            ])
+        #expect(Catalog.standard["SC-SIGENC"]?.prices["CHF"] == 300)
+        #expect(Catalog.standard["SC-HIN"]?.regions == [.CH])
+    }
+
+    @Test func topologicalOrderPutsRequirementsFirst() {
+        let catalog = Catalog.standard
+        let position = Dictionary(uniqueKeysWithValues: catalog.topologicalOrder.enumerated().map { ($1, $0) })
+        for service in catalog.services {
+            for dep in service.requires + service.requiresAny {
+                #expect(position[dep]! < position[service.code]!, "\(dep) must come before \(service.code)")
+            }
+        }
+    }
+
+    private func catalogJSON(editing edit: (inout [[String: Any]]) -> Void) throws -> Data {
+        let url =
+            Bundle.module.url(forResource: "catalog", withExtension: "json")
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "../../Sources/TenantServices/Resources/catalog.json")
+        var root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        var services = root["services"] as! [[String: Any]]
+        edit(&services)
+        root["services"] = services
+        return try JSONSerialization.data(withJSONObject: root)
+    }
+
+    @Test func unknownCodeIsNamed() throws {
+        let data = try catalogJSON { $0[3]["requires"] = ["SC-NOPE"] }
+        #expect(throws: Catalog.LoadError(entry: "SC-F-OUTBOUND", message: "refers to unknown service code 'SC-NOPE'"))
+        {
+            try Catalog(json: data)
+        }
+    }
+
+    @Test func cycleIsNamed() throws {
+        let data = try catalogJSON { $0[1]["requires"] = ["SC-SERVICE", "SC-F-OUTBOUND"] }
+        do {
+            _ = try Catalog(json: data)
+            Issue.record("a cycle must be refused")
+        } catch {
+            #expect(error.message.contains("dependency cycle"))
+            #expect(error.message.contains("SC-F-INBOUND"))
+            #expect(error.message.contains("SC-F-OUTBOUND"))
+        }
+    }
+
+    @Test func duplicateCodeMissingPriceAndBrokenJSONAreRefused() throws {
+        let duplicate = try catalogJSON { $0.append($0[7]) }
+        #expect(throws: Catalog.LoadError(entry: "SC-HIN", message: "the code is defined twice")) {
+            try Catalog(json: duplicate)
+        }
+        let noPrice = try catalogJSON { $0[2]["prices"] = ["CHF": 120] }
+        #expect(throws: Catalog.LoadError(entry: "SC-MS365", message: "has no price in EUR")) {
+            try Catalog(json: noPrice)
+        }
+        #expect(throws: Catalog.LoadError.self) { try Catalog(json: Data("{".utf8)) }
+        let noBase = try catalogJSON { $0.removeFirst() }
+        #expect(throws: Catalog.LoadError.self) { try Catalog(json: noBase) }
+    }
+
+    @Test func freeMailPatterns() {
+        let catalog = Catalog.standard
+        #expect(catalog.isFreeMail("gmail.com"))
+        #expect(catalog.isFreeMail("gmx.ch"))
+        #expect(catalog.isFreeMail("gmx.net"))
+        #expect(!catalog.isFreeMail("gmx.example.ch"))
+        #expect(!catalog.isFreeMail("mygmail.com"))
+        #expect(catalog.isFreeMail("bluewin.ch"))
+    }
+
+    @Test(arguments: [
+        (["SC-SERVICE", "SC-F-INBOUND"], [Rule]()),
+        (["SC-F-INBOUND"], [.missingBase]),
+        (["SC-SERVICE"], [.missingMode]),
+        (["SC-SERVICE", "SC-F-INBOUND", "SC-HIN"], [.requires]),
+        (["SC-SERVICE", "SC-MS365", "SC-CERT"], [.requiresAny]),
+        (["SC-SERVICE", "SC-MS365", "SC-F-INBOUND"], [.excludes]),
+        (["SC-SERVICE", "SC-MS365", "SC-F-OUTBOUND"], [.requires, .mode]),
+        (["SC-SERVICE", "SC-MS365", "SC-SIGONLY", "SC-SIGENC"], [.excludes]),
+    ])
+    func consistencyRules(codes: [String], expected: [Rule]) {
+        let violations = Catalog.standard.violations(of: codes, region: .CH)
+        #expect(violations.map(\.rule) == expected)
+        for v in violations { #expect(!v.message.isEmpty && !v.services.isEmpty) }
+    }
+
+    @Test func regionRule() {
+        let violations = Catalog.standard.violations(
+            of: ["SC-SERVICE", "SC-F-INBOUND", "SC-F-OUTBOUND", "SC-HIN"], region: .DE)
+        #expect(violations.map(\.rule) == [.region])
+        #expect(violations[0].message.contains("region CH"))
+    }
+}
+
+@Suite struct DomainNameTests {
+    @Test(arguments: [
+        ("Muster.CH", "muster.ch"),
+        ("muster.ch.", "muster.ch"),
+        ("bücher.de", "xn--bcher-kva.de"),
+        ("muster-müller.ch", "xn--muster-mller-klb.ch"),
+        ("MÜNCHEN.de", "xn--mnchen-3ya.de"),
+        ("faß.de", "xn--fa-hia.de"),
+        ("例え。テスト", "xn--r8jz45g.xn--zckzah"),
+        ("a-b.c-d.example.com", "a-b.c-d.example.com"),
+    ])
+    func normalizes(raw: String, stored: String) throws {
+        #expect(try DomainName.normalize(raw) == stored)
+    }
+
+    @Test(arguments: [
+        "", "localhost", "muster..ch", ".muster.ch", "-muster.ch", "muster-.ch", "mus ter.ch", "muster.c",
+        "muster.123", "ab--cd.ch", "m_uster.ch", "muster.ch/path", "anna@muster.ch", "😀.ch",
+        String(repeating: "a", count: 64) + ".ch", (0..<60).map { _ in "abcd" }.joined(separator: "."),
+    ])
+    func refuses(raw: String) {
+        #expect(throws: DomainName.Invalid.self) { try DomainName.normalize(raw) }
+    }
+}
