@@ -1,0 +1,183 @@
+internal import CJansson
+import Foundation
+
+/// One reason an instance does not match a schema.
+public struct ValidationError: Sendable, Equatable, Hashable, CustomStringConvertible {
+    /// JSON pointer of the failing value in the instance (`""` is the root).
+    public var instancePath: String
+    /// JSON pointer of the failing keyword in the schema, along the evaluation path (through `$ref`).
+    public var keywordLocation: String
+    /// The keyword that failed (`type`, `required`, …).
+    public var keyword: String
+    /// What is wrong, in words.
+    public var message: String
+
+    public var description: String { "\(instancePath.isEmpty ? "/" : instancePath): \(message) [\(keywordLocation)]" }
+}
+
+/// A schema could not be compiled.
+public struct SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Where in the schema (URI with JSON pointer fragment).
+    public var location: String
+    public var message: String
+    public var description: String { "\(location): \(message)" }
+}
+
+/// Schema documents by URI, for `$ref` across files (our own schema files, test remotes).
+public struct SchemaRegistry: Sendable {
+    var documents: [String: JSONValue] = [:]
+
+    public init() {}
+
+    /// Adds a schema document under a URI (its `$id`, if any, is registered as well).
+    public mutating func add(_ document: JSONValue, uri: String) {
+        documents[URIReference(uri).withoutFragment.text] = document
+    }
+}
+
+/// Options for validation.
+public struct SchemaOptions: Sendable, Equatable {
+    /// Treat `format` as an assertion (date, date-time, time, email, hostname, ipv4, ipv6, uuid);
+    /// by default, as in draft 2020-12, `format` only annotates.
+    public var assertFormats = false
+
+    public init(assertFormats: Bool = false) { self.assertFormats = assertFormats }
+}
+
+/// A compiled JSON Schema (draft 2020-12) that validates instances and reports every error.
+///
+/// Compile once, validate many times, from any thread: the compiled form is immutable.
+public struct JSONSchema: @unchecked Sendable {
+    let root: SchemaNode
+    let options: SchemaOptions
+    /// Resources by URI and their dynamic anchors, for `$dynamicRef`.
+    let dynamicAnchors: [String: SchemaNode]
+
+    /// The base URI of schemas without `$id`.
+    public static let defaultBaseURI = "urn:tenant-services:schema"
+
+    /// Compiles a schema; `$ref`s to other documents are looked up in the registry.
+    public init(_ schema: JSONValue, registry: SchemaRegistry = SchemaRegistry(), options: SchemaOptions = SchemaOptions())
+        throws(SchemaError)
+    {
+        let compiler = SchemaCompiler(registry: registry)
+        root = try compiler.compileDocument(schema, uri: Self.defaultBaseURI)
+        try compiler.link()
+        dynamicAnchors = compiler.dynamicAnchors
+        self.options = options
+    }
+
+    /// Compiles the schema a registry holds under a URI.
+    public init(uri: String, registry: SchemaRegistry, options: SchemaOptions = SchemaOptions()) throws(SchemaError) {
+        let compiler = SchemaCompiler(registry: registry)
+        root = try compiler.resolve(uri, from: Self.defaultBaseURI)
+        try compiler.link()
+        dynamicAnchors = compiler.dynamicAnchors
+        self.options = options
+    }
+
+    /// Every error of the instance; empty when it is valid.
+    public func validate(_ instance: JSONValue) -> [ValidationError] {
+        var errors: [ValidationError] = []
+        withExtendedLifetime(instance) {
+            var evaluator = Evaluator(options: options, dynamicAnchors: dynamicAnchors)
+            _ = evaluator.evaluate(root, instance.raw, instancePath: "", keywordPath: "", errors: &errors)
+        }
+        return errors
+    }
+
+    /// Whether the instance is valid.
+    public func isValid(_ instance: JSONValue) -> Bool { validate(instance).isEmpty }
+}
+
+/// A compiled (sub)schema.
+final class SchemaNode {
+    var alwaysValid: Bool?
+    var keywords: [Keyword] = []
+    /// URI of the resource this node belongs to.
+    let resource: String
+    /// Whether this node starts a resource (`$id` or document root).
+    var isResourceRoot = false
+    var dynamicAnchor: String?
+
+    init(resource: String) { self.resource = resource }
+}
+
+/// A `$ref` or `$dynamicRef` target, resolved after compilation.
+final class RefTarget {
+    let uri: String
+    var node: SchemaNode?
+    init(uri: String) { self.uri = uri }
+}
+
+enum Keyword {
+    case type([String])
+    case enumeration([JSONValue])
+    case const(JSONValue)
+    case properties([(String, SchemaNode)])
+    case patternProperties([(String, NSRegularExpression, SchemaNode)])
+    case additionalProperties(SchemaNode)
+    case required([String])
+    case propertyNames(SchemaNode)
+    case minProperties(Int), maxProperties(Int)
+    case dependentRequired([(String, [String])])
+    case dependentSchemas([(String, SchemaNode)])
+    case prefixItems([SchemaNode])
+    case items(SchemaNode)
+    case contains(SchemaNode, min: Int, max: Int?)
+    case minItems(Int), maxItems(Int)
+    case uniqueItems
+    case minimum(JSONValue), maximum(JSONValue), exclusiveMinimum(JSONValue), exclusiveMaximum(JSONValue)
+    case multipleOf(JSONValue)
+    case minLength(Int), maxLength(Int)
+    case pattern(String, NSRegularExpression)
+    case allOf([SchemaNode]), anyOf([SchemaNode]), oneOf([SchemaNode])
+    case not(SchemaNode)
+    case conditional(if: SchemaNode, then: SchemaNode?, else: SchemaNode?)
+    case ref(RefTarget)
+    case dynamicRef(RefTarget, anchor: String?)
+    case unevaluatedProperties(SchemaNode)
+    case unevaluatedItems(SchemaNode)
+    case format(String)
+
+    var name: String {
+        switch self {
+        case .type: "type"
+        case .enumeration: "enum"
+        case .const: "const"
+        case .properties: "properties"
+        case .patternProperties: "patternProperties"
+        case .additionalProperties: "additionalProperties"
+        case .required: "required"
+        case .propertyNames: "propertyNames"
+        case .minProperties: "minProperties"
+        case .maxProperties: "maxProperties"
+        case .dependentRequired: "dependentRequired"
+        case .dependentSchemas: "dependentSchemas"
+        case .prefixItems: "prefixItems"
+        case .items: "items"
+        case .contains: "contains"
+        case .minItems: "minItems"
+        case .maxItems: "maxItems"
+        case .uniqueItems: "uniqueItems"
+        case .minimum: "minimum"
+        case .maximum: "maximum"
+        case .exclusiveMinimum: "exclusiveMinimum"
+        case .exclusiveMaximum: "exclusiveMaximum"
+        case .multipleOf: "multipleOf"
+        case .minLength: "minLength"
+        case .maxLength: "maxLength"
+        case .pattern: "pattern"
+        case .allOf: "allOf"
+        case .anyOf: "anyOf"
+        case .oneOf: "oneOf"
+        case .not: "not"
+        case .conditional: "if"
+        case .ref: "$ref"
+        case .dynamicRef: "$dynamicRef"
+        case .unevaluatedProperties: "unevaluatedProperties"
+        case .unevaluatedItems: "unevaluatedItems"
+        case .format: "format"
+        }
+    }
+}

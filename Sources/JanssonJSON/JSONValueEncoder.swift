@@ -1,0 +1,219 @@
+internal import CJansson
+import Foundation
+
+/// Encodes `Encodable` values into ``JSONValue`` trees, building jansson values directly.
+///
+/// `nil` optionals are written as explicit `null` (absent values are `null` in this API);
+/// `Date` is written as RFC 3339 UTC text.
+public struct JSONValueEncoder: Sendable {
+    public init() {}
+
+    /// Encodes a value.
+    public func encode(_ value: some Encodable) throws -> JSONValue {
+        try JSONValue(owning: encodeRaw(value, codingPath: []))
+    }
+
+    func encodeRaw(_ value: some Encodable, codingPath: [any CodingKey]) throws -> UnsafeMutablePointer<json_t> {
+        if let fast = Self.primitive(value) { return fast }
+        let encoder = RawEncoder(codingPath: codingPath)
+        try value.encode(to: encoder)
+        guard let raw = encoder.root.take() else {
+            throw EncodingError.invalidValue(
+                value, .init(codingPath: codingPath, debugDescription: "\(type(of: value)) encoded no value"))
+        }
+        return raw
+    }
+
+    static func primitive(_ value: some Encodable) -> UnsafeMutablePointer<json_t>? {
+        switch value {
+        case let v as String: return JSONValue.newString(v)
+        case let v as Int: return json_integer(Int64(v))
+        case let v as Int64: return json_integer(v)
+        case let v as Bool: return cjansson_boolean(v ? 1 : 0)
+        case let v as Double: return v.isFinite ? json_real(v) : json_null()
+        case let v as Date: return JSONValue.newString(rfc3339(v))
+        case let v as JSONValue: return json_incref(v.raw)
+        default: return nil
+        }
+    }
+}
+
+func rfc3339(_ date: Date) -> String {
+    let seconds = date.timeIntervalSince1970
+    let whole = seconds.rounded(.down)
+    var text = Date(timeIntervalSince1970: whole).formatted(.iso8601)
+    let millis = Int(((seconds - whole) * 1000).rounded())
+    if millis > 0 && millis < 1000 {
+        text.removeLast()  // "Z"
+        text += String(format: ".%03dZ", millis)
+    }
+    return text
+}
+
+extension JSONValue {
+    static func newString(_ string: String) -> UnsafeMutablePointer<json_t> {
+        var s = string
+        return s.withUTF8 { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                chars.baseAddress.map { json_stringn_nocheck($0, chars.count) } ?? json_string_nocheck("")
+            }
+        }!
+    }
+}
+
+/// Holds the one value an encoder produced.
+final class RootSlot {
+    var raw: UnsafeMutablePointer<json_t>?
+
+    func take() -> UnsafeMutablePointer<json_t>? {
+        defer { raw = nil }
+        return raw
+    }
+
+    func store(_ value: UnsafeMutablePointer<json_t>) {
+        if let old = raw { json_decref(old) }
+        raw = value
+    }
+
+    deinit { if let raw { json_decref(raw) } }
+}
+
+final class RawEncoder: Encoder {
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    let root = RootSlot()
+
+    init(codingPath: [any CodingKey]) { self.codingPath = codingPath }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        if root.raw == nil || JSONValue.kind(of: root.raw!) != .object { root.store(json_object()!) }
+        return KeyedEncodingContainer(KeyedRawContainer<Key>(object: root.raw!, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        if root.raw == nil || JSONValue.kind(of: root.raw!) != .array { root.store(json_array()!) }
+        return UnkeyedRawContainer(array: root.raw!, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer { SingleRawContainer(encoder: self) }
+}
+
+struct KeyedRawContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let object: UnsafeMutablePointer<json_t>
+    let codingPath: [any CodingKey]
+
+    private func set(_ key: Key, _ value: UnsafeMutablePointer<json_t>) { JSONValue.set(object, key.stringValue, value) }
+
+    mutating func encodeNil(forKey key: Key) { set(key, json_null()) }
+    mutating func encode(_ value: Bool, forKey key: Key) { set(key, cjansson_boolean(value ? 1 : 0)) }
+    mutating func encode(_ value: String, forKey key: Key) { set(key, JSONValue.newString(value)) }
+    mutating func encode(_ value: Int, forKey key: Key) { set(key, json_integer(Int64(value))) }
+    mutating func encode(_ value: Int64, forKey key: Key) { set(key, json_integer(value)) }
+    mutating func encode(_ value: Double, forKey key: Key) { set(key, value.isFinite ? json_real(value) : json_null()) }
+    mutating func encode(_ value: some Encodable, forKey key: Key) throws {
+        set(key, try JSONValueEncoder().encodeRaw(value, codingPath: codingPath + [key]))
+    }
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) { value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key) }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) { value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key) }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) { value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key) }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) { value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key) }
+    mutating func encodeIfPresent(_ value: (some Encodable)?, forKey key: Key) throws {
+        if let value { try encode(value, forKey: key) } else { encodeNil(forKey: key) }
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+        -> KeyedEncodingContainer<NestedKey>
+    {
+        let child = json_object()!
+        set(key, child)
+        return KeyedEncodingContainer(KeyedRawContainer<NestedKey>(object: child, codingPath: codingPath + [key]))
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        let child = json_array()!
+        set(key, child)
+        return UnkeyedRawContainer(array: child, codingPath: codingPath + [key])
+    }
+
+    mutating func superEncoder() -> any Encoder { ChildEncoder(codingPath: codingPath) { [object] in JSONValue.set(object, "super", $0) } }
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        ChildEncoder(codingPath: codingPath + [key]) { [object] in JSONValue.set(object, key.stringValue, $0) }
+    }
+}
+
+struct IndexKey: CodingKey {
+    var stringValue: String { String(intValue!) }
+    var intValue: Int?
+    init(_ index: Int) { intValue = index }
+    init?(stringValue: String) { nil }
+    init?(intValue: Int) { self.intValue = intValue }
+}
+
+struct UnkeyedRawContainer: UnkeyedEncodingContainer {
+    let array: UnsafeMutablePointer<json_t>
+    let codingPath: [any CodingKey]
+    var count: Int { json_array_size(array) }
+
+    private func append(_ value: UnsafeMutablePointer<json_t>) { json_array_append_new(array, value) }
+
+    mutating func encodeNil() { append(json_null()) }
+    mutating func encode(_ value: Bool) { append(cjansson_boolean(value ? 1 : 0)) }
+    mutating func encode(_ value: String) { append(JSONValue.newString(value)) }
+    mutating func encode(_ value: Int) { append(json_integer(Int64(value))) }
+    mutating func encode(_ value: Double) { append(value.isFinite ? json_real(value) : json_null()) }
+    mutating func encode(_ value: some Encodable) throws {
+        append(try JSONValueEncoder().encodeRaw(value, codingPath: codingPath + [IndexKey(count)]))
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        let child = json_object()!
+        let path = codingPath + [IndexKey(count)]
+        append(child)
+        return KeyedEncodingContainer(KeyedRawContainer<NestedKey>(object: child, codingPath: path))
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        let child = json_array()!
+        let path = codingPath + [IndexKey(count)]
+        append(child)
+        return UnkeyedRawContainer(array: child, codingPath: path)
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        ChildEncoder(codingPath: codingPath + [IndexKey(count)]) { [array] in json_array_append_new(array, $0) }
+    }
+}
+
+struct SingleRawContainer: SingleValueEncodingContainer {
+    let encoder: RawEncoder
+    var codingPath: [any CodingKey] { encoder.codingPath }
+
+    mutating func encodeNil() { encoder.root.store(json_null()) }
+    mutating func encode(_ value: Bool) { encoder.root.store(cjansson_boolean(value ? 1 : 0)) }
+    mutating func encode(_ value: String) { encoder.root.store(JSONValue.newString(value)) }
+    mutating func encode(_ value: Int) { encoder.root.store(json_integer(Int64(value))) }
+    mutating func encode(_ value: Double) { encoder.root.store(value.isFinite ? json_real(value) : json_null()) }
+    mutating func encode(_ value: some Encodable) throws {
+        encoder.root.store(try JSONValueEncoder().encodeRaw(value, codingPath: codingPath))
+    }
+}
+
+/// An encoder whose value is handed to a parent when it is done (super encoders).
+final class ChildEncoder: Encoder {
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    private let inner: RawEncoder
+    private let deliver: (UnsafeMutablePointer<json_t>) -> Void
+
+    init(codingPath: [any CodingKey], deliver: @escaping (UnsafeMutablePointer<json_t>) -> Void) {
+        self.codingPath = codingPath
+        self.inner = RawEncoder(codingPath: codingPath)
+        self.deliver = deliver
+    }
+
+    deinit { deliver(inner.root.take() ?? json_null()) }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> { inner.container(keyedBy: type) }
+    func unkeyedContainer() -> any UnkeyedEncodingContainer { inner.unkeyedContainer() }
+    func singleValueContainer() -> any SingleValueEncodingContainer { inner.singleValueContainer() }
+}

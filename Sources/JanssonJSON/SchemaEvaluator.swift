@@ -1,0 +1,396 @@
+internal import CJansson
+import Foundation
+
+/// What a successful evaluation marked as evaluated, for `unevaluatedProperties`/`unevaluatedItems`.
+struct Evaluated {
+    var properties: Set<String> = []
+    var allItems = false
+    var items: Set<Int> = []
+
+    mutating func merge(_ other: Evaluated) {
+        properties.formUnion(other.properties)
+        allItems = allItems || other.allItems
+        items.formUnion(other.items)
+    }
+}
+
+/// Walks a compiled schema over a jansson instance.
+struct Evaluator {
+    let options: SchemaOptions
+    let dynamicAnchors: [String: SchemaNode]
+    /// Resources entered, outermost first (the dynamic scope).
+    var scope: [String] = []
+    var depth = 0
+
+    init(options: SchemaOptions, dynamicAnchors: [String: SchemaNode]) {
+        self.options = options
+        self.dynamicAnchors = dynamicAnchors
+    }
+
+    /// Evaluates a node; returns what it evaluated when valid, nil (with errors appended) when not.
+    mutating func evaluate(
+        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instancePath: String, keywordPath: String,
+        errors: inout [ValidationError]
+    ) -> Evaluated? {
+        if let always = node.alwaysValid {
+            if always { return Evaluated() }
+            errors.append(
+                ValidationError(instancePath: instancePath, keywordLocation: keywordPath, keyword: "false", message: "no value is allowed here"))
+            return nil
+        }
+        depth += 1
+        defer { depth -= 1 }
+        guard depth < 400 else {
+            errors.append(
+                ValidationError(
+                    instancePath: instancePath, keywordLocation: keywordPath, keyword: "$ref",
+                    message: "the schema recurses without end at this value"))
+            return nil
+        }
+        let entered = scope.last != node.resource
+        if entered { scope.append(node.resource) }
+        defer { if entered { scope.removeLast() } }
+
+        var evaluated = Evaluated()
+        var valid = true
+        let kind = JSONValue.kind(of: instance)
+        func fail(_ keyword: String, _ message: String, at path: String? = nil) {
+            valid = false
+            errors.append(
+                ValidationError(
+                    instancePath: path ?? instancePath, keywordLocation: keywordPath + "/" + keyword, keyword: keyword,
+                    message: message))
+        }
+
+        for keyword in node.keywords {
+            let here = keywordPath + "/" + keyword.name
+            switch keyword {
+            case .type(let names):
+                if !names.contains(where: { Self.matches(type: $0, instance, kind) }) {
+                    fail("type", "must be \(names.map(article).joined(separator: " or ")), not \(describe(kind))")
+                }
+            case .enumeration(let values):
+                if !values.contains(where: { JSONValue.equal($0.raw, instance) }) {
+                    let shown = values.prefix(8).map(\.description).joined(separator: ", ")
+                    fail("enum", "must be one of \(shown)\(values.count > 8 ? ", …" : "")")
+                }
+            case .const(let value):
+                if !JSONValue.equal(value.raw, instance) { fail("const", "must be \(value.description)") }
+            case .properties(let properties):
+                guard kind == .object else { continue }
+                for (name, sub) in properties {
+                    guard let member = JSONValue.member(of: instance, name) else { continue }
+                    if evaluate(
+                        sub, member, instancePath: instancePath + "/" + JSONPointer.escape(name),
+                        keywordPath: here + "/" + JSONPointer.escape(name), errors: &errors) == nil
+                    {
+                        valid = false
+                    }
+                    evaluated.properties.insert(name)
+                }
+            case .patternProperties(let patterns):
+                guard kind == .object else { continue }
+                JSONValue(borrowing: instance).forEachMember { name, member in
+                    for (pattern, regex, sub) in patterns where Self.search(regex, name) {
+                        if evaluate(
+                            sub, member, instancePath: instancePath + "/" + JSONPointer.escape(name),
+                            keywordPath: here + "/" + JSONPointer.escape(pattern), errors: &errors) == nil
+                        {
+                            valid = false
+                        }
+                        evaluated.properties.insert(name)
+                    }
+                }
+            case .additionalProperties(let sub):
+                guard kind == .object else { continue }
+                let known = Set(node.keywords.flatMap { k -> [String] in
+                    if case .properties(let p) = k { return p.map(\.0) }
+                    return []
+                })
+                let patterns = node.keywords.flatMap { k -> [NSRegularExpression] in
+                    if case .patternProperties(let p) = k { return p.map(\.1) }
+                    return []
+                }
+                JSONValue(borrowing: instance).forEachMember { name, member in
+                    guard !known.contains(name), !patterns.contains(where: { Self.search($0, name) }) else { return }
+                    let path = instancePath + "/" + JSONPointer.escape(name)
+                    if sub.alwaysValid == false {
+                        fail("additionalProperties", "member '\(name)' is not allowed here", at: path)
+                    } else if evaluate(sub, member, instancePath: path, keywordPath: here, errors: &errors) == nil {
+                        valid = false
+                    }
+                    evaluated.properties.insert(name)
+                }
+            case .required(let names):
+                guard kind == .object else { continue }
+                for name in names where JSONValue.member(of: instance, name) == nil {
+                    fail("required", "required member '\(name)' is missing")
+                }
+            case .propertyNames(let sub):
+                guard kind == .object else { continue }
+                JSONValue(borrowing: instance).forEachMember { name, _ in
+                    let key = JSONValue(name)
+                    var inner: [ValidationError] = []
+                    if evaluate(sub, key.raw, instancePath: instancePath, keywordPath: here, errors: &inner) == nil {
+                        fail("propertyNames", "member name '\(name)' is not allowed: \(inner.map(\.message).joined(separator: "; "))")
+                    }
+                }
+            case .minProperties(let n):
+                if kind == .object && json_object_size(instance) < n { fail("minProperties", "must have at least \(n) member(s)") }
+            case .maxProperties(let n):
+                if kind == .object && json_object_size(instance) > n { fail("maxProperties", "must have at most \(n) member(s)") }
+            case .dependentRequired(let map):
+                guard kind == .object else { continue }
+                for (name, needed) in map where JSONValue.member(of: instance, name) != nil {
+                    for other in needed where JSONValue.member(of: instance, other) == nil {
+                        fail("dependentRequired", "member '\(other)' is required when '\(name)' is present")
+                    }
+                }
+            case .dependentSchemas(let map):
+                guard kind == .object else { continue }
+                for (name, sub) in map where JSONValue.member(of: instance, name) != nil {
+                    if let e = evaluate(sub, instance, instancePath: instancePath, keywordPath: here + "/" + JSONPointer.escape(name), errors: &errors) {
+                        evaluated.merge(e)
+                    } else {
+                        valid = false
+                    }
+                }
+            case .prefixItems(let subs):
+                guard kind == .array else { continue }
+                for (i, sub) in subs.enumerated() where i < json_array_size(instance) {
+                    if evaluate(sub, json_array_get(instance, i)!, instancePath: instancePath + "/\(i)", keywordPath: here + "/\(i)", errors: &errors) == nil {
+                        valid = false
+                    }
+                    evaluated.items.insert(i)
+                }
+            case .items(let sub):
+                guard kind == .array else { continue }
+                let start = node.keywords.reduce(0) { n, k in
+                    if case .prefixItems(let p) = k { return p.count }
+                    return n
+                }
+                let count = json_array_size(instance)
+                if start < count {
+                    for i in start..<count {
+                        let path = instancePath + "/\(i)"
+                        if sub.alwaysValid == false {
+                            fail("items", "no element is allowed at index \(i)", at: path)
+                        } else if evaluate(sub, json_array_get(instance, i)!, instancePath: path, keywordPath: here, errors: &errors) == nil {
+                            valid = false
+                        }
+                    }
+                }
+                evaluated.allItems = true
+            case .contains(let sub, let min, let max):
+                guard kind == .array else { continue }
+                var matching = 0
+                for i in 0..<json_array_size(instance) {
+                    var ignored: [ValidationError] = []
+                    if evaluate(sub, json_array_get(instance, i)!, instancePath: instancePath + "/\(i)", keywordPath: here, errors: &ignored) != nil {
+                        matching += 1
+                        evaluated.items.insert(i)
+                    }
+                }
+                if matching < min {
+                    fail("contains", min == 1 ? "must contain an element matching the schema" : "must contain at least \(min) matching elements (has \(matching))")
+                }
+                if let max, matching > max { fail("contains", "must contain at most \(max) matching elements (has \(matching))") }
+            case .minItems(let n):
+                if kind == .array && json_array_size(instance) < n { fail("minItems", "must have at least \(n) element(s)") }
+            case .maxItems(let n):
+                if kind == .array && json_array_size(instance) > n { fail("maxItems", "must have at most \(n) element(s)") }
+            case .uniqueItems:
+                guard kind == .array else { continue }
+                let n = json_array_size(instance)
+                outer: for i in 0..<n {
+                    for j in (i + 1)..<max(n, i + 1) where JSONValue.equal(json_array_get(instance, i)!, json_array_get(instance, j)!) {
+                        fail("uniqueItems", "elements \(i) and \(j) are equal; elements must be unique")
+                        break outer
+                    }
+                }
+            case .minimum(let limit):
+                if let c = Self.compare(instance, kind, limit), c < 0 { fail("minimum", "must be at least \(limit)") }
+            case .maximum(let limit):
+                if let c = Self.compare(instance, kind, limit), c > 0 { fail("maximum", "must be at most \(limit)") }
+            case .exclusiveMinimum(let limit):
+                if let c = Self.compare(instance, kind, limit), c <= 0 { fail("exclusiveMinimum", "must be greater than \(limit)") }
+            case .exclusiveMaximum(let limit):
+                if let c = Self.compare(instance, kind, limit), c >= 0 { fail("exclusiveMaximum", "must be less than \(limit)") }
+            case .multipleOf(let divisor):
+                if (kind == .integer || kind == .real) && !Self.isMultiple(instance, kind, of: divisor) {
+                    fail("multipleOf", "must be a multiple of \(divisor)")
+                }
+            case .minLength(let n):
+                if kind == .string, let s = JSONValue.string(of: instance), s.unicodeScalars.count < n {
+                    fail("minLength", "must be at least \(n) character(s) long")
+                }
+            case .maxLength(let n):
+                if kind == .string, let s = JSONValue.string(of: instance), s.unicodeScalars.count > n {
+                    fail("maxLength", "must be at most \(n) character(s) long")
+                }
+            case .pattern(let text, let regex):
+                if kind == .string, let s = JSONValue.string(of: instance), !Self.search(regex, s) {
+                    fail("pattern", "must match the pattern \(text)")
+                }
+            case .allOf(let subs):
+                for (i, sub) in subs.enumerated() {
+                    if let e = evaluate(sub, instance, instancePath: instancePath, keywordPath: here + "/\(i)", errors: &errors) {
+                        evaluated.merge(e)
+                    } else {
+                        valid = false
+                    }
+                }
+            case .anyOf(let subs):
+                var any = false
+                var inner: [ValidationError] = []
+                for (i, sub) in subs.enumerated() {
+                    if let e = evaluate(sub, instance, instancePath: instancePath, keywordPath: here + "/\(i)", errors: &inner) {
+                        evaluated.merge(e)
+                        any = true
+                    }
+                }
+                if !any {
+                    fail("anyOf", "must match at least one of \(subs.count) alternatives")
+                    errors += inner
+                }
+            case .oneOf(let subs):
+                var matched: [Int] = []
+                var inner: [ValidationError] = []
+                for (i, sub) in subs.enumerated() {
+                    if let e = evaluate(sub, instance, instancePath: instancePath, keywordPath: here + "/\(i)", errors: &inner) {
+                        matched.append(i)
+                        evaluated.merge(e)
+                    }
+                }
+                if matched.isEmpty {
+                    fail("oneOf", "must match exactly one of \(subs.count) alternatives, matches none")
+                    errors += inner
+                } else if matched.count > 1 {
+                    fail("oneOf", "must match exactly one of \(subs.count) alternatives, matches \(matched.map(String.init).joined(separator: " and "))")
+                }
+            case .not(let sub):
+                var inner: [ValidationError] = []
+                if evaluate(sub, instance, instancePath: instancePath, keywordPath: here, errors: &inner) != nil {
+                    fail("not", "must not match the schema under 'not'")
+                }
+            case .conditional(let condition, let then, let otherwise):
+                var inner: [ValidationError] = []
+                if let e = evaluate(condition, instance, instancePath: instancePath, keywordPath: here, errors: &inner) {
+                    evaluated.merge(e)
+                    if let then {
+                        if let e = evaluate(then, instance, instancePath: instancePath, keywordPath: keywordPath + "/then", errors: &errors) {
+                            evaluated.merge(e)
+                        } else {
+                            valid = false
+                        }
+                    }
+                } else if let otherwise {
+                    if let e = evaluate(otherwise, instance, instancePath: instancePath, keywordPath: keywordPath + "/else", errors: &errors) {
+                        evaluated.merge(e)
+                    } else {
+                        valid = false
+                    }
+                }
+            case .ref(let target):
+                if let e = evaluate(target.node!, instance, instancePath: instancePath, keywordPath: here, errors: &errors) {
+                    evaluated.merge(e)
+                } else {
+                    valid = false
+                }
+            case .dynamicRef(let target, let anchor):
+                var destination = target.node!
+                if let anchor, destination.dynamicAnchor == anchor {
+                    for resource in scope {
+                        if let candidate = dynamicAnchors[resource + "#" + anchor] {
+                            destination = candidate
+                            break
+                        }
+                    }
+                }
+                if let e = evaluate(destination, instance, instancePath: instancePath, keywordPath: here, errors: &errors) {
+                    evaluated.merge(e)
+                } else {
+                    valid = false
+                }
+            case .unevaluatedProperties(let sub):
+                guard kind == .object else { continue }
+                JSONValue(borrowing: instance).forEachMember { name, member in
+                    guard !evaluated.properties.contains(name) else { return }
+                    let path = instancePath + "/" + JSONPointer.escape(name)
+                    if sub.alwaysValid == false {
+                        fail("unevaluatedProperties", "member '\(name)' is not allowed here", at: path)
+                    } else if evaluate(sub, member, instancePath: path, keywordPath: here, errors: &errors) == nil {
+                        valid = false
+                    }
+                    evaluated.properties.insert(name)
+                }
+            case .unevaluatedItems(let sub):
+                guard kind == .array, !evaluated.allItems else { continue }
+                for i in 0..<json_array_size(instance) where !evaluated.items.contains(i) {
+                    let path = instancePath + "/\(i)"
+                    if sub.alwaysValid == false {
+                        fail("unevaluatedItems", "no element is allowed at index \(i)", at: path)
+                    } else if evaluate(sub, json_array_get(instance, i)!, instancePath: path, keywordPath: here, errors: &errors) == nil {
+                        valid = false
+                    }
+                }
+                evaluated.allItems = true
+            case .format(let format):
+                guard options.assertFormats, kind == .string, let s = JSONValue.string(of: instance) else { continue }
+                if let check = Formats.checks[format], !check(s) {
+                    fail("format", "'\(s)' is not a valid \(format)")
+                }
+            }
+        }
+        return valid ? evaluated : nil
+    }
+
+    static func matches(type: String, _ instance: UnsafeMutablePointer<json_t>, _ kind: JSONValue.Kind) -> Bool {
+        switch type {
+        case "null": kind == .null
+        case "boolean": kind == .bool
+        case "object": kind == .object
+        case "array": kind == .array
+        case "string": kind == .string
+        case "number": kind == .integer || kind == .real
+        case "integer": kind == .integer || (kind == .real && json_real_value(instance).rounded() == json_real_value(instance))
+        default: false
+        }
+    }
+
+    static func search(_ regex: NSRegularExpression, _ text: String) -> Bool {
+        regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    /// Compares a number instance with a schema number exactly where both are integers; nil for non-numbers.
+    static func compare(_ instance: UnsafeMutablePointer<json_t>, _ kind: JSONValue.Kind, _ limit: JSONValue) -> Int? {
+        guard kind == .integer || kind == .real else { return nil }
+        if kind == .integer, limit.kind == .integer {
+            let a = json_integer_value(instance)
+            let b = limit.intValue!
+            return a < b ? -1 : (a > b ? 1 : 0)
+        }
+        let a = json_number_value(instance)
+        let b = limit.doubleValue!
+        return a < b ? -1 : (a > b ? 1 : 0)
+    }
+
+    static func isMultiple(_ instance: UnsafeMutablePointer<json_t>, _ kind: JSONValue.Kind, of divisor: JSONValue) -> Bool {
+        if kind == .integer, divisor.kind == .integer, let d = divisor.intValue, d != 0 {
+            return json_integer_value(instance) % d == 0
+        }
+        let x = json_number_value(instance)
+        let d = divisor.doubleValue!
+        let q = x / d
+        if !q.isFinite { return x.rounded() == x && (1 / d).rounded() == 1 / d }
+        return abs(q - q.rounded()) <= 1e-9 * max(1, abs(q))
+    }
+}
+
+private func article(_ type: String) -> String {
+    switch type {
+    case "object", "array", "integer": "an \(type)"
+    case "null": "null"
+    default: "a \(type)"
+    }
+}
