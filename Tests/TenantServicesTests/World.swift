@@ -6,7 +6,7 @@ struct TestClock: TenantServices.Clock {
     func now() -> Date { instant }
 }
 
-/// 2026-11-18 09:00 UTC.
+/// 2026-11-18 11:06:40 UTC (12:06:40 in Zurich).
 let fixedNow = Date(timeIntervalSince1970: 1_795_000_000)
 
 let op = Actor.platformOperator()
