@@ -30,6 +30,13 @@ let package = Package(
             providers: [.apt(["libjansson-dev"])]
         ),
 
+        .target(
+            name: "CJanssonBaseline",
+            dependencies: ["CJansson"],
+            path: "Sources/CJanssonBaseline",
+            linkerSettings: [.linkedLibrary("jansson")]
+        ),
+
         // MARK: JSON layer
         .target(
             name: "JanssonJSON",
@@ -74,8 +81,8 @@ let package = Package(
         .executableTarget(
             name: "tenant-services-bench",
             dependencies: [
+                "CJanssonBaseline",
                 "JanssonJSON",
-                "CJansson",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -95,17 +95,21 @@ enum Formats {
     }
 
     static func isHostname(_ text: String) -> Bool {
-        guard !text.isEmpty, text.utf8.count <= 253 else { return false }
-        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
-        return labels.allSatisfy { label in
-            guard (1...63).contains(label.utf8.count), label.first != "-", label.last != "-",
-                label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        let bytes = text.utf8
+        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
+        return bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { label in
+            guard (1...63).contains(label.count), label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-"),
+                label.allSatisfy({ isLetterOrDigit($0) || $0 == UInt8(ascii: "-") })
             else { return false }
-            let lower = label.lowercased()
-            guard lower.count >= 4, lower.dropFirst(2).hasPrefix("--") else { return true }
+            let lower = String(decoding: label, as: UTF8.self).lowercased()
+            guard lower.utf8.count >= 4, lower.utf8.dropFirst(2).starts(with: "--".utf8) else { return true }
             guard lower.hasPrefix("xn--"), let unicode = Punycode.decode(lower.dropFirst(4)) else { return false }
             return isValidULabel(unicode)
         }
+    }
+
+    private static func isLetterOrDigit(_ b: UInt8) -> Bool {
+        (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
     }
 
     /// The IDNA 2008 rules (RFC 5891, RFC 5892 contextual rules) that a decoded A-label must follow.
@@ -114,10 +118,15 @@ enum Formats {
         if scalars.count >= 4, scalars[2] == "-", scalars[3] == "-" { return false }
         if [.nonspacingMark, .spacingMark, .enclosingMark].contains(first.properties.generalCategory) { return false }
         let disallowed: Set<UInt32> = [0x0640, 0x07FA, 0x302E, 0x302F, 0x3031, 0x3032, 0x3033, 0x3034, 0x3035, 0x303B]
-        func inRanges(_ s: Unicode.Scalar, _ ranges: [ClosedRange<UInt32>]) -> Bool { ranges.contains { $0.contains(s.value) } }
+        func inRanges(_ s: Unicode.Scalar, _ ranges: [ClosedRange<UInt32>]) -> Bool {
+            ranges.contains { $0.contains(s.value) }
+        }
         let greek: [ClosedRange<UInt32>] = [0x0370...0x03FF, 0x1F00...0x1FFF]
         let hebrew: [ClosedRange<UInt32>] = [0x0590...0x05FF, 0xFB1D...0xFB4F]
-        let japanese: [ClosedRange<UInt32>] = [0x3040...0x309F, 0x30A0...0x30FA, 0x30FC...0x30FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0x20000...0x2FFFF]
+        let japanese: [ClosedRange<UInt32>] = [
+            0x3040...0x309F, 0x30A0...0x30FA, 0x30FC...0x30FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF,
+            0x20000...0x2FFFF,
+        ]
         let arabicIndic = scalars.contains { (0x0660...0x0669).contains($0.value) }
         let extendedArabicIndic = scalars.contains { (0x06F0...0x06F9).contains($0.value) }
         if arabicIndic && extendedArabicIndic { return false }
@@ -133,7 +142,9 @@ enum Formats {
             case 0x200D: if before?.properties.canonicalCombiningClass != .virama { return false }
             case 0x200C:
                 // Virama before, or (approximating the joining-type regexp of RFC 5892 A.1) joining letters on both sides.
-                let joining: [ClosedRange<UInt32>] = [0x0620...0x064A, 0x066E...0x06D3, 0x0710...0x074F, 0x0750...0x077F]
+                let joining: [ClosedRange<UInt32>] = [
+                    0x0620...0x064A, 0x066E...0x06D3, 0x0710...0x074F, 0x0750...0x077F,
+                ]
                 let joined = before.map { inRanges($0, joining) } == true && after.map { inRanges($0, joining) } == true
                 if before?.properties.canonicalCombiningClass != .virama && !joined { return false }
             default: break
@@ -161,9 +172,8 @@ enum Formats {
             }
             if escaped { return false }
         } else {
-            let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-")
             guard local.first != ".", local.last != ".", !local.contains(".."),
-                local.allSatisfy({ atext.contains($0) || $0 == "." })
+                local.utf8.allSatisfy({ atext.contains($0) || $0 == UInt8(ascii: ".") })
             else { return false }
         }
         if domain.hasPrefix("[") {
@@ -174,6 +184,9 @@ enum Formats {
         }
         return isHostname(String(domain))
     }
+
+    private static let atext = Set(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-".utf8)
 
     static func isUUID(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)

@@ -52,18 +52,23 @@ public struct JSONSchema: @unchecked Sendable {
     let options: SchemaOptions
     /// Resources by URI and their dynamic anchors, for `$dynamicRef`.
     let dynamicAnchors: [String: SchemaNode]
+    /// Whether any reachable schema uses unevaluatedProperties/unevaluatedItems.
+    let collectsAnnotations: Bool
 
     /// The base URI of schemas without `$id`.
     public static let defaultBaseURI = "urn:tenant-services:schema"
 
     /// Compiles a schema; `$ref`s to other documents are looked up in the registry.
-    public init(_ schema: JSONValue, registry: SchemaRegistry = SchemaRegistry(), options: SchemaOptions = SchemaOptions())
+    public init(
+        _ schema: JSONValue, registry: SchemaRegistry = SchemaRegistry(), options: SchemaOptions = SchemaOptions()
+    )
         throws(SchemaError)
     {
         let compiler = SchemaCompiler(registry: registry)
         root = try compiler.compileDocument(schema, uri: Self.defaultBaseURI)
         try compiler.link()
         dynamicAnchors = compiler.dynamicAnchors
+        collectsAnnotations = compiler.usesUnevaluated
         self.options = options
     }
 
@@ -73,6 +78,7 @@ public struct JSONSchema: @unchecked Sendable {
         root = try compiler.resolve(uri, from: Self.defaultBaseURI)
         try compiler.link()
         dynamicAnchors = compiler.dynamicAnchors
+        collectsAnnotations = compiler.usesUnevaluated
         self.options = options
     }
 
@@ -80,8 +86,8 @@ public struct JSONSchema: @unchecked Sendable {
     public func validate(_ instance: JSONValue) -> [ValidationError] {
         var errors: [ValidationError] = []
         withExtendedLifetime(instance) {
-            var evaluator = Evaluator(options: options, dynamicAnchors: dynamicAnchors)
-            _ = evaluator.evaluate(root, instance.raw, instancePath: "", keywordPath: "", errors: &errors)
+            var evaluator = Evaluator(options: options, dynamicAnchors: dynamicAnchors, collect: collectsAnnotations)
+            _ = evaluator.evaluate(root, instance.raw, errors: &errors)
         }
         return errors
     }
@@ -116,7 +122,7 @@ enum Keyword {
     case const(JSONValue)
     case properties([(String, SchemaNode)])
     case patternProperties([(String, NSRegularExpression, SchemaNode)])
-    case additionalProperties(SchemaNode)
+    case additionalProperties(SchemaNode, known: Set<String>, patterns: [NSRegularExpression])
     case required([String])
     case propertyNames(SchemaNode)
     case minProperties(Int), maxProperties(Int)

@@ -69,7 +69,9 @@ extension JSONValue {
     public static func parse(_ bytes: some Collection<UInt8>, options: JSONParseOptions = JSONParseOptions())
         throws(JSONParseError) -> JSONValue
     {
-        if let result = bytes.withContiguousStorageIfAvailable({ parse(buffer: UnsafeRawBufferPointer($0), options: options) }) {
+        if let result = bytes.withContiguousStorageIfAvailable({
+            parse(buffer: UnsafeRawBufferPointer($0), options: options)
+        }) {
             return try result.get()
         }
         return try Array(bytes).withUnsafeBytes { parse(buffer: $0, options: options) }.get()
@@ -83,7 +85,9 @@ extension JSONValue {
     }
 
     /// Parses the bytes of a buffer without copying them.
-    public static func parse(buffer: UnsafeRawBufferPointer, options: JSONParseOptions) -> Result<JSONValue, JSONParseError> {
+    public static func parse(buffer: UnsafeRawBufferPointer, options: JSONParseOptions) -> Result<
+        JSONValue, JSONParseError
+    > {
         var error = json_error_t()
         let base = buffer.baseAddress?.assumingMemoryBound(to: CChar.self) ?? UnsafePointer<CChar>(bitPattern: 1)!
         guard let raw = json_loadb(base, buffer.count, options.flags, &error) else {
@@ -98,7 +102,9 @@ extension JSONValue {
         let size = json_dumpb(raw, nil, 0, flags)
         guard size > 0 else { return [] }
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            count = json_dumpb(raw, buffer.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) }, size, flags)
+            count = json_dumpb(
+                raw, buffer.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) }, size,
+                flags)
         }
     }
 

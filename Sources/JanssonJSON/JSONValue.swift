@@ -147,7 +147,13 @@ public struct JSONValue: @unchecked Sendable {
     }
 
     func forEachMember(_ body: (String, UnsafeMutablePointer<json_t>) throws -> Void) rethrows {
-        guard kind == .object else { return }
+        try Self.forEachMember(of: raw, body)
+    }
+
+    static func forEachMember(
+        of raw: UnsafeMutablePointer<json_t>, _ body: (String, UnsafeMutablePointer<json_t>) throws -> Void
+    ) rethrows {
+        guard kind(of: raw) == .object else { return }
         var iterator = json_object_iter(raw)
         while let it = iterator {
             let key = json_object_iter_key(it)!

@@ -33,16 +33,22 @@ public struct JSONValueDecoder: Sendable {
 extension JSONDecodingError {
     init(_ error: DecodingError) {
         func pointer(_ path: [any CodingKey]) -> String {
-            path.map { "/" + $0.stringValue.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }
-                .joined()
+            path.map {
+                "/" + $0.stringValue.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+            }
+            .joined()
         }
         switch error {
         case .typeMismatch(let type, let context):
-            self.init(pointer: pointer(context.codingPath), message: "expected \(Self.name(of: type)): \(context.debugDescription)")
+            self.init(
+                pointer: pointer(context.codingPath),
+                message: "expected \(Self.name(of: type)): \(context.debugDescription)")
         case .valueNotFound(let type, let context):
             self.init(pointer: pointer(context.codingPath), message: "expected \(Self.name(of: type)), found null")
         case .keyNotFound(let key, let context):
-            self.init(pointer: pointer(context.codingPath + [key]), message: "required member '\(key.stringValue)' is missing")
+            self.init(
+                pointer: pointer(context.codingPath + [key]), message: "required member '\(key.stringValue)' is missing"
+            )
         case .dataCorrupted(let context):
             self.init(pointer: pointer(context.codingPath), message: context.debugDescription)
         @unknown default:
@@ -93,7 +99,8 @@ struct RawDecoder: Decoder {
         case is Date.Type:
             guard let s = JSONValue.string(of: raw) else { throw mismatch(type) }
             guard let date = parseRFC3339(s) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "'\(s)' is not an RFC 3339 date-time"))
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: codingPath, debugDescription: "'\(s)' is not an RFC 3339 date-time"))
             }
             return date as! T
         case is JSONValue.Type:
@@ -199,10 +206,14 @@ struct UnkeyedRawDecoding: UnkeyedDecodingContainer {
     private mutating func next<T>(_ type: T.Type) throws -> RawDecoder {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(
-                type, .init(codingPath: codingPath + [IndexKey(currentIndex)], debugDescription: "the array has no more elements"))
+                type,
+                .init(
+                    codingPath: codingPath + [IndexKey(currentIndex)],
+                    debugDescription: "the array has no more elements"))
         }
         defer { currentIndex += 1 }
-        return RawDecoder(raw: json_array_get(decoder.raw, currentIndex)!, codingPath: codingPath + [IndexKey(currentIndex)])
+        return RawDecoder(
+            raw: json_array_get(decoder.raw, currentIndex)!, codingPath: codingPath + [IndexKey(currentIndex)])
     }
 
     mutating func decodeNil() throws -> Bool {
@@ -219,11 +230,15 @@ struct UnkeyedRawDecoding: UnkeyedDecodingContainer {
         return try element.decode(type)
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<
+        NestedKey
+    > {
         try next(type).container(keyedBy: type)
     }
 
-    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next([Any].self).unkeyedContainer() }
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try next([Any].self).unkeyedContainer()
+    }
 
     mutating func superDecoder() throws -> any Decoder { try next(Any.self) }
 }

@@ -102,7 +102,9 @@ struct KeyedRawContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let object: UnsafeMutablePointer<json_t>
     let codingPath: [any CodingKey]
 
-    private func set(_ key: Key, _ value: UnsafeMutablePointer<json_t>) { JSONValue.set(object, key.stringValue, value) }
+    private func set(_ key: Key, _ value: UnsafeMutablePointer<json_t>) {
+        JSONValue.set(object, key.stringValue, value)
+    }
 
     mutating func encodeNil(forKey key: Key) { set(key, json_null()) }
     mutating func encode(_ value: Bool, forKey key: Key) { set(key, cjansson_boolean(value ? 1 : 0)) }
@@ -113,10 +115,18 @@ struct KeyedRawContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: some Encodable, forKey key: Key) throws {
         set(key, try JSONValueEncoder().encodeRaw(value, codingPath: codingPath + [key]))
     }
-    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) { value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key) }
-    mutating func encodeIfPresent(_ value: String?, forKey key: Key) { value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key) }
-    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) { value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key) }
-    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) { value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key) }
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) {
+        value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key)
+    }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) {
+        value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key)
+    }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) {
+        value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key)
+    }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) {
+        value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key)
+    }
     mutating func encodeIfPresent(_ value: (some Encodable)?, forKey key: Key) throws {
         if let value { try encode(value, forKey: key) } else { encodeNil(forKey: key) }
     }
@@ -135,7 +145,9 @@ struct KeyedRawContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         return UnkeyedRawContainer(array: child, codingPath: codingPath + [key])
     }
 
-    mutating func superEncoder() -> any Encoder { ChildEncoder(codingPath: codingPath) { [object] in JSONValue.set(object, "super", $0) } }
+    mutating func superEncoder() -> any Encoder {
+        ChildEncoder(codingPath: codingPath) { [object] in JSONValue.set(object, "super", $0) }
+    }
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         ChildEncoder(codingPath: codingPath + [key]) { [object] in JSONValue.set(object, key.stringValue, $0) }
     }
@@ -165,7 +177,9 @@ struct UnkeyedRawContainer: UnkeyedEncodingContainer {
         append(try JSONValueEncoder().encodeRaw(value, codingPath: codingPath + [IndexKey(count)]))
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<
+        NestedKey
+    > {
         let child = json_object()!
         let path = codingPath + [IndexKey(count)]
         append(child)
@@ -213,7 +227,9 @@ final class ChildEncoder: Encoder {
 
     deinit { deliver(inner.root.take() ?? json_null()) }
 
-    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> { inner.container(keyedBy: type) }
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        inner.container(keyedBy: type)
+    }
     func unkeyedContainer() -> any UnkeyedEncodingContainer { inner.unkeyedContainer() }
     func singleValueContainer() -> any SingleValueEncodingContainer { inner.singleValueContainer() }
 }

@@ -10,6 +10,7 @@ final class SchemaCompiler {
     var dynamicAnchors: [String: SchemaNode] = [:]
     var refs: [(RefTarget, base: String)] = []
     var compiledDocuments: Set<String> = []
+    var usesUnevaluated = false
 
     init(registry: SchemaRegistry) { self.registry = registry }
 
@@ -28,7 +29,8 @@ final class SchemaCompiler {
         let outer = validationVocabularyOff
         defer { validationVocabularyOff = outer }
         validationVocabularyOff = false
-        if let meta = value["$schema"]?.stringValue, let document = registry.documents[URIReference(meta).withoutFragment.text],
+        if let meta = value["$schema"]?.stringValue,
+            let document = registry.documents[URIReference(meta).withoutFragment.text],
             let vocabularies = document["$vocabulary"], vocabularies.kind == .object
         {
             validationVocabularyOff = vocabularies["https://json-schema.org/draft/2020-12/vocab/validation"] == nil
@@ -69,7 +71,9 @@ final class SchemaCompiler {
         }
     }
 
-    private func fill(_ node: SchemaNode, _ value: JSONValue, base: String, pointer: String) throws(SchemaError) -> SchemaNode {
+    private func fill(_ node: SchemaNode, _ value: JSONValue, base: String, pointer: String) throws(SchemaError)
+        -> SchemaNode
+    {
         nodes[base + "#" + pointer] = node
         if node.isResourceRoot { resources[base] = value }
         if let anchor = value["$anchor"]?.stringValue { nodes[base + "#" + anchor] = node }
@@ -79,10 +83,13 @@ final class SchemaCompiler {
             node.dynamicAnchor = anchor
         }
         func sub(_ key: String, _ v: JSONValue, _ more: String...) throws(SchemaError) -> SchemaNode {
-            try compile(v, base: base, pointer: pointer + "/" + ([key] + more).map(JSONPointer.escape).joined(separator: "/"))
+            try compile(
+                v, base: base, pointer: pointer + "/" + ([key] + more).map(JSONPointer.escape).joined(separator: "/"))
         }
         func int(_ key: String, _ v: JSONValue) throws(SchemaError) -> Int {
-            guard let i = v.intValue, i >= 0 else { throw fail(base, pointer + "/" + key, "must be a non-negative integer") }
+            guard let i = v.intValue, i >= 0 else {
+                throw fail(base, pointer + "/" + key, "must be a non-negative integer")
+            }
             return Int(i)
         }
         func schemaList(_ key: String, _ v: JSONValue) throws(SchemaError) -> [SchemaNode] {
@@ -136,7 +143,11 @@ final class SchemaCompiler {
                 var list: [(String, NSRegularExpression, SchemaNode)] = []
                 for (p, s) in try schemaMap(key, v) { list.append((p, try regex(key, p), s)) }
                 keywords.append(.patternProperties(list))
-            case "additionalProperties": late.append(.additionalProperties(try sub(key, v)))
+            case "additionalProperties":
+                let known = Set((value["properties"]?.keys) ?? [])
+                var patterns: [NSRegularExpression] = []
+                for p in value["patternProperties"]?.keys ?? [] { patterns.append(try regex("patternProperties", p)) }
+                late.append(.additionalProperties(try sub(key, v), known: known, patterns: patterns))
             case "required":
                 guard v.kind == .array, v.elements.allSatisfy({ $0.kind == .string }) else {
                     throw fail(base, pointer + "/required", "must be an array of strings")
@@ -147,7 +158,8 @@ final class SchemaCompiler {
             case "maxProperties": keywords.append(.maxProperties(try int(key, v)))
             case "dependentRequired":
                 guard v.kind == .object else { throw fail(base, pointer + "/" + key, "must be an object") }
-                keywords.append(.dependentRequired(v.members.map { ($0.key, $0.value.elements.compactMap(\.stringValue)) }))
+                keywords.append(
+                    .dependentRequired(v.members.map { ($0.key, $0.value.elements.compactMap(\.stringValue)) }))
             case "dependentSchemas": keywords.append(.dependentSchemas(try schemaMap(key, v)))
             case "prefixItems": keywords.append(.prefixItems(try schemaList(key, v)))
             case "items": late.append(.items(try sub(key, v)))
@@ -156,14 +168,18 @@ final class SchemaCompiler {
             case "maxItems": keywords.append(.maxItems(try int(key, v)))
             case "uniqueItems": if v.boolValue == true { keywords.append(.uniqueItems) }
             case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
-                guard v.kind == .integer || v.kind == .real else { throw fail(base, pointer + "/" + key, "must be a number") }
+                guard v.kind == .integer || v.kind == .real else {
+                    throw fail(base, pointer + "/" + key, "must be a number")
+                }
                 switch key {
                 case "minimum": keywords.append(.minimum(v))
                 case "maximum": keywords.append(.maximum(v))
                 case "exclusiveMinimum": keywords.append(.exclusiveMinimum(v))
                 case "exclusiveMaximum": keywords.append(.exclusiveMaximum(v))
                 default:
-                    guard (v.doubleValue ?? 0) > 0 else { throw fail(base, pointer + "/multipleOf", "must be greater than 0") }
+                    guard (v.doubleValue ?? 0) > 0 else {
+                        throw fail(base, pointer + "/multipleOf", "must be greater than 0")
+                    }
                     keywords.append(.multipleOf(v))
                 }
             case "minLength": keywords.append(.minLength(try int(key, v)))
@@ -192,8 +208,12 @@ final class SchemaCompiler {
                 }
             case "$defs":
                 _ = try schemaMap(key, v)
-            case "unevaluatedProperties": late.append(.unevaluatedProperties(try sub(key, v)))
-            case "unevaluatedItems": late.append(.unevaluatedItems(try sub(key, v)))
+            case "unevaluatedProperties":
+                usesUnevaluated = true
+                late.append(.unevaluatedProperties(try sub(key, v)))
+            case "unevaluatedItems":
+                usesUnevaluated = true
+                late.append(.unevaluatedItems(try sub(key, v)))
             case "format": if let f = v.stringValue { keywords.append(.format(f)) }
             default:
                 continue

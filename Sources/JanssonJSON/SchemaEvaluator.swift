@@ -21,21 +21,49 @@ struct Evaluator {
     /// Resources entered, outermost first (the dynamic scope).
     var scope: [String] = []
     var depth = 0
+    /// Whether annotations must be collected (the schema uses unevaluated*).
+    let collect: Bool
+    /// The instance location and the evaluation path, as JSON pointer tokens; joined only for errors.
+    var instanceTokens: [String] = []
+    var keywordTokens: [String] = []
 
-    init(options: SchemaOptions, dynamicAnchors: [String: SchemaNode]) {
+    var instancePath: String { instanceTokens.map { "/" + JSONPointer.escape($0) }.joined() }
+    func keywordPath(_ last: String...) -> String {
+        (keywordTokens + last).map { "/" + JSONPointer.escape($0) }.joined()
+    }
+
+    /// Evaluates a child value under a keyword path, restoring the paths afterwards.
+    mutating func descend(
+        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instanceToken: String?, keyword: [String],
+        errors: inout [ValidationError]
+    ) -> Evaluated? {
+        if let instanceToken { instanceTokens.append(instanceToken) }
+        keywordTokens += keyword
+        defer {
+            if instanceToken != nil { instanceTokens.removeLast() }
+            keywordTokens.removeLast(keyword.count)
+        }
+        return evaluate(node, instance, errors: &errors)
+    }
+
+    init(options: SchemaOptions, dynamicAnchors: [String: SchemaNode], collect: Bool) {
         self.options = options
         self.dynamicAnchors = dynamicAnchors
+        self.collect = collect
     }
 
     /// Evaluates a node; returns what it evaluated when valid, nil (with errors appended) when not.
     mutating func evaluate(
-        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instancePath: String, keywordPath: String,
-        errors: inout [ValidationError]
-    ) -> Evaluated? {
+        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, errors: inout [ValidationError]
+    )
+        -> Evaluated?
+    {
         if let always = node.alwaysValid {
             if always { return Evaluated() }
             errors.append(
-                ValidationError(instancePath: instancePath, keywordLocation: keywordPath, keyword: "false", message: "no value is allowed here"))
+                ValidationError(
+                    instancePath: instancePath, keywordLocation: keywordPath(), keyword: "false",
+                    message: "no value is allowed here"))
             return nil
         }
         depth += 1
@@ -43,7 +71,7 @@ struct Evaluator {
         guard depth < 400 else {
             errors.append(
                 ValidationError(
-                    instancePath: instancePath, keywordLocation: keywordPath, keyword: "$ref",
+                    instancePath: instancePath, keywordLocation: keywordPath(), keyword: "$ref",
                     message: "the schema recurses without end at this value"))
             return nil
         }
@@ -54,16 +82,16 @@ struct Evaluator {
         var evaluated = Evaluated()
         var valid = true
         let kind = JSONValue.kind(of: instance)
-        func fail(_ keyword: String, _ message: String, at path: String? = nil) {
+        func fail(_ keyword: String, _ message: String, at member: String? = nil) {
             valid = false
+            let path = instancePath + (member.map { "/" + JSONPointer.escape($0) } ?? "")
             errors.append(
                 ValidationError(
-                    instancePath: path ?? instancePath, keywordLocation: keywordPath + "/" + keyword, keyword: keyword,
-                    message: message))
+                    instancePath: path, keywordLocation: keywordPath(keyword), keyword: keyword, message: message))
         }
 
         for keyword in node.keywords {
-            let here = keywordPath + "/" + keyword.name
+            let here = keyword.name
             switch keyword {
             case .type(let names):
                 if !names.contains(where: { Self.matches(type: $0, instance, kind) }) {
@@ -80,46 +108,32 @@ struct Evaluator {
                 guard kind == .object else { continue }
                 for (name, sub) in properties {
                     guard let member = JSONValue.member(of: instance, name) else { continue }
-                    if evaluate(
-                        sub, member, instancePath: instancePath + "/" + JSONPointer.escape(name),
-                        keywordPath: here + "/" + JSONPointer.escape(name), errors: &errors) == nil
-                    {
+                    if descend(sub, member, instanceToken: name, keyword: [here, name], errors: &errors) == nil {
                         valid = false
                     }
-                    evaluated.properties.insert(name)
+                    if collect { evaluated.properties.insert(name) }
                 }
             case .patternProperties(let patterns):
                 guard kind == .object else { continue }
-                JSONValue(borrowing: instance).forEachMember { name, member in
+                JSONValue.forEachMember(of: instance) { name, member in
                     for (pattern, regex, sub) in patterns where Self.search(regex, name) {
-                        if evaluate(
-                            sub, member, instancePath: instancePath + "/" + JSONPointer.escape(name),
-                            keywordPath: here + "/" + JSONPointer.escape(pattern), errors: &errors) == nil
-                        {
+                        if descend(sub, member, instanceToken: name, keyword: [here, pattern], errors: &errors) == nil {
                             valid = false
                         }
-                        evaluated.properties.insert(name)
+                        if collect { evaluated.properties.insert(name) }
                     }
                 }
-            case .additionalProperties(let sub):
+            case .additionalProperties(let sub, let known, let patterns):
                 guard kind == .object else { continue }
-                let known = Set(node.keywords.flatMap { k -> [String] in
-                    if case .properties(let p) = k { return p.map(\.0) }
-                    return []
-                })
-                let patterns = node.keywords.flatMap { k -> [NSRegularExpression] in
-                    if case .patternProperties(let p) = k { return p.map(\.1) }
-                    return []
-                }
-                JSONValue(borrowing: instance).forEachMember { name, member in
+                JSONValue.forEachMember(of: instance) { name, member in
                     guard !known.contains(name), !patterns.contains(where: { Self.search($0, name) }) else { return }
-                    let path = instancePath + "/" + JSONPointer.escape(name)
+                    let pathToken = name
                     if sub.alwaysValid == false {
-                        fail("additionalProperties", "member '\(name)' is not allowed here", at: path)
-                    } else if evaluate(sub, member, instancePath: path, keywordPath: here, errors: &errors) == nil {
+                        fail("additionalProperties", "member '\(name)' is not allowed here", at: pathToken)
+                    } else if descend(sub, member, instanceToken: pathToken, keyword: [here], errors: &errors) == nil {
                         valid = false
                     }
-                    evaluated.properties.insert(name)
+                    if collect { evaluated.properties.insert(name) }
                 }
             case .required(let names):
                 guard kind == .object else { continue }
@@ -128,17 +142,23 @@ struct Evaluator {
                 }
             case .propertyNames(let sub):
                 guard kind == .object else { continue }
-                JSONValue(borrowing: instance).forEachMember { name, _ in
+                JSONValue.forEachMember(of: instance) { name, _ in
                     let key = JSONValue(name)
                     var inner: [ValidationError] = []
-                    if evaluate(sub, key.raw, instancePath: instancePath, keywordPath: here, errors: &inner) == nil {
-                        fail("propertyNames", "member name '\(name)' is not allowed: \(inner.map(\.message).joined(separator: "; "))")
+                    if descend(sub, key.raw, instanceToken: nil, keyword: [here], errors: &inner) == nil {
+                        fail(
+                            "propertyNames",
+                            "member name '\(name)' is not allowed: \(inner.map(\.message).joined(separator: "; "))")
                     }
                 }
             case .minProperties(let n):
-                if kind == .object && json_object_size(instance) < n { fail("minProperties", "must have at least \(n) member(s)") }
+                if kind == .object && json_object_size(instance) < n {
+                    fail("minProperties", "must have at least \(n) member(s)")
+                }
             case .maxProperties(let n):
-                if kind == .object && json_object_size(instance) > n { fail("maxProperties", "must have at most \(n) member(s)") }
+                if kind == .object && json_object_size(instance) > n {
+                    fail("maxProperties", "must have at most \(n) member(s)")
+                }
             case .dependentRequired(let map):
                 guard kind == .object else { continue }
                 for (name, needed) in map where JSONValue.member(of: instance, name) != nil {
@@ -149,7 +169,7 @@ struct Evaluator {
             case .dependentSchemas(let map):
                 guard kind == .object else { continue }
                 for (name, sub) in map where JSONValue.member(of: instance, name) != nil {
-                    if let e = evaluate(sub, instance, instancePath: instancePath, keywordPath: here + "/" + JSONPointer.escape(name), errors: &errors) {
+                    if let e = descend(sub, instance, instanceToken: nil, keyword: [here, name], errors: &errors) {
                         evaluated.merge(e)
                     } else {
                         valid = false
@@ -158,10 +178,13 @@ struct Evaluator {
             case .prefixItems(let subs):
                 guard kind == .array else { continue }
                 for (i, sub) in subs.enumerated() where i < json_array_size(instance) {
-                    if evaluate(sub, json_array_get(instance, i)!, instancePath: instancePath + "/\(i)", keywordPath: here + "/\(i)", errors: &errors) == nil {
+                    if descend(
+                        sub, json_array_get(instance, i)!, instanceToken: String(i), keyword: [here, String(i)],
+                        errors: &errors) == nil
+                    {
                         valid = false
                     }
-                    evaluated.items.insert(i)
+                    if collect { evaluated.items.insert(i) }
                 }
             case .items(let sub):
                 guard kind == .array else { continue }
@@ -172,10 +195,13 @@ struct Evaluator {
                 let count = json_array_size(instance)
                 if start < count {
                     for i in start..<count {
-                        let path = instancePath + "/\(i)"
+                        let pathToken = String(i)
                         if sub.alwaysValid == false {
-                            fail("items", "no element is allowed at index \(i)", at: path)
-                        } else if evaluate(sub, json_array_get(instance, i)!, instancePath: path, keywordPath: here, errors: &errors) == nil {
+                            fail("items", "no element is allowed at index \(i)", at: pathToken)
+                        } else if descend(
+                            sub, json_array_get(instance, i)!, instanceToken: pathToken, keyword: [here],
+                            errors: &errors) == nil
+                        {
                             valid = false
                         }
                     }
@@ -186,24 +212,38 @@ struct Evaluator {
                 var matching = 0
                 for i in 0..<json_array_size(instance) {
                     var ignored: [ValidationError] = []
-                    if evaluate(sub, json_array_get(instance, i)!, instancePath: instancePath + "/\(i)", keywordPath: here, errors: &ignored) != nil {
+                    if descend(
+                        sub, json_array_get(instance, i)!, instanceToken: String(i), keyword: [here], errors: &ignored)
+                        != nil
+                    {
                         matching += 1
-                        evaluated.items.insert(i)
+                        if collect { evaluated.items.insert(i) }
                     }
                 }
                 if matching < min {
-                    fail("contains", min == 1 ? "must contain an element matching the schema" : "must contain at least \(min) matching elements (has \(matching))")
+                    fail(
+                        "contains",
+                        min == 1
+                            ? "must contain an element matching the schema"
+                            : "must contain at least \(min) matching elements (has \(matching))")
                 }
-                if let max, matching > max { fail("contains", "must contain at most \(max) matching elements (has \(matching))") }
+                if let max, matching > max {
+                    fail("contains", "must contain at most \(max) matching elements (has \(matching))")
+                }
             case .minItems(let n):
-                if kind == .array && json_array_size(instance) < n { fail("minItems", "must have at least \(n) element(s)") }
+                if kind == .array && json_array_size(instance) < n {
+                    fail("minItems", "must have at least \(n) element(s)")
+                }
             case .maxItems(let n):
-                if kind == .array && json_array_size(instance) > n { fail("maxItems", "must have at most \(n) element(s)") }
+                if kind == .array && json_array_size(instance) > n {
+                    fail("maxItems", "must have at most \(n) element(s)")
+                }
             case .uniqueItems:
                 guard kind == .array else { continue }
                 let n = json_array_size(instance)
                 outer: for i in 0..<n {
-                    for j in (i + 1)..<max(n, i + 1) where JSONValue.equal(json_array_get(instance, i)!, json_array_get(instance, j)!) {
+                    for j in (i + 1)..<max(n, i + 1)
+                    where JSONValue.equal(json_array_get(instance, i)!, json_array_get(instance, j)!) {
                         fail("uniqueItems", "elements \(i) and \(j) are equal; elements must be unique")
                         break outer
                     }
@@ -213,9 +253,13 @@ struct Evaluator {
             case .maximum(let limit):
                 if let c = Self.compare(instance, kind, limit), c > 0 { fail("maximum", "must be at most \(limit)") }
             case .exclusiveMinimum(let limit):
-                if let c = Self.compare(instance, kind, limit), c <= 0 { fail("exclusiveMinimum", "must be greater than \(limit)") }
+                if let c = Self.compare(instance, kind, limit), c <= 0 {
+                    fail("exclusiveMinimum", "must be greater than \(limit)")
+                }
             case .exclusiveMaximum(let limit):
-                if let c = Self.compare(instance, kind, limit), c >= 0 { fail("exclusiveMaximum", "must be less than \(limit)") }
+                if let c = Self.compare(instance, kind, limit), c >= 0 {
+                    fail("exclusiveMaximum", "must be less than \(limit)")
+                }
             case .multipleOf(let divisor):
                 if (kind == .integer || kind == .real) && !Self.isMultiple(instance, kind, of: divisor) {
                     fail("multipleOf", "must be a multiple of \(divisor)")
@@ -234,7 +278,7 @@ struct Evaluator {
                 }
             case .allOf(let subs):
                 for (i, sub) in subs.enumerated() {
-                    if let e = evaluate(sub, instance, instancePath: instancePath, keywordPath: here + "/\(i)", errors: &errors) {
+                    if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &errors) {
                         evaluated.merge(e)
                     } else {
                         valid = false
@@ -244,7 +288,7 @@ struct Evaluator {
                 var any = false
                 var inner: [ValidationError] = []
                 for (i, sub) in subs.enumerated() {
-                    if let e = evaluate(sub, instance, instancePath: instancePath, keywordPath: here + "/\(i)", errors: &inner) {
+                    if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &inner) {
                         evaluated.merge(e)
                         any = true
                     }
@@ -257,7 +301,7 @@ struct Evaluator {
                 var matched: [Int] = []
                 var inner: [ValidationError] = []
                 for (i, sub) in subs.enumerated() {
-                    if let e = evaluate(sub, instance, instancePath: instancePath, keywordPath: here + "/\(i)", errors: &inner) {
+                    if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &inner) {
                         matched.append(i)
                         evaluated.merge(e)
                     }
@@ -266,33 +310,36 @@ struct Evaluator {
                     fail("oneOf", "must match exactly one of \(subs.count) alternatives, matches none")
                     errors += inner
                 } else if matched.count > 1 {
-                    fail("oneOf", "must match exactly one of \(subs.count) alternatives, matches \(matched.map(String.init).joined(separator: " and "))")
+                    fail(
+                        "oneOf",
+                        "must match exactly one of \(subs.count) alternatives, matches \(matched.map(String.init).joined(separator: " and "))"
+                    )
                 }
             case .not(let sub):
                 var inner: [ValidationError] = []
-                if evaluate(sub, instance, instancePath: instancePath, keywordPath: here, errors: &inner) != nil {
+                if descend(sub, instance, instanceToken: nil, keyword: [here], errors: &inner) != nil {
                     fail("not", "must not match the schema under 'not'")
                 }
             case .conditional(let condition, let then, let otherwise):
                 var inner: [ValidationError] = []
-                if let e = evaluate(condition, instance, instancePath: instancePath, keywordPath: here, errors: &inner) {
+                if let e = descend(condition, instance, instanceToken: nil, keyword: [here], errors: &inner) {
                     evaluated.merge(e)
                     if let then {
-                        if let e = evaluate(then, instance, instancePath: instancePath, keywordPath: keywordPath + "/then", errors: &errors) {
+                        if let e = descend(then, instance, instanceToken: nil, keyword: ["then"], errors: &errors) {
                             evaluated.merge(e)
                         } else {
                             valid = false
                         }
                     }
                 } else if let otherwise {
-                    if let e = evaluate(otherwise, instance, instancePath: instancePath, keywordPath: keywordPath + "/else", errors: &errors) {
+                    if let e = descend(otherwise, instance, instanceToken: nil, keyword: ["else"], errors: &errors) {
                         evaluated.merge(e)
                     } else {
                         valid = false
                     }
                 }
             case .ref(let target):
-                if let e = evaluate(target.node!, instance, instancePath: instancePath, keywordPath: here, errors: &errors) {
+                if let e = descend(target.node!, instance, instanceToken: nil, keyword: [here], errors: &errors) {
                     evaluated.merge(e)
                 } else {
                     valid = false
@@ -307,30 +354,33 @@ struct Evaluator {
                         }
                     }
                 }
-                if let e = evaluate(destination, instance, instancePath: instancePath, keywordPath: here, errors: &errors) {
+                if let e = descend(destination, instance, instanceToken: nil, keyword: [here], errors: &errors) {
                     evaluated.merge(e)
                 } else {
                     valid = false
                 }
             case .unevaluatedProperties(let sub):
                 guard kind == .object else { continue }
-                JSONValue(borrowing: instance).forEachMember { name, member in
+                JSONValue.forEachMember(of: instance) { name, member in
                     guard !evaluated.properties.contains(name) else { return }
-                    let path = instancePath + "/" + JSONPointer.escape(name)
+                    let pathToken = name
                     if sub.alwaysValid == false {
-                        fail("unevaluatedProperties", "member '\(name)' is not allowed here", at: path)
-                    } else if evaluate(sub, member, instancePath: path, keywordPath: here, errors: &errors) == nil {
+                        fail("unevaluatedProperties", "member '\(name)' is not allowed here", at: pathToken)
+                    } else if descend(sub, member, instanceToken: pathToken, keyword: [here], errors: &errors) == nil {
                         valid = false
                     }
-                    evaluated.properties.insert(name)
+                    if collect { evaluated.properties.insert(name) }
                 }
             case .unevaluatedItems(let sub):
                 guard kind == .array, !evaluated.allItems else { continue }
                 for i in 0..<json_array_size(instance) where !evaluated.items.contains(i) {
-                    let path = instancePath + "/\(i)"
+                    let pathToken = String(i)
                     if sub.alwaysValid == false {
-                        fail("unevaluatedItems", "no element is allowed at index \(i)", at: path)
-                    } else if evaluate(sub, json_array_get(instance, i)!, instancePath: path, keywordPath: here, errors: &errors) == nil {
+                        fail("unevaluatedItems", "no element is allowed at index \(i)", at: pathToken)
+                    } else if descend(
+                        sub, json_array_get(instance, i)!, instanceToken: pathToken, keyword: [here], errors: &errors)
+                        == nil
+                    {
                         valid = false
                     }
                 }
@@ -353,7 +403,8 @@ struct Evaluator {
         case "array": kind == .array
         case "string": kind == .string
         case "number": kind == .integer || kind == .real
-        case "integer": kind == .integer || (kind == .real && json_real_value(instance).rounded() == json_real_value(instance))
+        case "integer":
+            kind == .integer || (kind == .real && json_real_value(instance).rounded() == json_real_value(instance))
         default: false
         }
     }
@@ -375,7 +426,9 @@ struct Evaluator {
         return a < b ? -1 : (a > b ? 1 : 0)
     }
 
-    static func isMultiple(_ instance: UnsafeMutablePointer<json_t>, _ kind: JSONValue.Kind, of divisor: JSONValue) -> Bool {
+    static func isMultiple(_ instance: UnsafeMutablePointer<json_t>, _ kind: JSONValue.Kind, of divisor: JSONValue)
+        -> Bool
+    {
         if kind == .integer, divisor.kind == .integer, let d = divisor.intValue, d != 0 {
             return json_integer_value(instance) % d == 0
         }

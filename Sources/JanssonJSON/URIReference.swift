@@ -61,14 +61,17 @@ struct URIReference: Equatable {
         let r = reference
         if r.scheme != nil {
             return URIReference(
-                scheme: r.scheme, authority: r.authority, path: Self.removeDots(r.path), query: r.query, fragment: r.fragment)
+                scheme: r.scheme, authority: r.authority, path: Self.removeDots(r.path), query: r.query,
+                fragment: r.fragment)
         }
         if r.authority != nil {
             return URIReference(
-                scheme: scheme, authority: r.authority, path: Self.removeDots(r.path), query: r.query, fragment: r.fragment)
+                scheme: scheme, authority: r.authority, path: Self.removeDots(r.path), query: r.query,
+                fragment: r.fragment)
         }
         if r.path.isEmpty {
-            return URIReference(scheme: scheme, authority: authority, path: path, query: r.query ?? query, fragment: r.fragment)
+            return URIReference(
+                scheme: scheme, authority: authority, path: path, query: r.query ?? query, fragment: r.fragment)
         }
         let merged: String
         if r.path.hasPrefix("/") {
@@ -80,7 +83,8 @@ struct URIReference: Equatable {
         } else {
             merged = r.path
         }
-        return URIReference(scheme: scheme, authority: authority, path: Self.removeDots(merged), query: r.query, fragment: r.fragment)
+        return URIReference(
+            scheme: scheme, authority: authority, path: Self.removeDots(merged), query: r.query, fragment: r.fragment)
     }
 
     static func removeDots(_ path: String) -> String {

@@ -70,7 +70,9 @@ import Testing
         #expect(nul[0]?.stringValue == "a\u{0}b")
         #expect(nul.text() == #"["a\u0000b"]"#)
         #expect(try JSONValue.parse("42").intValue == 42)
-        #expect(throws: JSONParseError.self) { try JSONValue.parse("42", options: JSONParseOptions(allowScalars: false)) }
+        #expect(throws: JSONParseError.self) {
+            try JSONValue.parse("42", options: JSONParseOptions(allowScalars: false))
+        }
     }
 
     @Test func nestingPastJanssonsLimitIsAnError() {
@@ -80,7 +82,9 @@ import Testing
     }
 
     @Test func buildersAndLiterals() {
-        let value: JSONValue = ["name": "Muster AG", "count": 3, "ratio": 0.5, "ok": true, "none": nil, "list": [1, "two"]]
+        let value: JSONValue = [
+            "name": "Muster AG", "count": 3, "ratio": 0.5, "ok": true, "none": nil, "list": [1, "two"],
+        ]
         #expect(value.text() == #"{"name":"Muster AG","count":3,"ratio":0.5,"ok":true,"none":null,"list":[1,"two"]}"#)
         #expect(value.setting("count", to: 4)["count"]?.intValue == 4)
         #expect(value["count"]?.intValue == 3, "setting returns a copy")
@@ -146,7 +150,8 @@ import Testing
     }
 
     @Test func missingMemberIsNamed() throws {
-        let json = JSONValue.object(try JSONValueEncoder().encode(sample).members.filter { $0.key != "id" }.map { ($0.key, $0.value) })
+        let json = JSONValue.object(
+            try JSONValueEncoder().encode(sample).members.filter { $0.key != "id" }.map { ($0.key, $0.value) })
         let error = #expect(throws: JSONDecodingError.self) { try JSONValueDecoder().decode(Tenant.self, from: json) }
         #expect(error?.pointer == "/id")
         #expect(error?.message.contains("missing") == true)
@@ -186,12 +191,15 @@ import Testing
     @Test func formatsAnnotateUnlessAsserted() throws {
         let lenient = try JSONSchema(JSONValue.parse(#"{"format": "date"}"#))
         #expect(lenient.isValid("2026-13-01"))
-        let strict = try JSONSchema(JSONValue.parse(#"{"format": "date"}"#), options: SchemaOptions(assertFormats: true))
+        let strict = try JSONSchema(
+            JSONValue.parse(#"{"format": "date"}"#), options: SchemaOptions(assertFormats: true))
         #expect(!strict.isValid("2026-13-01"))
     }
 
     @Test func badSchemasAreRefusedWithTheirLocation() {
-        let error = #expect(throws: SchemaError.self) { try JSONSchema(JSONValue.parse(#"{"properties": {"a": {"minLength": -1}}}"#)) }
+        let error = #expect(throws: SchemaError.self) {
+            try JSONSchema(JSONValue.parse(#"{"properties": {"a": {"minLength": -1}}}"#))
+        }
         #expect(error?.location.hasSuffix("#/properties/a/minLength") == true)
         #expect(throws: SchemaError.self) { try JSONSchema(JSONValue.parse(#"{"$ref": "other.json"}"#)) }
         #expect(throws: SchemaError.self) { try JSONSchema(JSONValue.parse(#"{"pattern": "("}"#)) }
@@ -199,9 +207,13 @@ import Testing
 
     @Test func refsAcrossARegistry() throws {
         var registry = SchemaRegistry()
-        registry.add(try JSONValue.parse(#"{"$defs": {"id": {"type": "string", "pattern": "^T[0-9]+$"}}}"#), uri: "https://example.com/entities.json")
+        registry.add(
+            try JSONValue.parse(#"{"$defs": {"id": {"type": "string", "pattern": "^T[0-9]+$"}}}"#),
+            uri: "https://example.com/entities.json")
         let schema = try JSONSchema(
-            JSONValue.parse(#"{"$id": "https://example.com/params.json", "properties": {"tenantId": {"$ref": "entities.json#/$defs/id"}}}"#),
+            JSONValue.parse(
+                #"{"$id": "https://example.com/params.json", "properties": {"tenantId": {"$ref": "entities.json#/$defs/id"}}}"#
+            ),
             registry: registry)
         #expect(schema.isValid(["tenantId": "T12"]))
         #expect(schema.validate(["tenantId": "X"]).map(\.keywordLocation) == ["/properties/tenantId/$ref/pattern"])

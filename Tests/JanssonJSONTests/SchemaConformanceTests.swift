@@ -11,7 +11,8 @@ import Testing
 
     static let requiredFiles: [String] = {
         let dir = suite.appendingPathComponent("tests/draft2020-12")
-        return (try! FileManager.default.contentsOfDirectory(atPath: dir.path)).filter { $0.hasSuffix(".json") }.sorted()
+        return (try! FileManager.default.contentsOfDirectory(atPath: dir.path)).filter { $0.hasSuffix(".json") }
+            .sorted()
     }()
 
     static let formatFiles = ["date", "date-time", "time", "email", "hostname", "ipv4", "ipv6", "uuid"].map {
@@ -31,8 +32,12 @@ import Testing
             registry.add(try! JSONValue.parse(data, options: loadOptions), uri: "http://localhost:1234/" + path)
         }
         let meta = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/metaschema")
-        for name in ["schema", "core", "applicator", "unevaluated", "validation", "meta-data", "format-annotation", "format-assertion", "content"] {
-            let value = try! JSONValue.parse(Data(contentsOf: meta.appendingPathComponent(name + ".json")), options: loadOptions)
+        for name in [
+            "schema", "core", "applicator", "unevaluated", "validation", "meta-data", "format-annotation",
+            "format-assertion", "content",
+        ] {
+            let value = try! JSONValue.parse(
+                Data(contentsOf: meta.appendingPathComponent(name + ".json")), options: loadOptions)
             registry.add(value, uri: value["$id"]!.stringValue!)
         }
         return registry
@@ -52,7 +57,8 @@ import Testing
             let description = group["description"]!.stringValue!
             let schema: JSONSchema
             do {
-                schema = try JSONSchema(group["schema"]!, registry: registry, options: SchemaOptions(assertFormats: assertFormats))
+                schema = try JSONSchema(
+                    group["schema"]!, registry: registry, options: SchemaOptions(assertFormats: assertFormats))
             } catch {
                 tally.failed += group["tests"]!.count
                 tally.failures.append("\(description): schema did not compile: \(error)")
@@ -66,7 +72,8 @@ import Testing
                 } else {
                     tally.failed += 1
                     tally.failures.append(
-                        "\(description) / \(test["description"]!.stringValue!): expected \(expected ? "valid" : "invalid")\(errors.isEmpty ? "" : ", got \(errors)")")
+                        "\(description) / \(test["description"]!.stringValue!): expected \(expected ? "valid" : "invalid")\(errors.isEmpty ? "" : ", got \(errors)")"
+                    )
                 }
             }
         }
