@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "TenantServices", targets: ["TenantServices"]),
         .library(name: "JanssonJSON", targets: ["JanssonJSON"]),
+        .library(name: "JSONRPC", targets: ["JSONRPC"]),
         .executable(name: "tenant-services", targets: ["tenant-services"]),
         .executable(name: "tenant-services-bench", targets: ["tenant-services-bench"]),
     ],
@@ -47,6 +48,18 @@ let package = Package(
             name: "JanssonJSONTests",
             dependencies: ["JanssonJSON"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: JSON-RPC
+        .target(
+            name: "JSONRPC",
+            dependencies: ["JanssonJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JSONRPCTests",
+            dependencies: ["JSONRPC", "JanssonJSON"],
             swiftSettings: swiftSettings
         ),
 

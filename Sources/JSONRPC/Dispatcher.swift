@@ -1,0 +1,212 @@
+public import JanssonJSON
+
+/// One method of a method table.
+public struct Method: Sendable {
+    /// What a handler receives: the params (object or array, nil when absent).
+    public typealias Handler = @Sendable (_ params: JSONValue?) throws -> JSONValue
+
+    public var name: String
+    /// Checked before the handler runs; a violation answers −32602 with `data.errors`.
+    public var paramsSchema: JSONSchema?
+    public var handler: Handler
+
+    public init(_ name: String, paramsSchema: JSONSchema? = nil, handler: @escaping Handler) {
+        self.name = name
+        self.paramsSchema = paramsSchema
+        self.handler = handler
+    }
+}
+
+/// Applies JSON-RPC 2.0 to messages for any method table: envelope rules, batches,
+/// notifications, limits and schema-checked params. Knows nothing of transports.
+public struct Dispatcher: Sendable {
+    public let limits: Limits
+    private let methods: [String: Method]
+    /// Called for an error that is not a `JSONRPCError` (a bug); the answer is −32603.
+    private let onInternalError: @Sendable (String, any Error) -> Void
+
+    public init(
+        methods: [Method], limits: Limits = Limits(),
+        onInternalError: @escaping @Sendable (String, any Error) -> Void = { _, _ in }
+    ) {
+        self.methods = Dictionary(methods.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        self.limits = limits
+        self.onInternalError = onInternalError
+    }
+
+    /// The method names, sorted.
+    public var methodNames: [String] { methods.keys.sorted() }
+
+    /// The reply to one frame, as compact JSON, or nil when nothing is to be sent (notifications).
+    public func reply(to frame: Frame) -> [UInt8]? {
+        switch frame {
+        case .message(let bytes):
+            return handle(bytes)
+        case .oversized(let limit):
+            return Self.errorResponse(
+                JSONRPCError(
+                    .limitExceeded, "message larger than \(limit) bytes; it was skipped",
+                    data: JSONRPCError.details(
+                        "limit-exceeded", [("limit", "maxMessageBytes"), ("max", JSONValue(limit))])),
+                id: .null
+            ).serialized()
+        case .badHeader(let problem):
+            return Self.errorResponse(
+                JSONRPCError(
+                    .parseError, "unusable message header: \(problem)", data: JSONRPCError.details("parse-error")),
+                id: .null
+            ).serialized()
+        }
+    }
+
+    /// The reply to one message, as compact JSON, or nil when nothing is to be sent.
+    public func handle(_ message: [UInt8]) -> [UInt8]? {
+        if let depth = Self.depthExceeding(limits.maxDepth, in: message) {
+            return Self.errorResponse(
+                JSONRPCError(
+                    .limitExceeded, "message nested deeper than \(limits.maxDepth) levels (found \(depth))",
+                    data: JSONRPCError.details(
+                        "limit-exceeded", [("limit", "maxDepth"), ("max", JSONValue(limits.maxDepth))])),
+                id: .null
+            ).serialized()
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(message, options: JSONParseOptions(rejectDuplicateKeys: true))
+        } catch {
+            return Self.errorResponse(
+                JSONRPCError(
+                    .parseError, "parse error: \(error)",
+                    data: JSONRPCError.details(
+                        "parse-error",
+                        [
+                            ("line", JSONValue(error.line)), ("column", JSONValue(error.column)),
+                            ("offset", JSONValue(error.offset)),
+                        ])),
+                id: .null
+            ).serialized()
+        }
+        if value.kind == .array {
+            guard value.count > 0 else {
+                return Self.errorResponse(JSONRPCError(.invalidRequest, "invalid request: an empty batch"), id: .null)
+                    .serialized()
+            }
+            guard value.count <= limits.maxBatchSize else {
+                return Self.errorResponse(
+                    JSONRPCError(
+                        .limitExceeded, "batch of \(value.count) requests is over the limit of \(limits.maxBatchSize)",
+                        data: JSONRPCError.details(
+                            "limit-exceeded", [("limit", "maxBatchSize"), ("max", JSONValue(limits.maxBatchSize))])),
+                    id: .null
+                ).serialized()
+            }
+            let replies = value.elements.compactMap(respond(to:))
+            return replies.isEmpty ? nil : JSONValue.array(replies).serialized()
+        }
+        return respond(to: value)?.serialized()
+    }
+
+    private static let envelopeMembers: Set<String> = ["jsonrpc", "method", "params", "id"]
+
+    /// The response object for one request, or nil for a notification.
+    func respond(to request: JSONValue) -> JSONValue? {
+        guard request.kind == .object else {
+            return Self.errorResponse(
+                JSONRPCError(.invalidRequest, "invalid request: a request must be an object"), id: .null)
+        }
+        let id = request["id"]
+        let validID = id.map { [.string, .integer, .real, .null].contains($0.kind) } ?? true
+        let replyID = validID ? (id ?? .null) : .null
+        func invalid(_ message: String) -> JSONValue {
+            Self.errorResponse(JSONRPCError(.invalidRequest, "invalid request: " + message), id: replyID)
+        }
+        guard validID else { return invalid("id must be a string, a number or null") }
+        guard request["jsonrpc"]?.stringValue == "2.0" else { return invalid("jsonrpc must be \"2.0\"") }
+        guard let name = request["method"]?.stringValue else { return invalid("method must be a string") }
+        let params = request["params"]
+        if let params, params.kind != .object && params.kind != .array {
+            return invalid("params must be an object or an array")
+        }
+        if let unknown = request.keys.first(where: { !Self.envelopeMembers.contains($0) }) {
+            return invalid("unknown member '\(unknown)'; a request has only jsonrpc, method, params and id")
+        }
+        let isNotification = id == nil
+        let outcome = call(name, params)
+        if isNotification { return nil }
+        switch outcome {
+        case .success(let result):
+            return .object([("jsonrpc", "2.0"), ("result", result), ("id", replyID)])
+        case .failure(let error):
+            return Self.errorResponse(error, id: replyID)
+        }
+    }
+
+    private func call(_ name: String, _ params: JSONValue?) -> Result<JSONValue, JSONRPCError> {
+        guard let method = methods[name] else {
+            return .failure(
+                JSONRPCError(
+                    .methodNotFound, "method '\(name)' does not exist", data: JSONRPCError.details("method-not-found")))
+        }
+        if let schema = method.paramsSchema {
+            let errors = schema.validate(params ?? .object([]))
+            if !errors.isEmpty {
+                let list = JSONValue.array(
+                    errors.map {
+                        .object([
+                            ("path", JSONValue($0.instancePath)), ("keyword", JSONValue($0.keyword)),
+                            ("message", JSONValue($0.message)),
+                        ])
+                    })
+                let first = errors[0]
+                return .failure(
+                    JSONRPCError(
+                        .invalidParams,
+                        "invalid params: \(first.instancePath.isEmpty ? "params" : first.instancePath) \(first.message)"
+                            + (errors.count > 1 ? " (and \(errors.count - 1) more)" : ""),
+                        data: JSONRPCError.details("invalid-params", [("errors", list)])))
+            }
+        }
+        do {
+            return .success(try method.handler(params))
+        } catch let error as JSONRPCError {
+            return .failure(error)
+        } catch {
+            onInternalError(name, error)
+            return .failure(
+                JSONRPCError(.internalError, "internal error in \(name)", data: JSONRPCError.details("internal-error")))
+        }
+    }
+
+    static func errorResponse(_ error: JSONRPCError, id: JSONValue) -> JSONValue {
+        .object([("jsonrpc", "2.0"), ("error", error.json), ("id", id)])
+    }
+
+    /// The nesting depth if it exceeds `limit`, scanning bytes outside strings; nil otherwise.
+    static func depthExceeding(_ limit: Int, in bytes: [UInt8]) -> Int? {
+        var depth = 0
+        var deepest = 0
+        var inString = false
+        var escaped = false
+        for b in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if b == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if b == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest > limit ? deepest : nil
+    }
+}
