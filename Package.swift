@@ -63,6 +63,39 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: RPC binding
+        .target(
+            name: "TenantServicesRPC",
+            dependencies: ["JSONRPC", "JanssonJSON", "TenantServices"],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedSchemas"]
+        ),
+        .testTarget(
+            name: "TenantServicesRPCTests",
+            dependencies: ["TenantServicesRPC", "JSONRPC", "JanssonJSON", "TenantServices"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Plugins and tools
+        .executableTarget(
+            name: "schema-embedder",
+            swiftSettings: swiftSettings
+        ),
+        .plugin(
+            name: "EmbedSchemas",
+            capability: .buildTool(),
+            dependencies: ["schema-embedder"]
+        ),
+        .plugin(
+            name: "VerifySchemas",
+            capability: .command(
+                intent: .custom(
+                    verb: "verify-schemas", description: "Verify Schemas/ and check that openrpc.json is current"),
+                permissions: [.writeToPackageDirectory(reason: "--write regenerates Schemas/openrpc.json")]
+            ),
+            dependencies: ["tenant-services"]
+        ),
+
         // MARK: Domain library
         .target(
             name: "TenantServices",
@@ -85,7 +118,10 @@ let package = Package(
         .executableTarget(
             name: "tenant-services",
             dependencies: [
+                "JSONRPC",
+                "JanssonJSON",
                 "TenantServices",
+                "TenantServicesRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -8,7 +8,7 @@ struct TenantServicesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant-services",
         abstract: "Tenants, domains and booked services of a cloud e-mail security reseller portal.",
-        subcommands: [Demo.self, CatalogCommand.self],
+        subcommands: [Serve.self, Demo.self, CatalogCommand.self, SchemasCommand.self],
         defaultSubcommand: Demo.self)
 }
 

@@ -31,7 +31,8 @@ import Testing
             let data = try! Data(contentsOf: remotes.appendingPathComponent(path))
             registry.add(try! JSONValue.parse(data, options: loadOptions), uri: "http://localhost:1234/" + path)
         }
-        let meta = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/metaschema")
+        let meta = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../Schemas/meta")
         for name in [
             "schema", "core", "applicator", "unevaluated", "validation", "meta-data", "format-annotation",
             "format-assertion", "content",

@@ -39,7 +39,7 @@ public struct AuditList: PortalRequest, Executable, Equatable {
             }
             return true
         }
-        let page = try Page(events, key: { String($0.seq) }, limit: limit, cursor: cursor)
+        let page = try Page(events, key: { orderKey("E\($0.seq)") }, limit: limit, cursor: cursor)
         return Response(
             events: page.items.map {
                 AuditEvent(

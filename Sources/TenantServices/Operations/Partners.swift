@@ -41,7 +41,7 @@ public struct PartnerList: PortalRequest, Executable, Equatable {
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
         try tx.requireOperator(for: "list partners")
-        let page = try Page(tx.state.partners.values, key: \.id, limit: limit, cursor: cursor)
+        let page = try Page(tx.state.partners.values, key: { orderKey($0.id) }, limit: limit, cursor: cursor)
         return Response(partners: page.items.map(\.view), nextCursor: page.nextCursor)
     }
 }

@@ -40,7 +40,7 @@ public struct TaskList: PortalRequest, Executable, Equatable {
             return (tenantId == nil || tenant.id == tenantId) && (domainId == nil || domain.id == domainId)
                 && (status == nil || task.status == status)
         }
-        let page = try Page(tasks, key: \.id, limit: limit, cursor: cursor)
+        let page = try Page(tasks, key: { orderKey($0.id) }, limit: limit, cursor: cursor)
         return Response(tasks: page.items.map(\.view), nextCursor: page.nextCursor)
     }
 }

@@ -140,7 +140,7 @@ public struct TenantList: PortalRequest, Executable, Equatable {
                 access.canSee($0, of: tenant) && $0.name.contains(needle)
             }
         }
-        let page = try Page(matching, key: \.id, limit: limit, cursor: cursor)
+        let page = try Page(matching, key: { orderKey($0.id) }, limit: limit, cursor: cursor)
         return Response(tenants: page.items.map(tx.view(of:)), nextCursor: page.nextCursor)
     }
 }
@@ -252,7 +252,7 @@ func nonEmpty(_ text: String) -> String? {
 func validated(_ contact: Contact) throws(PortalError) -> Contact {
     let email = contact.email.trimmingCharacters(in: .whitespaces)
     let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-    guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(" ") else {
+    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !email.contains(" ") else {
         throw PortalError(
             .invalidArgument, "contact.email '\(contact.email)' is not an e-mail address like anna@example.ch")
     }

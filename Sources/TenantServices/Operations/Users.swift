@@ -107,7 +107,8 @@ public struct UsersList: PortalRequest, Executable, Equatable {
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
         let (domain, _) = try tx.domain(domainId)
         if !tx.access.allows(.manageUsers) { try tx.require(.see) }
-        let page = try Page(domain.users, key: \.address, limit: limit, cursor: cursor)
+        let page = try Page(
+            domain.users.sorted { $0.address < $1.address }, key: \.address, limit: limit, cursor: cursor)
         return Response(users: page.items, nextCursor: page.nextCursor)
     }
 }

@@ -1,0 +1,79 @@
+public import Foundation
+public import JanssonJSON
+
+/// The JSON Schemas of the interface (`Schemas/`): one params and one result schema per method,
+/// shared entity schemas, and the 2020-12 meta-schemas, registered under their `$id`s.
+public struct SchemaSet: Sendable {
+    /// Documents by path relative to `Schemas/` (`methods/tenant.get.params.json`).
+    public let files: [String: JSONValue]
+    /// Every document, by `$id`, for `$ref`s across files.
+    public let registry: SchemaRegistry
+
+    /// The base URI of our schema `$id`s.
+    public static let baseURI = "https://tenant-services.dev/schemas/"
+
+    /// The schemas embedded into this library at build time.
+    public static let embedded: SchemaSet = {
+        var files: [String: JSONValue] = [:]
+        for (path, base64) in EmbeddedSchemas.files {
+            do {
+                files[path] = try JSONValue.parse(Data(base64Encoded: base64)!)
+            } catch {
+                fatalError("embedded schema \(path) is not valid JSON: \(error)")
+            }
+        }
+        return SchemaSet(files: files)
+    }()
+
+    /// Loads the schemas of a `Schemas/` directory (to verify them before they are embedded).
+    public init(directory: URL) throws {
+        var files: [String: JSONValue] = [:]
+        for path in try FileManager.default.subpathsOfDirectory(atPath: directory.path) where path.hasSuffix(".json") {
+            let data = try Data(contentsOf: directory.appendingPathComponent(path))
+            do {
+                files[path] = try JSONValue.parse(data, options: JSONParseOptions(rejectDuplicateKeys: true))
+            } catch {
+                throw SchemaFileError(path: path, message: "\(error)")
+            }
+        }
+        self.init(files: files)
+    }
+
+    init(files: [String: JSONValue]) {
+        self.files = files
+        var registry = SchemaRegistry()
+        for (path, document) in files where path != "openrpc.json" {
+            registry.add(document, uri: document["$id"]?.stringValue ?? Self.baseURI + path)
+        }
+        self.registry = registry
+    }
+
+    /// Method names that have a params schema, sorted.
+    public var methodNames: [String] {
+        files.keys.compactMap { path -> String? in
+            guard path.hasPrefix("methods/"), path.hasSuffix(".params.json") else { return nil }
+            return String(path.dropFirst("methods/".count).dropLast(".params.json".count))
+        }.sorted()
+    }
+
+    /// The compiled params schema of a method (formats asserted).
+    public func paramsSchema(for method: String) throws(SchemaError) -> JSONSchema {
+        try JSONSchema(
+            uri: Self.baseURI + "methods/\(method).params.json", registry: registry,
+            options: SchemaOptions(assertFormats: true))
+    }
+
+    /// The compiled result schema of a method (formats asserted).
+    public func resultSchema(for method: String) throws(SchemaError) -> JSONSchema {
+        try JSONSchema(
+            uri: Self.baseURI + "methods/\(method).result.json", registry: registry,
+            options: SchemaOptions(assertFormats: true))
+    }
+}
+
+/// A schema file could not be read.
+public struct SchemaFileError: Error, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "\(path): \(message)" }
+}

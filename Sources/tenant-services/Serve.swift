@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import JSONRPC
+import Logging
+import TenantServices
+import TenantServicesRPC
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the JSON-RPC 2.0 server on stdin/stdout.",
+        discussion: """
+            Framing is detected from the first byte ({ or [: one JSON message per line; C: Content-Length \
+            frames) unless --framing is given. stdout carries protocol messages only; logs go to stderr. \
+            The store is kept in memory for now (the durable file store is a later issue): --store names \
+            the directory it will use.
+            """)
+
+    enum FramingOption: String, ExpressibleByArgument, CaseIterable {
+        case auto, ndjson, lsp
+    }
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Store directory (kept in memory in this version).") var store = "tenant-services-data"
+    @Option(help: "A catalog JSON file to use instead of the default.") var catalog: String?
+    @Option(help: "Message framing: auto, ndjson or lsp.") var framing: FramingOption = .auto
+    @Option(help: "Run on a fixed test clock starting at this RFC 3339 instant; enables clock.get and clock.set.")
+    var clock: String?
+    @Option(help: "Time zone for every calendar date.") var timeZone = "Europe/Zurich"
+    @Option(help: "Largest message in bytes.") var maxMessageBytes = Limits().maxMessageBytes
+    @Option(help: "Most requests in one batch.") var maxBatchSize = Limits().maxBatchSize
+    @Option(help: "Deepest nesting of arrays and objects.") var maxDepth = Limits().maxDepth
+
+    func run() throws {
+        let output = StreamServer.protectStandardOutput()
+        options.bootstrap()
+        let log = Logger(label: "tenant-services.serve")
+        guard let zone = TimeZone(identifier: timeZone) else {
+            throw ValidationError("unknown time zone '\(timeZone)'; use an IANA name such as Europe/Zurich")
+        }
+        var testClock: ManualClock?
+        if let clock {
+            guard let start = try? Date(clock, strategy: .iso8601) else {
+                throw ValidationError("--clock '\(clock)' is not an RFC 3339 instant such as 2026-11-27T09:00:00Z")
+            }
+            testClock = ManualClock(start)
+        }
+        let portal = try Portal(
+            catalog: try loadCatalog(catalog), clock: testClock ?? SystemClock(),
+            calendar: BusinessCalendar(timeZone: zone))
+        let limits = Limits(maxMessageBytes: maxMessageBytes, maxBatchSize: maxBatchSize, maxDepth: maxDepth)
+        let dispatcher = Dispatcher(
+            methods: try TenantServicesMethods.table(portal: portal, clock: testClock), limits: limits,
+            onInternalError: { method, error in log.error("internal error in \(method): \(error)") })
+        log.notice(
+            "serving JSON-RPC on stdio",
+            metadata: ["store": "\(store) (in memory)", "clock": "\(clock ?? "system")", "zone": "\(timeZone)"])
+        let chosen: Framing? =
+            switch framing {
+            case .auto: nil
+            case .ndjson: .ndjson
+            case .lsp: .lsp
+            }
+        try StreamServer.run(input: 0, output: output, framing: chosen, dispatcher: dispatcher) { bytes in
+            log.trace("replied", metadata: ["bytes": "\(bytes)"])
+        }
+        log.notice("end of input; exiting")
+    }
+}
+
+struct SchemasCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schemas", abstract: "Check Schemas/ or regenerate openrpc.json.",
+        subcommands: [Verify.self, WriteOpenRPC.self])
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every file is a valid 2020-12 schema, every method has both schemas, openrpc.json is current.")
+        @Option(help: "The Schemas directory.") var schemas = "Schemas"
+
+        func run() throws {
+            let problems = try SchemaVerification.problems(in: URL(fileURLWithPath: schemas))
+            for problem in problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
+            guard problems.isEmpty else { throw ExitCode.failure }
+            print("Schemas OK: \(try SchemaSet(directory: URL(fileURLWithPath: schemas)).methodNames.count) methods")
+        }
+    }
+
+    struct WriteOpenRPC: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "write-openrpc", abstract: "Regenerate openrpc.json.")
+        @Option(help: "The Schemas directory.") var schemas = "Schemas"
+
+        func run() throws {
+            let directory = URL(fileURLWithPath: schemas)
+            let text = SchemaVerification.openRPCText(for: try SchemaSet(directory: directory))
+            try Data(text.utf8).write(to: directory.appendingPathComponent("openrpc.json"))
+            print("wrote \(directory.appendingPathComponent("openrpc.json").path)")
+        }
+    }
+}
