@@ -72,7 +72,7 @@ public struct Dispatcher: Sendable {
         }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(message, options: JSONParseOptions(rejectDuplicateKeys: true))
+            value = try JSONValue.parse(message, options: JSONParseOptions(rejectDuplicateKeys: true, allowNUL: true))
         } catch {
             return Self.errorResponse(
                 JSONRPCError(

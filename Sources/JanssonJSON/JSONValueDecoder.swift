@@ -135,9 +135,37 @@ func describe(_ kind: JSONValue.Kind) -> String {
     }
 }
 
+/// Parses an RFC 3339 date-time (any valid offset, any fraction, leap second as the next second).
 func parseRFC3339(_ text: String) -> Date? {
-    if let date = try? Date(text, strategy: .iso8601) { return date }
-    return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    guard Formats.isDateTime(text) else { return nil }
+    let u = Array(text.utf8)
+    func number(_ from: Int, _ count: Int) -> Int { u[from..<(from + count)].reduce(0) { $0 * 10 + Int($1 - 48) } }
+    let (year, month, day) = (number(0, 4), number(5, 2), number(8, 2))
+    let (hour, minute, second) = (number(11, 2), number(14, 2), number(17, 2))
+    var i = 19
+    var fraction = 0.0
+    if u[i] == UInt8(ascii: ".") {
+        var scale = 0.1
+        i += 1
+        while i < u.count, u[i] >= 48, u[i] <= 57 {
+            fraction += Double(u[i] - 48) * scale
+            scale /= 10
+            i += 1
+        }
+    }
+    var offset = 0
+    if u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
+        offset = (u[i] == UInt8(ascii: "+") ? 1 : -1) * (number(i + 1, 2) * 3600 + number(i + 4, 2) * 60)
+    }
+    // Days from 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    let days = era * 146097 + doe - 719468
+    let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
+    return Date(timeIntervalSince1970: Double(seconds) + fraction)
 }
 
 struct KeyedRawDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {

@@ -13,15 +13,23 @@ final class RPCHarness {
 
     static let op: JSONValue = ["id": "ops", "kind": "operator"]
     static func sales(_ partner: String = "P1", roles: [JSONValue] = ["Sales"], expert: Bool = false) -> JSONValue {
-        ["id": "u-anna", "kind": "partnerAdmin", "partnerId": JSONValue(partner), "roles": .array(roles), "expertMode": JSONValue(expert)]
+        [
+            "id": "u-anna", "kind": "partnerAdmin", "partnerId": JSONValue(partner), "roles": .array(roles),
+            "expertMode": JSONValue(expert),
+        ]
     }
-    static let address: JSONValue = ["street": "Bahnhofstrasse 1", "postalCode": "8001", "city": "Zürich", "country": "CH"]
+    static let address: JSONValue = [
+        "street": "Bahnhofstrasse 1", "postalCode": "8001", "city": "Zürich", "country": "CH",
+    ]
 
     init(withClock: Bool = true) throws {
         let portal = try Portal(clock: clock)
-        dispatcher = Dispatcher(methods: try TenantServicesMethods.table(portal: portal, clock: withClock ? clock : nil))
+        dispatcher = Dispatcher(
+            methods: try TenantServicesMethods.table(portal: portal, clock: withClock ? clock : nil))
         var schemas: [String: JSONSchema] = [:]
-        for method in SchemaSet.embedded.methodNames { schemas[method] = try SchemaSet.embedded.resultSchema(for: method) }
+        for method in SchemaSet.embedded.methodNames {
+            schemas[method] = try SchemaSet.embedded.resultSchema(for: method)
+        }
         resultSchemas = schemas
     }
 
@@ -31,7 +39,9 @@ final class RPCHarness {
     /// Sends one request and returns the whole response object.
     func send(_ method: String, _ params: JSONValue) throws -> JSONValue {
         nextID += 1
-        let request: JSONValue = ["jsonrpc": "2.0", "id": JSONValue(nextID), "method": JSONValue(method), "params": params]
+        let request: JSONValue = [
+            "jsonrpc": "2.0", "id": JSONValue(nextID), "method": JSONValue(method), "params": params,
+        ]
         let reply = try JSONValue.parse(dispatcher.handle(request.serialized())!)
         if let result = reply["result"] { results.append((method, result)) }
         return reply

@@ -16,25 +16,44 @@ import Testing
         _ = try rpc.call("catalog.get", ["actor": RPCHarness.sales(roles: ["Tech"])])
         _ = try rpc.call("partner.create", ["actor": op, "name": "Muster IT"])
         _ = try rpc.call("partner.list", ["actor": op, "limit": 10])
-        let tenant = try rpc.call("tenant.create", ["actor": anna, "name": "Muster AG", "contact": ["email": "it@muster.ch"], "address": RPCHarness.address])
+        let tenant = try rpc.call(
+            "tenant.create",
+            ["actor": anna, "name": "Muster AG", "contact": ["email": "it@muster.ch"], "address": RPCHarness.address])
         let tenantId = tenant["tenant"]!["id"]!
-        _ = try rpc.call("tenant.update", ["actor": anna, "tenantId": tenantId, "expectedVersion": 1, "invoiceReference": "PO-1"])
-        _ = try rpc.call("tenant.import", ["actor": op, "partnerId": "P1", "tenants": [["name": "CRM AG", "address": RPCHarness.address, "externalId": "crm-1"]]])
-        let domain = try rpc.call("domain.add", ["actor": anna, "tenantId": tenantId, "name": "muster.ch", "mode": "inline", "services": ["SC-F-OUTBOUND", "SC-SIGENC"]])
+        _ = try rpc.call(
+            "tenant.update", ["actor": anna, "tenantId": tenantId, "expectedVersion": 1, "invoiceReference": "PO-1"])
+        _ = try rpc.call(
+            "tenant.import",
+            [
+                "actor": op, "partnerId": "P1",
+                "tenants": [["name": "CRM AG", "address": RPCHarness.address, "externalId": "crm-1"]],
+            ])
+        let domain = try rpc.call(
+            "domain.add",
+            [
+                "actor": anna, "tenantId": tenantId, "name": "muster.ch", "mode": "inline",
+                "services": ["SC-F-OUTBOUND", "SC-SIGENC"],
+            ])
         let domainId = domain["domain"]!["id"]!
         let manual = try rpc.call("domain.addManually", ["actor": anna, "tenantId": tenantId, "name": "müller.ch"])
         #expect(manual["domain"]?["name"]?.stringValue == "xn--mller-kva.ch")
         let check = try rpc.call("domain.check", ["actor": anna, "domainId": manual["domain"]!["id"]!])
         #expect(check["consistent"]?.boolValue == false)
         #expect(check["violations"]?[0]?["rule"]?.stringValue == "missing-mode")
-        _ = try rpc.call("service.add", ["actor": anna, "domainId": manual["domain"]!["id"]!, "services": ["SC-MS365"]])
+        _ = try rpc.call(
+            "service.add", ["actor": anna, "domainId": manual["domain"]!["id"]!, "services": ["SC-MS365"]])
         _ = try rpc.call("service.available", ["actor": anna, "domainId": domainId])
         _ = try rpc.call("domain.confirm", ["actor": anna, "domainId": domainId])
         let deployed = try rpc.call("domain.deploy", ["actor": anna, "domainId": domainId])
         #expect(deployed["tasks"]?.count == 2)
         _ = try rpc.call("task.list", ["actor": anna, "status": "open"])
         _ = try rpc.call("task.complete", ["actor": anna, "taskId": deployed["tasks"]![0]!["id"]!])
-        _ = try rpc.call("users.import", ["actor": anna, "domainId": domainId, "users": [["address": "anna@muster.ch", "protection": "signEncrypt"]]])
+        _ = try rpc.call(
+            "users.import",
+            [
+                "actor": anna, "domainId": domainId,
+                "users": [["address": "anna@muster.ch", "protection": "signEncrypt"]],
+            ])
         _ = try rpc.call("users.list", ["actor": anna, "domainId": domainId])
         _ = try rpc.call("users.remove", ["actor": anna, "domainId": domainId, "addresses": ["nobody@muster.ch"]])
         _ = try rpc.call("domain.setConfidential", ["actor": anna, "domainId": domainId, "confidential": true])
@@ -52,7 +71,9 @@ import Testing
         _ = try rpc.call("rpc.discover", [:])
 
         let seen = Set(rpc.results.map(\.0))
-        #expect(seen == Set(SchemaSet.embedded.methodNames), "missing: \(Set(SchemaSet.embedded.methodNames).subtracting(seen))")
+        #expect(
+            seen == Set(SchemaSet.embedded.methodNames),
+            "missing: \(Set(SchemaSet.embedded.methodNames).subtracting(seen))")
         for (method, result) in rpc.results {
             let errors = rpc.resultSchemas[method]!.validate(result)
             #expect(errors.isEmpty, "\(method): \(errors)")
@@ -61,7 +82,9 @@ import Testing
 
     @Test func openRPCDocumentIsCurrentAndListsEveryMethod() throws {
         let committed = try #require(SchemaSet.embedded.files["openrpc.json"])
-        #expect(committed == (try JSONValue.parse(SchemaVerification.openRPCText(for: .embedded))), "run `swift run tenant-services schemas write-openrpc`")
+        #expect(
+            committed == (try JSONValue.parse(SchemaVerification.openRPCText(for: .embedded))),
+            "run `swift run tenant-services schemas write-openrpc`")
         let rpc = try RPCHarness()
         let discovered = try rpc.call("rpc.discover", [:])
         let names = discovered["methods"]!.elements.compactMap { $0["name"]?.stringValue }
@@ -76,13 +99,15 @@ import Testing
     }
 
     @Test func schemaDirectoryVerifies() throws {
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Schemas")
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../Schemas")
         #expect(try SchemaVerification.problems(in: directory) == [])
     }
 
     @Test func everyParamsExampleIsValid() throws {
         for method in SchemaSet.embedded.methodNames {
-            let example = try #require(SchemaSet.embedded.files["methods/\(method).params.json"]?["examples"]?[0], "\(method)")
+            let example = try #require(
+                SchemaSet.embedded.files["methods/\(method).params.json"]?["examples"]?[0], "\(method)")
             #expect(try SchemaSet.embedded.paramsSchema(for: method).validate(example).isEmpty, "\(method)")
         }
     }
@@ -91,8 +116,12 @@ import Testing
         let rpc = try RPCHarness(withClock: false)
         #expect(try rpc.fail("clock.get", ["actor": RPCHarness.op])["code"]?.intValue == -32601)
         let withClock = try RPCHarness()
-        #expect(try withClock.fail("clock.set", ["actor": RPCHarness.sales(), "now": "2026-01-01T00:00:00Z"])["code"]?.intValue == 1001)
-        #expect(try withClock.fail("clock.set", ["actor": RPCHarness.op, "now": "2026-02-30T00:00:00Z"])["code"]?.intValue == -32602)
+        #expect(
+            try withClock.fail("clock.set", ["actor": RPCHarness.sales(), "now": "2026-01-01T00:00:00Z"])["code"]?
+                .intValue == 1001)
+        #expect(
+            try withClock.fail("clock.set", ["actor": RPCHarness.op, "now": "2026-02-30T00:00:00Z"])["code"]?.intValue
+                == -32602)
     }
 
     @Test func paramsAreCheckedBeforeAnythingRuns() throws {
@@ -110,7 +139,8 @@ import Testing
         #expect(partnerWithoutId["code"]?.intValue == -32602)
         let positional = try rpc.fail("tenant.list", [RPCHarness.op])
         #expect(positional["code"]?.intValue == -32602)
-        #expect(try rpc.call("tenant.list", ["actor": RPCHarness.sales()])["tenants"]?.count == 0, "nothing was created")
+        #expect(
+            try rpc.call("tenant.list", ["actor": RPCHarness.sales()])["tenants"]?.count == 0, "nothing was created")
     }
 
     @Test func domainErrorsMapToTheirCodesWithReasonAndDetails() throws {
@@ -118,8 +148,14 @@ import Testing
         let op = RPCHarness.op
         _ = try rpc.call("partner.create", ["actor": op, "name": "P"])
         _ = try rpc.call("partner.create", ["actor": op, "name": "Q"])
-        let t = try rpc.call("tenant.create", ["actor": op, "partnerId": "P1", "name": "T", "contact": ["email": "a@b.ch"], "address": RPCHarness.address])["tenant"]!["id"]!
-        let d = try rpc.call("domain.add", ["actor": op, "tenantId": t, "name": "t.ch", "mode": "inline"])["domain"]!["id"]!
+        let t = try rpc.call(
+            "tenant.create",
+            [
+                "actor": op, "partnerId": "P1", "name": "T", "contact": ["email": "a@b.ch"],
+                "address": RPCHarness.address,
+            ])["tenant"]!["id"]!
+        let d = try rpc.call("domain.add", ["actor": op, "tenantId": t, "name": "t.ch", "mode": "inline"])["domain"]![
+            "id"]!
         func expectError(_ method: String, _ params: JSONValue, _ code: Int, _ reason: String) throws -> JSONValue {
             let error = try rpc.fail(method, params)
             #expect(error["code"]?.intValue == Int64(code), "\(method) → \(error)")
@@ -129,16 +165,30 @@ import Testing
             return error
         }
         _ = try expectError("tenant.get", ["actor": RPCHarness.sales("P2"), "tenantId": t], 1000, "not-found")
-        let denied = try expectError("domain.deploy", ["actor": RPCHarness.sales(), "domainId": d], 1001, "permission-denied")
+        let denied = try expectError(
+            "domain.deploy", ["actor": RPCHarness.sales(), "domainId": d], 1001, "permission-denied")
         #expect(denied["data"]?["required"] == ["Tech", "ALL"])
-        let stale = try expectError("domain.confirm", ["actor": op, "domainId": d, "expectedVersion": 99], 1002, "conflict")
+        let stale = try expectError(
+            "domain.confirm", ["actor": op, "domainId": d, "expectedVersion": 99], 1002, "conflict")
         #expect(stale["data"]?["currentVersion"]?.intValue == 1)
-        let dependency = try expectError("service.add", ["actor": op, "domainId": d, "services": ["SC-MS365"]], 1003, "dependency-violation")
+        let dependency = try expectError(
+            "service.add", ["actor": op, "domainId": d, "services": ["SC-MS365"]], 1003, "dependency-violation")
         #expect(dependency["data"]?["violations"]?[0]?["rule"]?.stringValue == "excludes")
         _ = try expectError("domain.deploy", ["actor": op, "domainId": d], 1004, "invalid-transition")
-        _ = try rpc.call("tenant.create", ["actor": RPCHarness.sales(), "name": "K", "contact": ["email": "a@b.ch"], "address": RPCHarness.address, "requestKey": "k1"])
-        _ = try expectError("tenant.create", ["actor": RPCHarness.sales(), "name": "L", "contact": ["email": "a@b.ch"], "address": RPCHarness.address, "requestKey": "k1"], 1006, "request-key-reused")
-        _ = try expectError("domain.add", ["actor": op, "tenantId": t, "name": "gmx.ch", "mode": "inline"], 1007, "invalid-domain")
+        _ = try rpc.call(
+            "tenant.create",
+            [
+                "actor": RPCHarness.sales(), "name": "K", "contact": ["email": "a@b.ch"], "address": RPCHarness.address,
+                "requestKey": "k1",
+            ])
+        _ = try expectError(
+            "tenant.create",
+            [
+                "actor": RPCHarness.sales(), "name": "L", "contact": ["email": "a@b.ch"], "address": RPCHarness.address,
+                "requestKey": "k1",
+            ], 1006, "request-key-reused")
+        _ = try expectError(
+            "domain.add", ["actor": op, "tenantId": t, "name": "gmx.ch", "mode": "inline"], 1007, "invalid-domain")
         _ = try expectError("service.add", ["actor": op, "domainId": d, "services": ["SC-NOPE"]], 1000, "not-found")
     }
 
