@@ -38,6 +38,12 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jansson")]
         ),
 
+        .executableTarget(
+            name: "jansson-echo",
+            dependencies: ["CJansson"],
+            linkerSettings: [.linkedLibrary("jansson")]
+        ),
+
         // MARK: JSON layer
         .target(
             name: "JanssonJSON",
@@ -90,8 +96,7 @@ let package = Package(
             name: "VerifySchemas",
             capability: .command(
                 intent: .custom(
-                    verb: "verify-schemas", description: "Verify Schemas/ and check that openrpc.json is current"),
-                permissions: [.writeToPackageDirectory(reason: "--write regenerates Schemas/openrpc.json")]
+                    verb: "verify-schemas", description: "Verify Schemas/ and check that openrpc.json is current")
             ),
             dependencies: ["tenant-services"]
         ),
@@ -132,6 +137,9 @@ let package = Package(
             dependencies: [
                 "CJanssonBaseline",
                 "JanssonJSON",
+                "JSONRPC",
+                "TenantServices",
+                "TenantServicesRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -2,7 +2,8 @@ import Foundation
 import PackagePlugin
 
 /// Verifies `Schemas/`: every file is a valid 2020-12 schema, every method has a params and a
-/// result schema, and `openrpc.json` matches the schemas. With `--write`, regenerates `openrpc.json`.
+/// result schema, and `openrpc.json` matches the schemas. (`swift run tenant-services schemas
+/// write-openrpc` regenerates `openrpc.json`.)
 @main
 struct VerifySchemas: CommandPlugin {
     func performCommand(context: PluginContext, arguments: [String]) async throws {

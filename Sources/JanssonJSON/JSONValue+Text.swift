@@ -1,5 +1,9 @@
 internal import CJansson
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Why bytes are not valid JSON, and where.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 1-based line of the error.
@@ -98,13 +102,12 @@ extension JSONValue {
 
     /// The value as JSON text (UTF-8).
     public func serialized(_ options: JSONWriteOptions = .compact) -> [UInt8] {
-        let flags = options.flags
-        let size = json_dumpb(raw, nil, 0, flags)
-        guard size > 0 else { return [] }
-        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            count = json_dumpb(
-                raw, buffer.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) }, size,
-                flags)
+        // One pass: json_dumps builds the text once (json_dumpb would need a sizing pass first).
+        guard let text = json_dumps(raw, options.flags) else { return [] }
+        defer { free(text) }
+        let length = strlen(text)
+        return text.withMemoryRebound(to: UInt8.self, capacity: length) {
+            Array(UnsafeBufferPointer(start: $0, count: length))
         }
     }
 

@@ -25,16 +25,8 @@ public struct JSONValueEncoder: Sendable {
     }
 
     static func primitive(_ value: some Encodable) -> UnsafeMutablePointer<json_t>? {
-        switch value {
-        case let v as String: return JSONValue.newString(v)
-        case let v as Int: return json_integer(Int64(v))
-        case let v as Int64: return json_integer(v)
-        case let v as Bool: return cjansson_boolean(v ? 1 : 0)
-        case let v as Double: return v.isFinite ? json_real(v) : json_null()
-        case let v as Date: return JSONValue.newString(rfc3339(v))
-        case let v as JSONValue: return json_incref(v.raw)
-        default: return nil
-        }
+        // One protocol check instead of a cast per primitive type (the runtime caches conformances).
+        (value as? any JanssonPrimitive)?.jansson()
     }
 }
 
@@ -113,7 +105,7 @@ struct KeyedRawContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: Int64, forKey key: Key) { set(key, json_integer(value)) }
     mutating func encode(_ value: Double, forKey key: Key) { set(key, value.isFinite ? json_real(value) : json_null()) }
     mutating func encode(_ value: some Encodable, forKey key: Key) throws {
-        set(key, try JSONValueEncoder().encodeRaw(value, codingPath: codingPath + [key]))
+        set(key, try JSONValueEncoder().encodeRaw(value, codingPath: codingPath))
     }
     mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) {
         value.map { encode($0, forKey: key) } ?? encodeNil(forKey: key)
@@ -174,7 +166,7 @@ struct UnkeyedRawContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: Int) { append(json_integer(Int64(value))) }
     mutating func encode(_ value: Double) { append(value.isFinite ? json_real(value) : json_null()) }
     mutating func encode(_ value: some Encodable) throws {
-        append(try JSONValueEncoder().encodeRaw(value, codingPath: codingPath + [IndexKey(count)]))
+        append(try JSONValueEncoder().encodeRaw(value, codingPath: codingPath))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<
@@ -232,4 +224,37 @@ final class ChildEncoder: Encoder {
     }
     func unkeyedContainer() -> any UnkeyedEncodingContainer { inner.unkeyedContainer() }
     func singleValueContainer() -> any SingleValueEncodingContainer { inner.singleValueContainer() }
+}
+
+/// Types the encoder writes directly, without going through `Encodable`.
+protocol JanssonPrimitive {
+    func jansson() -> UnsafeMutablePointer<json_t>
+}
+
+extension String: JanssonPrimitive {
+    func jansson() -> UnsafeMutablePointer<json_t> { JSONValue.newString(self) }
+}
+
+extension Int: JanssonPrimitive {
+    func jansson() -> UnsafeMutablePointer<json_t> { json_integer(Int64(self)) }
+}
+
+extension Int64: JanssonPrimitive {
+    func jansson() -> UnsafeMutablePointer<json_t> { json_integer(self) }
+}
+
+extension Bool: JanssonPrimitive {
+    func jansson() -> UnsafeMutablePointer<json_t> { cjansson_boolean(self ? 1 : 0) }
+}
+
+extension Double: JanssonPrimitive {
+    func jansson() -> UnsafeMutablePointer<json_t> { isFinite ? json_real(self) : json_null() }
+}
+
+extension Date: JanssonPrimitive {
+    func jansson() -> UnsafeMutablePointer<json_t> { JSONValue.newString(rfc3339(self)) }
+}
+
+extension JSONValue: JanssonPrimitive {
+    func jansson() -> UnsafeMutablePointer<json_t> { json_incref(raw) }
 }

@@ -35,7 +35,7 @@ struct Evaluator {
     /// Evaluates a child value under a keyword path, restoring the paths afterwards.
     mutating func descend(
         _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instanceToken: String?, keyword: [String],
-        errors: inout [ValidationError]
+        errors: inout [ValidationError]?
     ) -> Evaluated? {
         if let instanceToken { instanceTokens.append(instanceToken) }
         keywordTokens += keyword
@@ -53,14 +53,15 @@ struct Evaluator {
     }
 
     /// Evaluates a node; returns what it evaluated when valid, nil (with errors appended) when not.
+    /// - Parameter errors: where to append errors; nil when only the verdict matters (no messages are built).
     mutating func evaluate(
-        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, errors: inout [ValidationError]
+        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, errors: inout [ValidationError]?
     )
         -> Evaluated?
     {
         if let always = node.alwaysValid {
             if always { return Evaluated() }
-            errors.append(
+            errors?.append(
                 ValidationError(
                     instancePath: instancePath, keywordLocation: keywordPath(), keyword: "false",
                     message: "no value is allowed here"))
@@ -69,7 +70,7 @@ struct Evaluator {
         depth += 1
         defer { depth -= 1 }
         guard depth < 400 else {
-            errors.append(
+            errors?.append(
                 ValidationError(
                     instancePath: instancePath, keywordLocation: keywordPath(), keyword: "$ref",
                     message: "the schema recurses without end at this value"))
@@ -82,10 +83,12 @@ struct Evaluator {
         var evaluated = Evaluated()
         var valid = true
         let kind = JSONValue.kind(of: instance)
-        func fail(_ keyword: String, _ message: String, at member: String? = nil) {
+        func fail(_ keyword: String, _ message: @autoclosure () -> String, at member: String? = nil) {
             valid = false
+            guard errors != nil else { return }
+            let message = message()
             let path = instancePath + (member.map { "/" + JSONPointer.escape($0) } ?? "")
-            errors.append(
+            errors?.append(
                 ValidationError(
                     instancePath: path, keywordLocation: keywordPath(keyword), keyword: keyword, message: message))
         }
@@ -144,11 +147,12 @@ struct Evaluator {
                 guard kind == .object else { continue }
                 JSONValue.forEachMember(of: instance) { name, _ in
                     let key = JSONValue(name)
-                    var inner: [ValidationError] = []
+                    var inner: [ValidationError]? = errors == nil ? nil : []
                     if descend(sub, key.raw, instanceToken: nil, keyword: [here], errors: &inner) == nil {
                         fail(
                             "propertyNames",
-                            "member name '\(name)' is not allowed: \(inner.map(\.message).joined(separator: "; "))")
+                            "member name '\(name)' is not allowed: \((inner ?? []).map(\.message).joined(separator: "; "))"
+                        )
                     }
                 }
             case .minProperties(let n):
@@ -211,7 +215,7 @@ struct Evaluator {
                 guard kind == .array else { continue }
                 var matching = 0
                 for i in 0..<json_array_size(instance) {
-                    var ignored: [ValidationError] = []
+                    var ignored: [ValidationError]? = nil
                     if descend(
                         sub, json_array_get(instance, i)!, instanceToken: String(i), keyword: [here], errors: &ignored)
                         != nil
@@ -286,7 +290,7 @@ struct Evaluator {
                 }
             case .anyOf(let subs):
                 var any = false
-                var inner: [ValidationError] = []
+                var inner: [ValidationError]? = nil
                 for (i, sub) in subs.enumerated() {
                     if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &inner) {
                         evaluated.merge(e)
@@ -295,11 +299,11 @@ struct Evaluator {
                 }
                 if !any {
                     fail("anyOf", "must match at least one of \(subs.count) alternatives")
-                    errors += inner
+                    if errors != nil { errors! += branchErrors(subs, instance, here) }
                 }
             case .oneOf(let subs):
                 var matched: [Int] = []
-                var inner: [ValidationError] = []
+                var inner: [ValidationError]? = nil
                 for (i, sub) in subs.enumerated() {
                     if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &inner) {
                         matched.append(i)
@@ -308,7 +312,7 @@ struct Evaluator {
                 }
                 if matched.isEmpty {
                     fail("oneOf", "must match exactly one of \(subs.count) alternatives, matches none")
-                    errors += inner
+                    if errors != nil { errors! += branchErrors(subs, instance, here) }
                 } else if matched.count > 1 {
                     fail(
                         "oneOf",
@@ -316,12 +320,12 @@ struct Evaluator {
                     )
                 }
             case .not(let sub):
-                var inner: [ValidationError] = []
+                var inner: [ValidationError]? = nil
                 if descend(sub, instance, instanceToken: nil, keyword: [here], errors: &inner) != nil {
                     fail("not", "must not match the schema under 'not'")
                 }
             case .conditional(let condition, let then, let otherwise):
-                var inner: [ValidationError] = []
+                var inner: [ValidationError]? = nil
                 if let e = descend(condition, instance, instanceToken: nil, keyword: [here], errors: &inner) {
                     evaluated.merge(e)
                     if let then {
@@ -393,6 +397,17 @@ struct Evaluator {
             }
         }
         return valid ? evaluated : nil
+    }
+
+    /// The errors of every alternative, for a report after anyOf/oneOf matched none.
+    mutating func branchErrors(_ subs: [SchemaNode], _ instance: UnsafeMutablePointer<json_t>, _ keyword: String)
+        -> [ValidationError]
+    {
+        var all: [ValidationError]? = []
+        for (i, sub) in subs.enumerated() {
+            _ = descend(sub, instance, instanceToken: nil, keyword: [keyword, String(i)], errors: &all)
+        }
+        return all ?? []
     }
 
     static func matches(type: String, _ instance: UnsafeMutablePointer<json_t>, _ kind: JSONValue.Kind) -> Bool {

@@ -112,7 +112,8 @@ struct URIReference: Equatable {
 /// JSON pointer (RFC 6901) helpers.
 enum JSONPointer {
     static func escape(_ token: String) -> String {
-        token.replacing("~", with: "~0").replacing("/", with: "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        return token.replacing("~", with: "~0").replacing("/", with: "~1")
     }
 
     static func tokens(_ pointer: String) -> [String]? {

@@ -67,6 +67,19 @@ extension Catalog {
         return found
     }
 
+    /// Whether a service can be booked beside these live services without a permanent violation
+    /// (the fast form of ``permanentViolations(of:region:)`` for `actions`; builds no messages).
+    func isBookable(_ code: String, beside live: Set<String>, region: Region) -> Bool {
+        guard let service = self[code], !live.contains(code) else { return false }
+        if let regions = service.regions, !regions.contains(region) { return false }
+        if service.excludes.contains(where: live.contains) { return false }
+        if live.contains(where: { self[$0]?.excludes.contains(code) == true }) { return false }
+        var all = live
+        all.insert(code)
+        guard let mode = mode(of: all) else { return true }
+        return all.allSatisfy { self[$0]?.modes.map { $0.contains(mode) } ?? true }
+    }
+
     /// The violations no later booking can repair: exclusions, wrong mode, wrong region.
     func permanentViolations(of codes: [String], region: Region) -> [Violation] {
         let live = Set(codes)

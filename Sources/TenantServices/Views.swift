@@ -160,7 +160,10 @@ extension Transaction {
     func actions(on domain: Domain) -> [String] {
         var actions: [String] = []
         let statuses = Set(domain.services.map(\.status))
-        if access.allows(.order) && availability(on: domain).contains(where: \.available) {
+        let live = Set(domain.liveServices.map(\.code))
+        if access.allows(.order)
+            && catalog.services.contains(where: { catalog.isBookable($0.code, beside: live, region: domain.region) })
+        {
             actions.append("service.add")
         }
         if access.allows(.confirm) && statuses.contains(.ordered) { actions.append("domain.confirm") }

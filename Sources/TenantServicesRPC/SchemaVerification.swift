@@ -47,7 +47,7 @@ public enum SchemaVerification {
         let expected = try JSONValue.parse(openRPCText(for: schemas))
         if schemas.files["openrpc.json"] != expected {
             problems.append(
-                "openrpc.json is stale: run `swift package plugin --allow-writing-to-package-directory verify-schemas --write` (or `swift run tenant-services schemas write-openrpc`)"
+                "openrpc.json is stale: run `swift run tenant-services schemas write-openrpc`"
             )
         }
         return problems

@@ -11,13 +11,23 @@ struct Benchmark: ParsableCommand {
 
     @Option(help: "Size of the generated JSON document for the parse benchmark, in MB.") var megabytes = 20
     @Option(help: "Messages for the per-message benchmark.") var messages = 100_000
+    @Option(help: "Pipelined tenant.get requests.") var pipelined = 50_000
+    @Option(help: "Lock-step tenant.get round trips.") var lockStep = 5_000
+    @Option(help: "Which parts to run: json, rpc (default: all).") var only: String?
 
     func run() throws {
         print(
             "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.operatingSystemVersionString)"
         )
-        try parseThroughput()
-        try perMessage()
+        if only == nil || only == "json" {
+            try parseThroughput()
+            try perMessage()
+        }
+        if only == "dispatch" { try inProcessTenantGet() }
+        if only == nil || only == "rpc" {
+            try inProcessTenantGet()
+            try serverRoundTrips()
+        }
     }
 
     /// Best of several runs, in seconds.

@@ -129,3 +129,23 @@ import Testing
         #expect(throws: DomainName.Invalid.self) { try DomainName.normalize(raw) }
     }
 }
+
+@Suite struct BookableTests {
+    /// The fast check used for `actions` agrees with the full rule check for every service beside every subset of services.
+    @Test func isBookableAgreesWithPermanentViolations() {
+        let catalog = Catalog.standard
+        let codes = catalog.services.map(\.code)
+        for mask in 0..<(1 << codes.count) {
+            let live = codes.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element)
+            for region in Region.allCases where catalog.permanentViolations(of: live, region: region).isEmpty {
+                for code in codes {
+                    let slow =
+                        !live.contains(code) && catalog.permanentViolations(of: live + [code], region: region).isEmpty
+                    #expect(
+                        catalog.isBookable(code, beside: Set(live), region: region) == slow,
+                        "\(code) beside \(live) in \(region)")
+                }
+            }
+        }
+    }
+}
