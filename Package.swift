@@ -82,6 +82,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .testTarget(
+            name: "EndToEndTests",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Plugins and tools
         .executableTarget(
             name: "schema-embedder",
