@@ -49,6 +49,8 @@ public struct SchemaOptions: Sendable, Equatable {
 /// Compile once, validate many times, from any thread: the compiled form is immutable.
 public struct JSONSchema: @unchecked Sendable {
     let root: SchemaNode
+    /// Owns every node of the compiled schema (see `RefTarget.node`).
+    let arena: [SchemaNode]
     let options: SchemaOptions
     /// Resources by URI and their dynamic anchors, for `$dynamicRef`.
     let dynamicAnchors: [String: SchemaNode]
@@ -68,6 +70,7 @@ public struct JSONSchema: @unchecked Sendable {
         root = try compiler.compileDocument(schema, uri: Self.defaultBaseURI)
         try compiler.link()
         dynamicAnchors = compiler.dynamicAnchors
+        arena = compiler.arena
         collectsAnnotations = compiler.usesUnevaluated
         self.options = options
     }
@@ -78,6 +81,7 @@ public struct JSONSchema: @unchecked Sendable {
         root = try compiler.resolve(uri, from: Self.defaultBaseURI)
         try compiler.link()
         dynamicAnchors = compiler.dynamicAnchors
+        arena = compiler.arena
         collectsAnnotations = compiler.usesUnevaluated
         self.options = options
     }
@@ -118,7 +122,9 @@ final class SchemaNode {
 /// A `$ref` or `$dynamicRef` target, resolved after compilation.
 final class RefTarget {
     let uri: String
-    var node: SchemaNode?
+    /// Unowned: the compiled schema's arena keeps every node alive; a strong link would make
+    /// recursive schemas reference cycles.
+    unowned var node: SchemaNode?
     init(uri: String) { self.uri = uri }
 }
 

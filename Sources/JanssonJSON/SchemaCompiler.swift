@@ -11,6 +11,15 @@ final class SchemaCompiler {
     var refs: [(RefTarget, base: String)] = []
     var compiledDocuments: Set<String> = []
     var usesUnevaluated = false
+    /// Every node created: the compiled schema owns them all, so `$ref` links (which may form
+    /// cycles) can be unowned and nothing leaks.
+    var arena: [SchemaNode] = []
+
+    func makeNode(resource: String) -> SchemaNode {
+        let node = SchemaNode(resource: resource)
+        arena.append(node)
+        return node
+    }
 
     init(registry: SchemaRegistry) { self.registry = registry }
 
@@ -51,12 +60,12 @@ final class SchemaCompiler {
                 throw fail(base, pointer, "$id must not contain a fragment ('\(id)')")
             }
             // A new resource: reachable by its own URI and by its place in the enclosing resource.
-            let node = SchemaNode(resource: resolved.withoutFragment.text)
+            let node = makeNode(resource: resolved.withoutFragment.text)
             node.isResourceRoot = true
             nodes[base + "#" + pointer] = node
             return try fill(node, value, base: node.resource, pointer: "")
         }
-        let node = SchemaNode(resource: base)
+        let node = makeNode(resource: base)
         node.isResourceRoot = resourceRoot
         switch value.kind {
         case .bool:
