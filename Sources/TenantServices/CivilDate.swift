@@ -110,6 +110,11 @@ public struct BusinessCalendar: Sendable {
         self.calendar = calendar
     }
 
+    /// The first instant of a calendar date in the configured zone.
+    public func start(of date: CivilDate) -> Date {
+        calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
+    }
+
     /// The calendar date of an instant in the configured zone.
     public func date(of instant: Date) -> CivilDate {
         let c = calendar.dateComponents([.year, .month, .day], from: instant)

@@ -9,6 +9,7 @@ public enum Change: Codable, Sendable, Equatable {
     case tenantSaved(Tenant)
     case domainSaved(Domain)
     case taskSaved(DeployTask)
+    case offerSaved(Offer)
 }
 
 /// Something that happened: who did what to which target, and the changes it made.

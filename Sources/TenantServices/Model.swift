@@ -121,6 +121,16 @@ public struct BookedService: Codable, Sendable, Equatable {
     public var billingStart: CivilDate?
     public var endDate: CivilDate?
     public var discount: Discount?
+    /// The cancel operation that ended or cancelled this service, for `service.uncancel`.
+    public var cancellation: Cancellation?
+}
+
+/// How a service was cancelled, so uncancel can restore it exactly.
+public struct Cancellation: Codable, Sendable, Equatable {
+    /// The sequence number of the cancel event; services cancelled together share it.
+    public var operation: Int
+    public var previousStatus: ServiceStatus
+    public var previousEndDate: CivilDate?
 }
 
 /// How a user's outgoing mail is protected; drives billing quantities.

@@ -69,7 +69,7 @@ public final class Portal: Sendable {
         let now = clock.now()
         if !type(of: executable).isMutating {
             let state = core.withLock { $0.state }
-            var tx = Transaction(state: state, actor: actor, now: now, today: calendar.date(of: now), catalog: catalog)
+            var tx = Transaction(state: state, actor: actor, now: now, calendar: calendar, catalog: catalog)
             return try executable.execute(in: &tx) as! R.Response
         }
         let fingerprint = try requestKey.map { _ in try Self.fingerprint(request) }
@@ -83,9 +83,7 @@ public final class Portal: Sendable {
                 }
                 return recorded.response as! R.Response
             }
-            var tx = Transaction(
-                state: core.state, actor: actor, now: now, today: calendar.date(of: now), catalog: catalog,
-                method: R.method)
+            var tx = Transaction(state: core.state, actor: actor, now: now, calendar: calendar, catalog: catalog, method: R.method)
             let response = try executable.execute(in: &tx) as! R.Response
             if !tx.records.isEmpty {
                 do {
@@ -125,17 +123,19 @@ struct Transaction {
     let actor: Actor
     let now: Date
     let today: CivilDate
+    let calendar: BusinessCalendar
     let catalog: Catalog
     var method: String = ""
     var records: [EventRecord] = []
 
     var access: Access { Access(actor: actor) }
 
-    init(state: PortalState, actor: Actor, now: Date, today: CivilDate, catalog: Catalog, method: String = "") {
+    init(state: PortalState, actor: Actor, now: Date, calendar: BusinessCalendar, catalog: Catalog, method: String = "") {
         self.state = state
         self.actor = actor
         self.now = now
-        self.today = today
+        self.today = calendar.date(of: now)
+        self.calendar = calendar
         self.catalog = catalog
         self.method = method
     }

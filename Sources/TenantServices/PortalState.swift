@@ -7,6 +7,7 @@ struct PortalState: Sendable {
     var tenants: OrderedDictionary<String, Tenant> = [:]
     var domains: OrderedDictionary<String, Domain> = [:]
     var tasks: OrderedDictionary<String, DeployTask> = [:]
+    var offers: OrderedDictionary<String, Offer> = [:]
     var events: [EventRecord] = []
     var domainsByTenant: [String: [String]] = [:]
     /// Tenant IDs by partner and CRM external ID.
@@ -38,6 +39,9 @@ struct PortalState: Sendable {
         case .taskSaved(let task):
             note(task.id)
             tasks[task.id] = task
+        case .offerSaved(let offer):
+            note(offer.id)
+            offers[offer.id] = offer
         }
     }
 

@@ -128,6 +128,7 @@ extension Transaction {
         if access.allows(.editTenant) { actions.append("tenant.update") }
         if access.allows(.order) { actions.append("domain.add") }
         if access.allows(.orderManually) { actions.append("domain.addManually") }
+        if access.allows(.seePrices) { actions.append("offer.create") }
         return TenantView(
             id: tenant.id, partnerId: tenant.partnerId, name: tenant.name, contact: tenant.contact,
             address: tenant.address, invoiceReference: tenant.invoiceReference, source: tenant.source,
@@ -172,6 +173,11 @@ extension Transaction {
             && state.tasks.values.contains(where: { $0.domainId == domain.id && $0.status == .open })
         {
             actions.append("task.complete")
+        }
+        if access.allows(.order) {
+            if domain.services.contains(where: { $0.status.isLive && $0.status != .cancelled }) { actions.append("service.cancel") }
+            if statuses.contains(.cancelled) { actions.append("service.uncancel") }
+            if domain.hasLiveService { actions.append("service.setDiscount") }
         }
         if access.allows(.manageUsers) { actions += ["users.import", "users.remove"] }
         if access.allows(.setConfidential) {

@@ -12,7 +12,9 @@ public enum TenantServicesMethods {
         TenantList.self, TenantImport.self, DomainAdd.self, DomainAddManually.self, DomainGet.self, DomainCheck.self,
         DomainConfirm.self, DomainDeploy.self, DomainSetConfidential.self, DomainGrantAccess.self,
         DomainRevokeAccess.self, ServiceAdd.self, ServiceAvailable.self, TaskList.self, TaskComplete.self,
-        UsersImport.self, UsersRemove.self, UsersList.self, WorkflowTick.self, AuditList.self,
+        UsersImport.self, UsersRemove.self, UsersList.self, WorkflowTick.self, AuditList.self, ServiceCancel.self,
+        ServiceUncancel.self, ServiceSetDiscount.self, BillingStatement.self, OfferCreate.self, OfferGet.self, OfferList.self,
+        OfferSend.self, OfferAccept.self, OfferDecline.self, OfferRender.self,
     ]
 
     /// The methods that exist only on a server with a fixed test clock.

@@ -316,7 +316,7 @@ extension Transaction {
             domain.services.append(
                 BookedService(
                     number: domain.nextServiceNumber, code: code, status: .ordered, orderedAt: now, confirmedAt: nil,
-                    provisionedAt: nil, billingStart: nil, endDate: nil, discount: nil))
+                    provisionedAt: nil, billingStart: nil, endDate: nil, discount: nil, cancellation: nil))
             domain.nextServiceNumber += 1
         }
         if let mode = catalog.mode(of: domain.liveServices.map(\.code)) { domain.lastMode = mode }
@@ -347,7 +347,8 @@ extension Transaction {
     }
 
     /// Provisions every service whose own tasks are done and whose requirements are provisioned,
-    /// and sets billing start where a counted user exists.
+    /// finishes deprovisioning without open removal tasks, and sets billing start where a counted
+    /// user exists.
     func advance(_ domain: inout Domain) {
         func isUp(_ s: BookedService) -> Bool { s.provisionedAt != nil && s.status.isLive }
         for code in catalog.topologicalOrder {
@@ -367,6 +368,13 @@ extension Transaction {
                 domain.services[i].status = .provisioned
                 domain.services[i].provisionedAt = now
             }
+        }
+        for i in domain.services.indices where domain.services[i].status == .deprovisioning {
+            let number = domain.services[i].number
+            let open = state.tasks.values.contains {
+                $0.domainId == domain.id && $0.serviceNumber == number && $0.kind == .remove && $0.status == .open
+            }
+            if !open { domain.services[i].status = .deprovisioned }
         }
         for i in domain.services.indices where domain.services[i].billingStart == nil && isUp(domain.services[i]) {
             if let entry = catalog[domain.services[i].code], domain.users.contains(where: entry.counts) {

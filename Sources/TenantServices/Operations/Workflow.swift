@@ -1,6 +1,8 @@
 import OrderedCollections
 
-/// The scheduler's step: deploys every confirmed service (automatic deployment).
+/// The scheduler's step: deploys every confirmed service (automatic deployment), ends services
+/// whose end date has passed (to `deprovisioning`, with removal tasks) and finishes
+/// deprovisioning where no removal task is open.
 public struct WorkflowTick: PortalRequest, Executable, Equatable {
     public static let method = "workflow.tick"
     static let isMutating = true
@@ -29,6 +31,37 @@ public struct WorkflowTick: PortalRequest, Executable, Equatable {
             _ = tx.deploy(domain, of: tenant)
             deployed.append(Step(domainId: domain.id, services: codes))
         }
-        return Response(deployed: deployed, ended: [], deprovisioned: [])
+        var ended: [Step] = []
+        var finished: [Step] = []
+        for var domain in tx.state.domains.values {
+            guard let tenant = tx.state.tenants[domain.tenantId] else { continue }
+            var endedCodes: [String] = []
+            var tasks: [DeployTask] = []
+            for i in domain.services.indices where domain.services[i].status == .cancelled {
+                guard let end = domain.services[i].endDate, end < tx.today else { continue }
+                domain.services[i].status = .deprovisioning
+                let service = domain.services[i]
+                endedCodes.append(service.code)
+                if let template = tx.catalog[service.code]?.task {
+                    let task = DeployTask(
+                        id: tx.state.newID("K"), domainId: domain.id, service: service.code, serviceNumber: service.number,
+                        kind: .remove, record: template.record(for: domain.name), status: .open, createdAt: tx.now, doneAt: nil)
+                    tx.state.tasks[task.id] = task
+                    tasks.append(task)
+                }
+            }
+            let before = domain.services.filter { $0.status == .deprovisioning }.map(\.code)
+            tx.advance(&domain)
+            let done = before.filter { code in domain.services.contains { $0.code == code && $0.status == .deprovisioned } }
+            guard !endedCodes.isEmpty || !done.isEmpty else { continue }
+            if !endedCodes.isEmpty { ended.append(Step(domainId: domain.id, services: endedCodes)) }
+            if !done.isEmpty { finished.append(Step(domainId: domain.id, services: done)) }
+            tx.save(
+                domain, of: tenant,
+                summary: "ended \(endedCodes.joined(separator: ", ")) on \(domain.name)"
+                    + (done.isEmpty ? "" : "; deprovisioned \(done.joined(separator: ", "))"),
+                tasks: tasks)
+        }
+        return Response(deployed: deployed, ended: ended, deprovisioned: finished)
     }
 }

@@ -1,0 +1,241 @@
+import OrderedCollections
+
+/// One service a cancel operation ends or cancels.
+public struct CancelledService: Codable, Sendable, Equatable {
+    public var code: String
+    public var number: Int
+    /// `deprovisioned` for a service that was never deployed (ended at once), else `cancelled`.
+    public var status: ServiceStatus
+    public var endDate: CivilDate
+}
+
+/// Cancels a service and everything that can no longer run without it (SPEC §5).
+///
+/// Never-deployed services end at once; deployed ones are cancelled with an end date: by default
+/// the last day of the current month (on the last day of a month, of the next month), at the
+/// earliest tomorrow. Cancelling SC-SERVICE or the domain's mode service cancels the whole domain.
+public struct ServiceCancel: PortalRequest, Executable, Equatable {
+    public static let method = "service.cancel"
+    static let isMutating = true
+    public var domainId: String
+    public var service: String
+    public var endDate: CivilDate?
+    /// Show the cascade and dates without changing anything.
+    public var dryRun: Bool?
+    public var expectedVersion: Int?
+
+    public init(domainId: String, service: String, endDate: CivilDate? = nil, dryRun: Bool? = nil, expectedVersion: Int? = nil) {
+        self.domainId = domainId
+        self.service = service
+        self.endDate = endDate
+        self.dryRun = dryRun
+        self.expectedVersion = expectedVersion
+    }
+
+    /// The domain (unchanged on a dry run) and every service the operation ends or cancels.
+    public struct Response: Codable, Sendable, Equatable {
+        public var domain: DomainView
+        public var cancelled: [CancelledService]
+        public var dryRun: Bool
+    }
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        var (domain, tenant) = try tx.domain(domainId)
+        try tx.require(.order)
+        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        try tx.requireKnown([service])
+        guard let target = domain.services.last(where: { $0.code == service }) else {
+            throw PortalError(.notFound, "\(service) is not booked on \(domain.name)")
+        }
+        guard target.status.isLive && target.status != .cancelled else {
+            throw PortalError(
+                .invalidTransition,
+                "\(service) on \(domain.name) is \(target.status.rawValue) already; only a live service that is not cancelled can be cancelled"
+            )
+        }
+        let affected = cascade(from: target, on: domain, catalog: tx.catalog)
+        let deployed = affected.contains { domain.services[$0].status >= .provisioning }
+        let tomorrow = tx.today.adding(days: 1)
+        let defaultEnd = tx.today == tx.today.endOfMonth ? tomorrow.endOfMonth : tx.today.endOfMonth
+        let end = endDate ?? defaultEnd
+        if deployed, end < tomorrow {
+            throw PortalError(
+                .dateRule, "the end date \(end) is too early; the earliest end date is \(tomorrow) (tomorrow)",
+                details: .init(earliest: tomorrow))
+        }
+        let operation = (tx.state.events.last?.seq ?? 0) + 1
+        var result: [CancelledService] = []
+        for i in affected {
+            let before = domain.services[i]
+            let cancellation = Cancellation(
+                operation: operation, previousStatus: before.status, previousEndDate: before.endDate)
+            if before.status < .provisioning {
+                domain.services[i].status = .deprovisioned
+                domain.services[i].endDate = tx.today
+            } else if before.status == .cancelled {
+                guard let current = before.endDate, current > end else { continue }
+                domain.services[i].endDate = end
+            } else {
+                domain.services[i].status = .cancelled
+                domain.services[i].endDate = end
+            }
+            domain.services[i].cancellation = cancellation
+            let after = domain.services[i]
+            result.append(CancelledService(code: after.code, number: after.number, status: after.status, endDate: after.endDate!))
+        }
+        if dryRun == true {
+            let original = tx.state.domains[domain.id]!
+            return Response(domain: tx.view(of: original), cancelled: result, dryRun: true)
+        }
+        let codes = result.map(\.code).joined(separator: ", ")
+        tx.save(domain, of: tenant, summary: "cancelled \(codes) on \(domain.name) (end date \(end))")
+        return Response(domain: tx.view(of: tx.state.domains[domain.id]!), cancelled: result, dryRun: false)
+    }
+
+    /// Indices of the target and of every live service that can no longer run without the
+    /// services cancelled so far, to a fixed point; plus already cancelled services with a later end date.
+    func cascade(from target: BookedService, on domain: Domain, catalog: Catalog) -> [Int] {
+        let targetEntry = catalog[target.code]!
+        let liveIndices = domain.services.indices.filter { domain.services[$0].status.isLive }
+        let wholeDomain = targetEntry.kind == .base || targetEntry.kind == .mode
+        if wholeDomain { return liveIndices }
+        var removed: Set<String> = [target.code]
+        var changed = true
+        while changed {
+            changed = false
+            for i in liveIndices {
+                let s = domain.services[i]
+                guard !removed.contains(s.code), let entry = catalog[s.code] else { continue }
+                let available = Set(liveIndices.map { domain.services[$0].code }).subtracting(removed)
+                let brokenRequires = entry.requires.contains(where: removed.contains)
+                let brokenAny = !entry.requiresAny.isEmpty && !entry.requiresAny.contains(where: available.contains)
+                if brokenRequires || brokenAny {
+                    removed.insert(s.code)
+                    changed = true
+                }
+            }
+        }
+        return liveIndices.filter { removed.contains(domain.services[$0].code) }
+    }
+}
+
+/// Restores every service of a cancel operation that is still cancelled.
+public struct ServiceUncancel: PortalRequest, Executable, Equatable {
+    public static let method = "service.uncancel"
+    static let isMutating = true
+    public var domainId: String
+    public var service: String
+    public var expectedVersion: Int?
+
+    public init(domainId: String, service: String, expectedVersion: Int? = nil) {
+        self.domainId = domainId
+        self.service = service
+        self.expectedVersion = expectedVersion
+    }
+
+    /// The domain and the codes restored.
+    public struct Response: Codable, Sendable, Equatable {
+        public var domain: DomainView
+        public var restored: [String]
+    }
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        var (domain, tenant) = try tx.domain(domainId)
+        try tx.require(.order)
+        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        try tx.requireKnown([service])
+        guard let target = domain.services.last(where: { $0.code == service && $0.status == .cancelled }),
+            let operation = target.cancellation?.operation
+        else {
+            throw PortalError(
+                .invalidTransition, "\(service) on \(domain.name) is not cancelled; only a cancelled service before its end date can be restored")
+        }
+        let restore = domain.services.indices.filter {
+            domain.services[$0].status == .cancelled && domain.services[$0].cancellation?.operation == operation
+        }
+        for i in restore {
+            domain.services[i].status = domain.services[i].cancellation!.previousStatus
+            domain.services[i].endDate = domain.services[i].cancellation!.previousEndDate
+            domain.services[i].cancellation = nil
+        }
+        // Every restored service needs its requirements live and not ending.
+        let running = Set(domain.services.filter { $0.status.isLive && $0.status != .cancelled }.map(\.code))
+        var violations: [Violation] = []
+        for i in restore {
+            let s = domain.services[i]
+            guard s.status != .cancelled, let entry = tx.catalog[s.code] else { continue }
+            for dep in entry.requires where !running.contains(dep) {
+                violations.append(
+                    Violation(
+                        rule: .requires, services: [s.code, dep],
+                        message: "\(s.code) requires \(dep), which stays cancelled by another operation; uncancel \(dep) first"))
+            }
+            if !entry.requiresAny.isEmpty && !entry.requiresAny.contains(where: running.contains) {
+                violations.append(
+                    Violation(
+                        rule: .requiresAny, services: [s.code] + entry.requiresAny,
+                        message: "\(s.code) requires one of \(entry.requiresAny.joined(separator: ", ")), which stay cancelled; uncancel one of them first"))
+            }
+        }
+        guard violations.isEmpty else {
+            throw PortalError(
+                .dependencyViolation, violations.map(\.message).joined(separator: " "), details: .init(violations: violations))
+        }
+        let codes = restore.map { domain.services[$0].code }
+        tx.save(domain, of: tenant, summary: "uncancelled \(codes.joined(separator: ", ")) on \(domain.name)")
+        return Response(domain: tx.view(of: tx.state.domains[domain.id]!), restored: codes)
+    }
+}
+
+/// Sets or removes the discount of a live booked service.
+public struct ServiceSetDiscount: PortalRequest, Executable, Equatable {
+    public static let method = "service.setDiscount"
+    static let isMutating = true
+    public var domainId: String
+    public var service: String
+    /// 0–100 with up to two decimals; 0 removes the discount.
+    public var percent: Double
+    /// Required when `percent` is above 0.
+    public var reason: Discount.Reason?
+    public var expectedVersion: Int?
+
+    public init(domainId: String, service: String, percent: Double, reason: Discount.Reason? = nil, expectedVersion: Int? = nil) {
+        self.domainId = domainId
+        self.service = service
+        self.percent = percent
+        self.reason = reason
+        self.expectedVersion = expectedVersion
+    }
+
+    public typealias Response = DomainAdd.Response
+
+    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+        var (domain, tenant) = try tx.domain(domainId)
+        try tx.require(.order)
+        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        try tx.requireKnown([service])
+        let discount = try Discount(percent: percent, reason: reason)
+        guard let i = domain.services.lastIndex(where: { $0.code == service && $0.status.isLive }) else {
+            throw PortalError(.invalidTransition, "\(service) is not live on \(domain.name); only a live service can get a discount")
+        }
+        domain.services[i].discount = discount
+        tx.save(domain, of: tenant, summary: "discount of \(service) on \(domain.name): \(discount?.label ?? "none")")
+        return Response(domain: tx.view(of: tx.state.domains[domain.id]!))
+    }
+}
+
+extension Discount {
+    /// A discount from a percent with up to two decimals; nil for 0.
+    init?(percent: Double, reason: Reason?) throws(PortalError) {
+        let basisPoints = (percent * 100).rounded()
+        guard percent >= 0, percent <= 100, abs(basisPoints - percent * 100) < 1e-6 else {
+            throw PortalError(.invalidArgument, "percent must be between 0 and 100 with at most two decimals, not \(percent)")
+        }
+        guard basisPoints > 0 else { return nil }
+        guard let reason else {
+            throw PortalError(
+                .invalidArgument, "a discount above 0 % needs a reason: nfr, test, promotion, volume or other")
+        }
+        self.init(basisPoints: Int(basisPoints), reason: reason)
+    }
+}
