@@ -131,6 +131,8 @@ public struct Cancellation: Codable, Sendable, Equatable {
     public var operation: Int
     public var previousStatus: ServiceStatus
     public var previousEndDate: CivilDate?
+    /// The earlier cancellation of a service this operation moved to an earlier end date (0 or 1 element).
+    public var previous: [Cancellation] = []
 }
 
 /// How a user's outgoing mail is protected; drives billing quantities.

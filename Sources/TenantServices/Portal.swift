@@ -83,7 +83,8 @@ public final class Portal: Sendable {
                 }
                 return recorded.response as! R.Response
             }
-            var tx = Transaction(state: core.state, actor: actor, now: now, calendar: calendar, catalog: catalog, method: R.method)
+            var tx = Transaction(
+                state: core.state, actor: actor, now: now, calendar: calendar, catalog: catalog, method: R.method)
             let response = try executable.execute(in: &tx) as! R.Response
             if !tx.records.isEmpty {
                 do {
@@ -130,7 +131,8 @@ struct Transaction {
 
     var access: Access { Access(actor: actor) }
 
-    init(state: PortalState, actor: Actor, now: Date, calendar: BusinessCalendar, catalog: Catalog, method: String = "") {
+    init(state: PortalState, actor: Actor, now: Date, calendar: BusinessCalendar, catalog: Catalog, method: String = "")
+    {
         self.state = state
         self.actor = actor
         self.now = now

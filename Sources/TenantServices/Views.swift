@@ -175,7 +175,9 @@ extension Transaction {
             actions.append("task.complete")
         }
         if access.allows(.order) {
-            if domain.services.contains(where: { $0.status.isLive && $0.status != .cancelled }) { actions.append("service.cancel") }
+            if domain.services.contains(where: { $0.status.isLive && $0.status != .cancelled }) {
+                actions.append("service.cancel")
+            }
             if statuses.contains(.cancelled) { actions.append("service.uncancel") }
             if domain.hasLiveService { actions.append("service.setDiscount") }
         }

@@ -13,7 +13,8 @@ public enum TenantServicesMethods {
         DomainConfirm.self, DomainDeploy.self, DomainSetConfidential.self, DomainGrantAccess.self,
         DomainRevokeAccess.self, ServiceAdd.self, ServiceAvailable.self, TaskList.self, TaskComplete.self,
         UsersImport.self, UsersRemove.self, UsersList.self, WorkflowTick.self, AuditList.self, ServiceCancel.self,
-        ServiceUncancel.self, ServiceSetDiscount.self, BillingStatement.self, OfferCreate.self, OfferGet.self, OfferList.self,
+        ServiceUncancel.self, ServiceSetDiscount.self, BillingStatement.self, OfferCreate.self, OfferGet.self,
+        OfferList.self,
         OfferSend.self, OfferAccept.self, OfferDecline.self, OfferRender.self,
     ]
 

@@ -65,6 +65,41 @@ import Testing
         _ = try rpc.call("tenant.get", ["actor": anna, "tenantId": tenantId])
         _ = try rpc.call("tenant.list", ["actor": anna])
         _ = try rpc.call("audit.list", ["actor": anna])
+        _ = try rpc.call(
+            "service.setDiscount",
+            ["actor": anna, "domainId": domainId, "service": "SC-SIGENC", "percent": 12.5, "reason": "nfr"])
+        let dry = try rpc.call(
+            "service.cancel", ["actor": anna, "domainId": domainId, "service": "SC-F-OUTBOUND", "dryRun": true])
+        #expect(dry["dryRun"]?.boolValue == true)
+        #expect(dry["cancelled"]?.count == 2)
+        _ = try rpc.call(
+            "service.cancel", ["actor": anna, "domainId": domainId, "service": "SC-SIGENC", "endDate": "2026-11-30"])
+        _ = try rpc.call("service.uncancel", ["actor": anna, "domainId": domainId, "service": "SC-SIGENC"])
+        let statement = try rpc.call("billing.statement", ["actor": anna, "month": "2026-11", "format": "csv"])
+        #expect(statement["csv"]?.stringValue?.hasPrefix("month,tenantId,") == true)
+        _ = try rpc.call("billing.statement", ["actor": anna, "month": "2026-11"])
+        let early = try rpc.fail("billing.statement", ["actor": anna, "month": "2027-01"])
+        #expect(early["data"]?["latest"]?.stringValue == "2026-11")
+        let line: JSONValue = [
+            "domain": "neu.ch", "mode": "inline", "services": ["SC-F-OUTBOUND"], "users": 10,
+            "discount": ["percent": 10, "reason": "promotion"],
+        ]
+        let offer = try rpc.call(
+            "offer.create",
+            [
+                "actor": anna,
+                "prospect": ["name": "Neu AG", "contact": ["email": "a@neu.ch"], "address": RPCHarness.address],
+                "lines": [line],
+            ])
+        let offerId = offer["offer"]!["id"]!
+        _ = try rpc.call("offer.get", ["actor": anna, "offerId": offerId])
+        _ = try rpc.call("offer.list", ["actor": anna])
+        _ = try rpc.call("offer.render", ["actor": anna, "offerId": offerId, "format": "html"])
+        _ = try rpc.call("offer.send", ["actor": anna, "offerId": offerId])
+        _ = try rpc.call("offer.accept", ["actor": anna, "offerId": offerId])
+        let second = try rpc.call(
+            "offer.create", ["actor": anna, "tenantId": tenantId, "lines": [line.setting("domain", to: "zwei.ch")]])
+        _ = try rpc.call("offer.decline", ["actor": anna, "offerId": second["offer"]!["id"]!])
         _ = try rpc.call("clock.set", ["actor": op, "now": "2026-12-31T22:59:00Z"])
         let now = try rpc.call("clock.get", ["actor": op])
         #expect(now["now"]?.stringValue == "2026-12-31T22:59:00Z")

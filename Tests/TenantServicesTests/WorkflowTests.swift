@@ -325,7 +325,7 @@ import Testing
         let tenant = try world.portal.perform(TenantGet(tenantId: world.tenants[0]), as: sales)
         #expect(tenant.tenant.managedDomains == 3)
         #expect(tenant.tenant.totalServices == 6)
-        #expect(tenant.tenant.actions == ["tenant.update", "domain.add"])
+        #expect(tenant.tenant.actions == ["tenant.update", "domain.add", "offer.create"])
         #expect(tenant.tenant.region == .CH)
         #expect(tenant.tenant.currency == "CHF")
         let support = try world.portal.perform(

@@ -29,7 +29,8 @@ public struct Month: Codable, Sendable, Hashable, Comparable, CustomStringConver
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let month = Month(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a month YYYY-MM"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a month YYYY-MM"))
         }
         self = month
     }
@@ -120,11 +121,14 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
         var totals: OrderedDictionary<String, Int> = [:]
         for line in lines { totals[line.currency, default: 0] += line.total }
         return Response(
-            month: month, lines: lines, totals: totals.sorted { $0.key < $1.key }.map { CurrencyTotal(currency: $0.key, total: $0.value) },
+            month: month, lines: lines,
+            totals: totals.sorted { $0.key < $1.key }.map { CurrencyTotal(currency: $0.key, total: $0.value) },
             csv: format == .csv ? Self.csv(lines) : nil)
     }
 
-    static func lines(month: Month, state: PortalState, catalog: Catalog, access: Access, tenantId: String?) -> [StatementLine] {
+    static func lines(month: Month, state: PortalState, catalog: Catalog, access: Access, tenantId: String?)
+        -> [StatementLine]
+    {
         var lines: [StatementLine] = []
         for tenant in state.tenants.values where access.inScope(tenant) && (tenantId == nil || tenant.id == tenantId) {
             for domain in state.domains(ofTenant: tenant.id) where access.canSee(domain, of: tenant) {
@@ -172,9 +176,11 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
             let discount = discountOf[entry.code] ?? nil
             lines.append(
                 StatementLine(
-                    month: month, tenantId: tenant.id, tenantName: tenant.name, domainId: domain.id, domain: domain.name,
+                    month: month, tenantId: tenant.id, tenantName: tenant.name, domainId: domain.id,
+                    domain: domain.name,
                     service: entry.code, quantity: quantity, unitPrice: price, currency: tenant.currency,
-                    discount: discount.map(\.view), total: Self.total(quantity: quantity, unitPrice: price, discount: discount)))
+                    discount: discount.map(\.view),
+                    total: Self.total(quantity: quantity, unitPrice: price, discount: discount)))
         }
         return lines
     }

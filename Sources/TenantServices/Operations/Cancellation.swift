@@ -24,7 +24,9 @@ public struct ServiceCancel: PortalRequest, Executable, Equatable {
     public var dryRun: Bool?
     public var expectedVersion: Int?
 
-    public init(domainId: String, service: String, endDate: CivilDate? = nil, dryRun: Bool? = nil, expectedVersion: Int? = nil) {
+    public init(
+        domainId: String, service: String, endDate: CivilDate? = nil, dryRun: Bool? = nil, expectedVersion: Int? = nil
+    ) {
         self.domainId = domainId
         self.service = service
         self.endDate = endDate
@@ -68,7 +70,8 @@ public struct ServiceCancel: PortalRequest, Executable, Equatable {
         for i in affected {
             let before = domain.services[i]
             let cancellation = Cancellation(
-                operation: operation, previousStatus: before.status, previousEndDate: before.endDate)
+                operation: operation, previousStatus: before.status, previousEndDate: before.endDate,
+                previous: before.cancellation.map { [$0] } ?? [])
             if before.status < .provisioning {
                 domain.services[i].status = .deprovisioned
                 domain.services[i].endDate = tx.today
@@ -81,7 +84,8 @@ public struct ServiceCancel: PortalRequest, Executable, Equatable {
             }
             domain.services[i].cancellation = cancellation
             let after = domain.services[i]
-            result.append(CancelledService(code: after.code, number: after.number, status: after.status, endDate: after.endDate!))
+            result.append(
+                CancelledService(code: after.code, number: after.number, status: after.status, endDate: after.endDate!))
         }
         if dryRun == true {
             let original = tx.state.domains[domain.id]!
@@ -148,7 +152,9 @@ public struct ServiceUncancel: PortalRequest, Executable, Equatable {
             let operation = target.cancellation?.operation
         else {
             throw PortalError(
-                .invalidTransition, "\(service) on \(domain.name) is not cancelled; only a cancelled service before its end date can be restored")
+                .invalidTransition,
+                "\(service) on \(domain.name) is not cancelled; only a cancelled service before its end date can be restored"
+            )
         }
         let restore = domain.services.indices.filter {
             domain.services[$0].status == .cancelled && domain.services[$0].cancellation?.operation == operation
@@ -156,7 +162,7 @@ public struct ServiceUncancel: PortalRequest, Executable, Equatable {
         for i in restore {
             domain.services[i].status = domain.services[i].cancellation!.previousStatus
             domain.services[i].endDate = domain.services[i].cancellation!.previousEndDate
-            domain.services[i].cancellation = nil
+            domain.services[i].cancellation = domain.services[i].cancellation!.previous.first
         }
         // Every restored service needs its requirements live and not ending.
         let running = Set(domain.services.filter { $0.status.isLive && $0.status != .cancelled }.map(\.code))
@@ -168,18 +174,23 @@ public struct ServiceUncancel: PortalRequest, Executable, Equatable {
                 violations.append(
                     Violation(
                         rule: .requires, services: [s.code, dep],
-                        message: "\(s.code) requires \(dep), which stays cancelled by another operation; uncancel \(dep) first"))
+                        message:
+                            "\(s.code) requires \(dep), which stays cancelled by another operation; uncancel \(dep) first"
+                    ))
             }
             if !entry.requiresAny.isEmpty && !entry.requiresAny.contains(where: running.contains) {
                 violations.append(
                     Violation(
                         rule: .requiresAny, services: [s.code] + entry.requiresAny,
-                        message: "\(s.code) requires one of \(entry.requiresAny.joined(separator: ", ")), which stay cancelled; uncancel one of them first"))
+                        message:
+                            "\(s.code) requires one of \(entry.requiresAny.joined(separator: ", ")), which stay cancelled; uncancel one of them first"
+                    ))
             }
         }
         guard violations.isEmpty else {
             throw PortalError(
-                .dependencyViolation, violations.map(\.message).joined(separator: " "), details: .init(violations: violations))
+                .dependencyViolation, violations.map(\.message).joined(separator: " "),
+                details: .init(violations: violations))
         }
         let codes = restore.map { domain.services[$0].code }
         tx.save(domain, of: tenant, summary: "uncancelled \(codes.joined(separator: ", ")) on \(domain.name)")
@@ -199,7 +210,9 @@ public struct ServiceSetDiscount: PortalRequest, Executable, Equatable {
     public var reason: Discount.Reason?
     public var expectedVersion: Int?
 
-    public init(domainId: String, service: String, percent: Double, reason: Discount.Reason? = nil, expectedVersion: Int? = nil) {
+    public init(
+        domainId: String, service: String, percent: Double, reason: Discount.Reason? = nil, expectedVersion: Int? = nil
+    ) {
         self.domainId = domainId
         self.service = service
         self.percent = percent
@@ -216,7 +229,8 @@ public struct ServiceSetDiscount: PortalRequest, Executable, Equatable {
         try tx.requireKnown([service])
         let discount = try Discount(percent: percent, reason: reason)
         guard let i = domain.services.lastIndex(where: { $0.code == service && $0.status.isLive }) else {
-            throw PortalError(.invalidTransition, "\(service) is not live on \(domain.name); only a live service can get a discount")
+            throw PortalError(
+                .invalidTransition, "\(service) is not live on \(domain.name); only a live service can get a discount")
         }
         domain.services[i].discount = discount
         tx.save(domain, of: tenant, summary: "discount of \(service) on \(domain.name): \(discount?.label ?? "none")")
@@ -229,7 +243,8 @@ extension Discount {
     init?(percent: Double, reason: Reason?) throws(PortalError) {
         let basisPoints = (percent * 100).rounded()
         guard percent >= 0, percent <= 100, abs(basisPoints - percent * 100) < 1e-6 else {
-            throw PortalError(.invalidArgument, "percent must be between 0 and 100 with at most two decimals, not \(percent)")
+            throw PortalError(
+                .invalidArgument, "percent must be between 0 and 100 with at most two decimals, not \(percent)")
         }
         guard basisPoints > 0 else { return nil }
         guard let reason else {

@@ -117,7 +117,8 @@ extension Transaction {
                             code: $0.code, name: catalog[$0.code]?.name(locale: "en") ?? $0.code, quantity: $0.quantity,
                             unitPrice: $0.unitPrice, discount: $0.discount?.view, monthly: $0.monthly)
                     }, monthly: line.services.reduce(0) { $0 + $1.monthly })
-            }, monthlyTotal: offer.monthlyTotal, yearlyTotal: 12 * offer.monthlyTotal, createdAt: timestamp(offer.createdAt))
+            }, monthlyTotal: offer.monthlyTotal, yearlyTotal: 12 * offer.monthlyTotal,
+            createdAt: timestamp(offer.createdAt))
     }
 
     /// An offer the actor may see (own partner's, with the right to see prices), else `not-found`.
@@ -130,7 +131,9 @@ extension Transaction {
     }
 
     mutating func saveOffer(_ offer: Offer, summary: String, extra: [Change] = []) {
-        record(target: offer.id, summary: summary, tenant: offer.tenantId.flatMap { state.tenants[$0] }, [.offerSaved(offer)] + extra)
+        record(
+            target: offer.id, summary: summary, tenant: offer.tenantId.flatMap { state.tenants[$0] },
+            [.offerSaved(offer)] + extra)
     }
 }
 
@@ -147,7 +150,10 @@ public struct OfferCreate: PortalRequest, Executable, Equatable {
         public var users: Int
         public var discount: DiscountRequest?
 
-        public init(domain: String, mode: IntegrationMode, services: [String]? = nil, users: Int, discount: DiscountRequest? = nil) {
+        public init(
+            domain: String, mode: IntegrationMode, services: [String]? = nil, users: Int,
+            discount: DiscountRequest? = nil
+        ) {
             self.domain = domain
             self.mode = mode
             self.services = services
@@ -194,7 +200,9 @@ public struct OfferCreate: PortalRequest, Executable, Equatable {
             }
             switch tx.actor.kind {
             case .operator:
-                guard let partnerId else { throw PortalError(.invalidArgument, "the operator must name the partnerId of a prospect offer") }
+                guard let partnerId else {
+                    throw PortalError(.invalidArgument, "the operator must name the partnerId of a prospect offer")
+                }
                 guard tx.state.partners[partnerId] != nil else { throw .notFound("partner", partnerId) }
                 partner = partnerId
             case .partnerAdmin:
@@ -212,14 +220,17 @@ public struct OfferCreate: PortalRequest, Executable, Equatable {
         try tx.require(.seePrices)
         let currency = self.currency ?? region.currency
         guard tx.catalog.currencies.contains(currency) else {
-            throw PortalError(.invalidArgument, "currency must be one of \(tx.catalog.currencies.joined(separator: ", ")), not \(currency)")
+            throw PortalError(
+                .invalidArgument,
+                "currency must be one of \(tx.catalog.currencies.joined(separator: ", ")), not \(currency)")
         }
         try tx.requireKnown(lines.flatMap { $0.services ?? [] })
         let priced = try tx.priceLines(lines, region: region, currency: currency)
         let validUntil = self.validUntil ?? tx.today.adding(days: 30)
         guard validUntil >= tx.today else {
             throw PortalError(
-                .dateRule, "validUntil \(validUntil) is in the past; the earliest is \(tx.today) (today)", details: .init(earliest: tx.today))
+                .dateRule, "validUntil \(validUntil) is in the past; the earliest is \(tx.today) (today)",
+                details: .init(earliest: tx.today))
         }
         let offer = Offer(
             id: tx.state.newID("O"), partnerId: partner, tenantId: tenantId, prospect: prospect, currency: currency,
@@ -231,7 +242,9 @@ public struct OfferCreate: PortalRequest, Executable, Equatable {
 
 extension Transaction {
     /// Validates and prices offer lines with the booking rules: base and mode service added, the full check.
-    func priceLines(_ lines: [OfferCreate.LineRequest], region: Region, currency: String) throws(PortalError) -> [OfferLine] {
+    func priceLines(_ lines: [OfferCreate.LineRequest], region: Region, currency: String) throws(PortalError)
+        -> [OfferLine]
+    {
         var seen: Set<String> = []
         var result: [OfferLine] = []
         for line in lines {
@@ -244,11 +257,14 @@ extension Transaction {
             let violations = catalog.violations(of: codes, region: region)
             guard violations.isEmpty else {
                 throw PortalError(
-                    .dependencyViolation, "the services offered for \(name) are not consistent: \(violations.map(\.message).joined(separator: " "))",
+                    .dependencyViolation,
+                    "the services offered for \(name) are not consistent: \(violations.map(\.message).joined(separator: " "))",
                     details: .init(violations: violations))
             }
             guard line.users >= 0 else { throw PortalError(.invalidArgument, "users must not be negative") }
-            let discount = try line.discount.flatMap { d throws(PortalError) in try Discount(percent: d.percent, reason: d.reason) }
+            let discount = try line.discount.flatMap { d throws(PortalError) in
+                try Discount(percent: d.percent, reason: d.reason)
+            }
             result.append(
                 OfferLine(
                     domain: name, mode: line.mode, users: line.users,
@@ -387,9 +403,12 @@ public struct OfferAccept: PortalRequest, Executable, Equatable {
             let prospect = offer.prospect!
             tenant = Tenant(
                 id: tx.state.newID("T"), partnerId: offer.partnerId, name: prospect.name, contact: prospect.contact,
-                address: prospect.address, invoiceReference: nil, source: .portal, externalId: nil, products: [], version: 1,
+                address: prospect.address, invoiceReference: nil, source: .portal, externalId: nil, products: [],
+                version: 1,
                 createdAt: tx.now)
-            tx.record(target: tenant.id, summary: "created tenant \(tenant.name) from offer \(offer.id)", tenant: tenant, [.tenantSaved(tenant)])
+            tx.record(
+                target: tenant.id, summary: "created tenant \(tenant.name) from offer \(offer.id)", tenant: tenant,
+                [.tenantSaved(tenant)])
             offer.tenantId = tenant.id
         }
         var domainIds: [String] = []
@@ -402,7 +421,8 @@ public struct OfferAccept: PortalRequest, Executable, Equatable {
             tx.save(domain, of: tenant, summary: "added domain \(line.domain) from offer \(offer.id)")
             domainIds.append(domain.id)
         }
-        tx.saveOffer(offer, summary: "offer \(offer.id) accepted: \(domainIds.count) domain(s) ordered for \(tenant.name)")
+        tx.saveOffer(
+            offer, summary: "offer \(offer.id) accepted: \(domainIds.count) domain(s) ordered for \(tenant.name)")
         let state = tx.state
         return Response(
             offer: tx.view(of: offer), tenant: tx.view(of: state.tenants[tenant.id]!),
@@ -462,11 +482,13 @@ enum OfferDocument {
             s += "## \(line.domain) (\(line.mode.rawValue) mode, \(line.users) users)\n\n"
             s += "| Service | Name | Quantity | Unit price | Discount | Monthly |\n|---|---|---:|---:|---|---:|\n"
             for sv in line.services {
-                s += "| \(sv.code) | \(sv.name) | \(sv.quantity) | \(money(sv.unitPrice, o.currency)) | \(sv.discount?.label ?? "–") | \(money(sv.monthly, o.currency)) |\n"
+                s +=
+                    "| \(sv.code) | \(sv.name) | \(sv.quantity) | \(money(sv.unitPrice, o.currency)) | \(sv.discount?.label ?? "–") | \(money(sv.monthly, o.currency)) |\n"
             }
             s += "\n"
         }
-        s += "**Monthly total:** \(money(o.monthlyTotal, o.currency))  \n**Yearly total:** \(money(o.yearlyTotal, o.currency))\n\n"
+        s +=
+            "**Monthly total:** \(money(o.monthlyTotal, o.currency))  \n**Yearly total:** \(money(o.yearlyTotal, o.currency))\n\n"
         s += "Prices per user and month. The services are billed from the day they are live and have users.\n"
         return s
     }
@@ -491,14 +513,18 @@ enum OfferDocument {
         if let note = o.note { s += "<p>\(e(note))</p>\n" }
         for line in o.lines {
             s += "<h2>\(e(line.domain)) (\(line.mode.rawValue) mode, \(line.users) users)</h2>\n"
-            s += "<table><tr><th>Service</th><th>Name</th><th>Quantity</th><th>Unit price</th><th>Discount</th><th>Monthly</th></tr>\n"
+            s +=
+                "<table><tr><th>Service</th><th>Name</th><th>Quantity</th><th>Unit price</th><th>Discount</th><th>Monthly</th></tr>\n"
             for sv in line.services {
-                s += "<tr><td>\(e(sv.code))</td><td>\(e(sv.name))</td><td class=\"n\">\(sv.quantity)</td><td class=\"n\">\(money(sv.unitPrice, o.currency))</td><td>\(e(sv.discount?.label ?? "–"))</td><td class=\"n\">\(money(sv.monthly, o.currency))</td></tr>\n"
+                s +=
+                    "<tr><td>\(e(sv.code))</td><td>\(e(sv.name))</td><td class=\"n\">\(sv.quantity)</td><td class=\"n\">\(money(sv.unitPrice, o.currency))</td><td>\(e(sv.discount?.label ?? "–"))</td><td class=\"n\">\(money(sv.monthly, o.currency))</td></tr>\n"
             }
             s += "</table>\n"
         }
-        s += "<p><strong>Monthly total:</strong> \(money(o.monthlyTotal, o.currency))<br><strong>Yearly total:</strong> \(money(o.yearlyTotal, o.currency))</p>\n"
-        s += "<p>Prices per user and month. The services are billed from the day they are live and have users.</p>\n</body></html>\n"
+        s +=
+            "<p><strong>Monthly total:</strong> \(money(o.monthlyTotal, o.currency))<br><strong>Yearly total:</strong> \(money(o.yearlyTotal, o.currency))</p>\n"
+        s +=
+            "<p>Prices per user and month. The services are billed from the day they are live and have users.</p>\n</body></html>\n"
         return s
     }
 }

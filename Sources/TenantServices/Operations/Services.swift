@@ -33,6 +33,7 @@ public struct ServiceAdd: PortalRequest, Executable, Equatable {
                 .conflict, "domain \(domain.name) has been booked again on the platform since its services ended")
         }
         let live = domain.liveServices
+        try refuseOnEndingRequirements(codes, live: live, domain: domain, catalog: tx.catalog)
         if let existing = live.first(where: { codes.contains($0.code) }) {
             throw PortalError(
                 .conflict,
@@ -49,6 +50,38 @@ public struct ServiceAdd: PortalRequest, Executable, Equatable {
         tx.book(codes, on: &domain)
         tx.save(domain, of: tenant, summary: "ordered \(codes.joined(separator: ", ")) on \(domain.name)")
         return Response(domain: tx.view(of: tx.state.domains[domain.id]!))
+    }
+}
+
+/// A new service must not depend on services that are cancelled and about to end: it would outlive them.
+private func refuseOnEndingRequirements(_ codes: [String], live: [BookedService], domain: Domain, catalog: Catalog)
+    throws(PortalError)
+{
+    let ending = Dictionary(live.filter { $0.status == .cancelled }.map { ($0.code, $0) }, uniquingKeysWith: { $1 })
+    guard !ending.isEmpty else { return }
+    let running = Set(live.filter { $0.status != .cancelled }.map(\.code)).union(codes)
+    if let base = ending[catalog.baseService.code] {
+        throw PortalError(
+            .invalidTransition,
+            "domain \(domain.name) is cancelled (\(base.code) ends \(base.endDate!)); uncancel it before ordering more services"
+        )
+    }
+    for code in codes {
+        guard let entry = catalog[code] else { continue }
+        if let dep = entry.requires.first(where: { ending[$0] != nil }) {
+            throw PortalError(
+                .invalidTransition,
+                "\(code) requires \(dep), which is cancelled and ends \(ending[dep]!.endDate!); uncancel \(dep) before booking \(code)"
+            )
+        }
+        if !entry.requiresAny.isEmpty && !entry.requiresAny.contains(where: running.contains),
+            let dep = entry.requiresAny.first(where: { ending[$0] != nil })
+        {
+            throw PortalError(
+                .invalidTransition,
+                "\(code) needs one of \(entry.requiresAny.joined(separator: ", ")); \(dep) is cancelled and ends \(ending[dep]!.endDate!); uncancel it first"
+            )
+        }
     }
 }
 

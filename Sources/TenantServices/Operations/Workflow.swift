@@ -44,15 +44,19 @@ public struct WorkflowTick: PortalRequest, Executable, Equatable {
                 endedCodes.append(service.code)
                 if let template = tx.catalog[service.code]?.task {
                     let task = DeployTask(
-                        id: tx.state.newID("K"), domainId: domain.id, service: service.code, serviceNumber: service.number,
-                        kind: .remove, record: template.record(for: domain.name), status: .open, createdAt: tx.now, doneAt: nil)
+                        id: tx.state.newID("K"), domainId: domain.id, service: service.code,
+                        serviceNumber: service.number,
+                        kind: .remove, record: template.record(for: domain.name), status: .open, createdAt: tx.now,
+                        doneAt: nil)
                     tx.state.tasks[task.id] = task
                     tasks.append(task)
                 }
             }
             let before = domain.services.filter { $0.status == .deprovisioning }.map(\.code)
             tx.advance(&domain)
-            let done = before.filter { code in domain.services.contains { $0.code == code && $0.status == .deprovisioned } }
+            let done = before.filter { code in
+                domain.services.contains { $0.code == code && $0.status == .deprovisioned }
+            }
             guard !endedCodes.isEmpty || !done.isEmpty else { continue }
             if !endedCodes.isEmpty { ended.append(Step(domainId: domain.id, services: endedCodes)) }
             if !done.isEmpty { finished.append(Step(domainId: domain.id, services: done)) }
