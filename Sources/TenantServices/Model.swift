@@ -97,6 +97,11 @@ public struct Discount: Codable, Sendable, Equatable, Hashable {
     public var basisPoints: Int
     public var reason: Reason?
 
+    public init(basisPoints: Int, reason: Reason?) {
+        self.basisPoints = basisPoints
+        self.reason = reason
+    }
+
     /// The portal's label, such as `10 % (nfr)` or `12.5 % (promotion)`.
     public var label: String {
         let whole = basisPoints / 100

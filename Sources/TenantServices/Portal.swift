@@ -83,19 +83,31 @@ public final class Portal: Sendable {
                 }
                 return recorded.response as! R.Response
             }
+            // Move the state into the transaction so it is uniquely referenced and changes in place
+            // (no copy of the whole state per write); an undo log restores it if anything fails.
             var tx = Transaction(
-                state: core.state, actor: actor, now: now, calendar: calendar, catalog: catalog, method: R.method)
-            let response = try executable.execute(in: &tx) as! R.Response
-            if !tx.records.isEmpty {
-                do {
-                    try store.append(tx.records)
-                } catch let error as PortalError {
-                    throw error
-                } catch {
-                    throw PortalError(
-                        .storageFailure, "the change could not be persisted, nothing was applied: \(error)")
+                state: PortalState(), actor: actor, now: now, calendar: calendar, catalog: catalog, method: R.method)
+            swap(&tx.state, &core.state)
+            tx.state.undoLog = []
+            let response: R.Response
+            do {
+                response = try executable.execute(in: &tx) as! R.Response
+                if !tx.records.isEmpty {
+                    do {
+                        try store.append(tx.records)
+                    } catch let error as PortalError {
+                        throw error
+                    } catch {
+                        throw PortalError(
+                            .storageFailure, "the change could not be persisted, nothing was applied: \(error)")
+                    }
                 }
+            } catch {
+                tx.state.rollBack()
+                core.state = tx.state
+                throw error
             }
+            tx.state.undoLog = nil
             core.state = tx.state
             if let requestKey, let fingerprint {
                 core.requests[actor.id, default: [:]][requestKey] = RecordedRequest(

@@ -14,10 +14,32 @@ struct PortalState: Sendable {
     var tenantsByExternalId: [String: String] = [:]
     /// Highest number used per ID letter, so IDs are never reused.
     var lastNumber: [Character: Int] = [:]
+    /// While a transaction runs: how to undo each change, newest last (nil: not recording).
+    var undoLog: [Undo]?
+
+    /// One step back to the state before a change.
+    enum Undo {
+        case partner(String, Partner?)
+        case tenant(String, Tenant?)
+        case domain(String, Domain?)
+        case task(String, DeployTask?)
+        case offer(String, Offer?)
+        case lastNumber(Character, Int?)
+        case events(Int)
+    }
 
     static func externalKey(partnerId: String, externalId: String) -> String { partnerId + "\u{1F}" + externalId }
 
     mutating func apply(_ change: Change) {
+        if undoLog != nil {
+            switch change {
+            case .partnerSaved(let p): undoLog!.append(.partner(p.id, partners[p.id]))
+            case .tenantSaved(let t): undoLog!.append(.tenant(t.id, tenants[t.id]))
+            case .domainSaved(let d): undoLog!.append(.domain(d.id, domains[d.id]))
+            case .taskSaved(let t): undoLog!.append(.task(t.id, tasks[t.id]))
+            case .offerSaved(let o): undoLog!.append(.offer(o.id, offers[o.id]))
+            }
+        }
         switch change {
         case .partnerSaved(let p):
             note(p.id)
@@ -47,18 +69,52 @@ struct PortalState: Sendable {
 
     mutating func apply(_ record: EventRecord) {
         for change in record.changes { apply(change) }
+        undoLog?.append(.events(events.count))
         events.append(record)
     }
 
     private mutating func note(_ id: String) {
         guard let letter = id.first, let n = Int(id.dropFirst()) else { return }
-        lastNumber[letter] = max(lastNumber[letter] ?? 0, n)
+        setLastNumber(letter, max(lastNumber[letter] ?? 0, n))
+    }
+
+    private mutating func setLastNumber(_ letter: Character, _ n: Int) {
+        undoLog?.append(.lastNumber(letter, lastNumber[letter]))
+        lastNumber[letter] = n
     }
 
     mutating func newID(_ letter: Character) -> String {
         let n = (lastNumber[letter] ?? 0) + 1
-        lastNumber[letter] = n
+        setLastNumber(letter, n)
         return "\(letter)\(n)"
+    }
+
+    /// Undoes every change recorded since `undoLog` was set, newest first, and stops recording.
+    mutating func rollBack() {
+        let log = undoLog ?? []
+        undoLog = nil
+        for step in log.reversed() {
+            switch step {
+            case .partner(let id, let old): partners[id] = old
+            case .tenant(let id, let old):
+                if let current = tenants[id], let external = current.externalId {
+                    tenantsByExternalId[Self.externalKey(partnerId: current.partnerId, externalId: external)] = nil
+                }
+                tenants[id] = old
+                if let old, let external = old.externalId {
+                    tenantsByExternalId[Self.externalKey(partnerId: old.partnerId, externalId: external)] = id
+                }
+            case .domain(let id, let old):
+                if old == nil, let current = domains[id] {
+                    domainsByTenant[current.tenantId]?.removeAll { $0 == id }
+                }
+                domains[id] = old
+            case .task(let id, let old): tasks[id] = old
+            case .offer(let id, let old): offers[id] = old
+            case .lastNumber(let letter, let old): lastNumber[letter] = old
+            case .events(let count): events.removeSubrange(count...)
+            }
+        }
     }
 
     func domains(ofTenant tenantId: String) -> [Domain] {

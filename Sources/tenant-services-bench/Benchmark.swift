@@ -13,7 +13,8 @@ struct Benchmark: ParsableCommand {
     @Option(help: "Messages for the per-message benchmark.") var messages = 100_000
     @Option(help: "Pipelined tenant.get requests.") var pipelined = 50_000
     @Option(help: "Lock-step tenant.get round trips.") var lockStep = 5_000
-    @Option(help: "Which parts to run: json, rpc (default: all).") var only: String?
+    @Option(help: "Which parts to run: json, rpc, statement (default: all).") var only: String?
+    @Option(help: "Tenants for the statement benchmark (about 10 booked services each).") var statementTenants = 100_000
 
     func run() throws {
         print(
@@ -24,6 +25,7 @@ struct Benchmark: ParsableCommand {
             try perMessage()
         }
         if only == "dispatch" { try inProcessTenantGet() }
+        if only == nil || only == "statement" { try statements() }
         if only == nil || only == "rpc" {
             try inProcessTenantGet()
             try serverRoundTrips()

@@ -20,7 +20,10 @@ public struct Month: Codable, Sendable, Hashable, Comparable, CustomStringConver
         month = date.month
     }
 
-    public var description: String { String(format: "%04d-%02d", year, month) }
+    public var description: String {
+        let y = String(year)
+        return String(repeating: "0", count: max(0, 4 - y.count)) + y + (month < 10 ? "-0" : "-") + String(month)
+    }
     public var first: CivilDate { CivilDate(year: year, month: month, day: 1) }
     public var last: CivilDate { first.endOfMonth }
 
@@ -196,21 +199,48 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
 
     /// RFC 4180 text: CRLF line ends, a header row, fields quoted when they hold a comma, quote or line break.
     static func csv(_ lines: [StatementLine]) -> String {
-        func field(_ text: String) -> String {
-            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var out: [UInt8] = []
+        out.reserveCapacity(lines.count * 120)
+        func field(_ text: String) {
+            let bytes = text.utf8
+            guard bytes.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
+                out.append(contentsOf: bytes)
+                return
+            }
+            out.append(0x22)
+            for b in bytes {
+                out.append(b)
+                if b == 0x22 { out.append(0x22) }
+            }
+            out.append(0x22)
         }
-        func major(_ minor: Int) -> String { String(format: "%d.%02d", minor / 100, minor % 100) }
-        var rows = [csvHeader]
+        /// Minor units as major units with two decimals (also hundredths of a percent).
+        func decimal(_ minor: Int) {
+            out.append(contentsOf: String(minor / 100).utf8)
+            out.append(0x2E)
+            out.append(UInt8(48 + (minor % 100) / 10))
+            out.append(UInt8(48 + minor % 10))
+        }
+        out.append(contentsOf: csvHeader.utf8)
+        out.append(contentsOf: [0x0D, 0x0A])
+        let month = lines.first?.month.description ?? ""
         for l in lines {
-            rows.append(
-                [
-                    l.month.description, l.tenantId, l.tenantName, l.domainId, l.domain, l.service, String(l.quantity),
-                    major(l.unitPrice), l.currency, l.discount.map { String(format: "%.2f", $0.percent) } ?? "0.00",
-                    l.discount?.reason?.rawValue ?? "", major(l.total),
-                ].map(field).joined(separator: ","))
+            for text in [month, l.tenantId, l.tenantName, l.domainId, l.domain, l.service, String(l.quantity)] {
+                field(text)
+                out.append(0x2C)
+            }
+            decimal(l.unitPrice)
+            out.append(0x2C)
+            field(l.currency)
+            out.append(0x2C)
+            decimal(Int((l.discount?.percent ?? 0) * 100 + 0.5))
+            out.append(0x2C)
+            field(l.discount?.reason?.rawValue ?? "")
+            out.append(0x2C)
+            decimal(l.total)
+            out.append(contentsOf: [0x0D, 0x0A])
         }
-        return rows.joined(separator: "\r\n") + "\r\n"
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -219,10 +249,30 @@ extension Discount {
 }
 
 extension PortalState {
-    /// The state as it was at an instant: every event recorded before it, replayed.
+    /// The tenants and domains as they were at an instant (what statements need), from every
+    /// change recorded before it; the audit log and other entities are not rebuilt.
     func asOf(_ instant: Date) -> PortalState {
         var past = PortalState()
-        for record in events where record.at < instant { past.apply(record) }
+        var tenants: [String: Tenant] = [:]
+        var domains: [String: Domain] = [:]
+        var tenantOrder: [String] = []
+        var domainOrder: [String] = []
+        for record in events {
+            guard record.at < instant else { continue }
+            for change in record.changes {
+                switch change {
+                case .tenantSaved(let t):
+                    if tenants.updateValue(t, forKey: t.id) == nil { tenantOrder.append(t.id) }
+                case .domainSaved(let d):
+                    if domains.updateValue(d, forKey: d.id) == nil { domainOrder.append(d.id) }
+                default:
+                    continue
+                }
+            }
+        }
+        past.tenants = OrderedDictionary(uniqueKeysWithValues: tenantOrder.map { ($0, tenants[$0]!) })
+        past.domains = OrderedDictionary(uniqueKeysWithValues: domainOrder.map { ($0, domains[$0]!) })
+        for id in domainOrder { past.domainsByTenant[domains[id]!.tenantId, default: []].append(id) }
         return past
     }
 }

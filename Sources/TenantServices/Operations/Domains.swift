@@ -339,7 +339,7 @@ extension Transaction {
                         record: template.record(for: domain.name), status: .open, createdAt: now, doneAt: nil))
             }
         }
-        for task in tasks { state.tasks[task.id] = task }
+        for task in tasks { state.apply(.taskSaved(task)) }
         advance(&domain)
         save(
             domain, of: tenant, summary: "deployed \(deployed.joined(separator: ", ")) on \(domain.name)", tasks: tasks)

@@ -69,7 +69,7 @@ public struct TaskComplete: PortalRequest, Executable, Equatable {
         }
         task.status = .done
         task.doneAt = tx.now
-        tx.state.tasks[task.id] = task
+        tx.state.apply(.taskSaved(task))
         var updated = domain
         tx.advance(&updated)
         tx.save(

@@ -48,7 +48,7 @@ public struct WorkflowTick: PortalRequest, Executable, Equatable {
                         serviceNumber: service.number,
                         kind: .remove, record: template.record(for: domain.name), status: .open, createdAt: tx.now,
                         doneAt: nil)
-                    tx.state.tasks[task.id] = task
+                    tx.state.apply(.taskSaved(task))
                     tasks.append(task)
                 }
             }

@@ -1,0 +1,118 @@
+import Foundation
+import TenantServices
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An event store preloaded with generated history.
+final class PreloadedStore: EventStore {
+    let records: [EventRecord]
+    init(_ records: [EventRecord]) { self.records = records }
+    func load() -> [EventRecord] { records }
+    func append(_ records: [EventRecord]) {}
+}
+
+extension Benchmark {
+    /// Peak resident set size of this process, in MiB.
+    static func peakMemoryMiB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+
+    func statements() throws {
+        let tenants = statementTenants
+        // The entity types are built from JSON templates (their memberwise initializers are internal).
+        let decoder = JSONDecoder()
+        func template<T: Decodable>(_ json: String) throws -> T { try decoder.decode(T.self, from: Data(json.utf8)) }
+        let at = 1_793_000_000 - 978_307_200  // 2026-10-26, in Foundation's reference-date seconds
+        var record: EventRecord = try template(
+            #"{"seq":1,"at":\#(at),"actor":{"id":"ops","kind":"operator"},"action":"bench","target":"P1","summary":"","partnerId":"P1","changes":[{"partnerSaved":{"_0":{"id":"P1","name":"Bench","createdAt":\#(at)}}}]}"#
+        )
+        var records: [EventRecord] = [record]
+        records.reserveCapacity(tenants * 4 + 1)
+        var tenant: Tenant = try template(
+            #"{"id":"T1","partnerId":"P1","name":"T","contact":{"email":"it@t.ch"},"address":{"street":"S","postalCode":"8000","city":"Z","country":"CH"},"source":"crm","products":[],"version":1,"createdAt":\#(at)}"#
+        )
+        let service: BookedService = try template(
+            #"{"number":1,"code":"SC-SERVICE","status":"provisioned","orderedAt":\#(at),"confirmedAt":\#(at),"provisionedAt":\#(at),"billingStart":"2026-10-26"}"#
+        )
+        var domain: Domain = try template(
+            #"{"id":"D1","tenantId":"T1","name":"d.ch","region":"CH","confidential":false,"access":[],"services":[],"nextServiceNumber":1,"users":[],"version":1,"createdAt":\#(at)}"#
+        )
+        let layouts: [[String]] = [
+            ["SC-SERVICE", "SC-F-INBOUND", "SC-F-OUTBOUND", "SC-SIGENC"], ["SC-SERVICE", "SC-MS365", "SC-SIGONLY"],
+            ["SC-SERVICE", "SC-F-INBOUND", "SC-F-OUTBOUND"],
+        ]
+        var services = 0
+        var domainNumber = 0
+        func append(_ target: String, _ change: Change, tenant: String, domain: String? = nil) {
+            record.seq = records.count + 1
+            record.target = target
+            record.tenantId = tenant
+            record.domainId = domain
+            record.changes = [change]
+            records.append(record)
+        }
+        for t in 1...tenants {
+            tenant.id = "T\(t)"
+            tenant.name = "Tenant \(t)"
+            tenant.address.country = t % 3 == 0 ? "DE" : "CH"
+            append(tenant.id, .tenantSaved(tenant), tenant: tenant.id)
+            for layout in layouts {
+                domainNumber += 1
+                domain.id = "D\(domainNumber)"
+                domain.tenantId = tenant.id
+                domain.name = "d\(domainNumber).ch"
+                domain.region = tenant.region
+                domain.lastMode = layout.contains("SC-MS365") ? .parallel : .inline
+                domain.services = layout.enumerated().map { i, code in
+                    var s = service
+                    s.number = i + 1
+                    s.code = code
+                    if i == 1 { s.discount = Discount(basisPoints: 1000, reason: .volume) }
+                    return s
+                }
+                domain.nextServiceNumber = layout.count + 1
+                domain.users = (0..<(3 + domainNumber % 5)).map {
+                    User(address: "u\($0)@d\(domainNumber).ch", protection: Protection.allCases[$0 % 3], active: true)
+                }
+                services += layout.count
+                append(domain.id, .domainSaved(domain), tenant: tenant.id, domain: domain.id)
+            }
+        }
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))  // 2026-11-18
+        var portal: Portal?
+        let load = try best(1) { portal = try Portal(clock: clock, store: PreloadedStore(records)) }
+        let op = Actor.platformOperator()
+        var current: BillingStatement.Response?
+        let now = try best(1) { current = try portal!.perform(BillingStatement(month: Month("2026-11")!), as: op) }
+        var past: BillingStatement.Response?
+        let pastTime = try best(1) { past = try portal!.perform(BillingStatement(month: Month("2026-10")!), as: op) }
+        let csv = try best(1) {
+            _ = try portal!.perform(BillingStatement(month: Month("2026-11")!, format: .csv), as: op)
+        }
+        print("\n## billing.statement over \(services) booked services (\(tenants) tenants, \(domainNumber) domains)")
+        print(String(format: "load (replay %d events)   %7.2f s", records.count, load))
+        print(String(format: "current month (JSON)     %7.2f s  %d lines", now, current!.lines.count))
+        print(String(format: "current month (CSV)      %7.2f s", csv))
+        print(String(format: "past month (replay)      %7.2f s  %d lines", pastTime, past!.lines.count))
+        print(String(format: "peak memory              %7.0f MiB (goal: < 2 s, < 2 GiB)", Self.peakMemoryMiB()))
+        let writes = 200
+        let admin = Actor(id: "pa", kind: .partnerAdmin, partnerId: "P1", roles: [.ALL])
+        let write = try best(1) {
+            for i in 0..<writes {
+                _ = try portal!.perform(
+                    TenantCreate(
+                        name: "New \(i)", contact: Contact(email: "a@b.ch"),
+                        address: Address(street: "S", postalCode: "1", city: "C", country: "CH")),
+                    as: admin)
+            }
+        }
+        print(
+            String(
+                format: "tenant.create in memory  %7.2f ms per write at %d tenants", write / Double(writes) * 1000,
+                tenants))
+    }
+}
