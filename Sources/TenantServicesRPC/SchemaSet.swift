@@ -63,6 +63,11 @@ public struct SchemaSet: Sendable {
             options: SchemaOptions(assertFormats: true))
     }
 
+    /// The schema of catalog files.
+    public func catalogSchema() throws(SchemaError) -> JSONSchema {
+        try JSONSchema(uri: Self.baseURI + "catalog.schema.json", registry: registry)
+    }
+
     /// The compiled result schema of a method (formats asserted).
     public func resultSchema(for method: String) throws(SchemaError) -> JSONSchema {
         try JSONSchema(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JSONRPC
+import JanssonJSON
 import Logging
 import TenantServices
 import TenantServicesRPC
@@ -43,6 +44,9 @@ struct Serve: ParsableCommand {
                 throw ValidationError("--clock '\(clock)' is not an RFC 3339 instant such as 2026-11-27T09:00:00Z")
             }
             testClock = ManualClock(start)
+        }
+        if let catalog {
+            try checkCatalogFile(catalog)
         }
         let portal = try Portal(
             catalog: try loadCatalog(catalog), clock: testClock ?? SystemClock(),
@@ -96,5 +100,22 @@ struct SchemasCommand: ParsableCommand {
             try Data(text.utf8).write(to: directory.appendingPathComponent("openrpc.json"))
             print("wrote \(directory.appendingPathComponent("openrpc.json").path)")
         }
+    }
+}
+
+/// Checks a catalog file against `Schemas/catalog.schema.json` and names every violation.
+func checkCatalogFile(_ path: String) throws {
+    let value: JSONValue
+    do {
+        value = try JSONValue.parse(
+            Data(contentsOf: URL(fileURLWithPath: path)), options: JSONParseOptions(rejectDuplicateKeys: true))
+    } catch {
+        throw ValidationError("cannot read catalog \(path): \(error)")
+    }
+    let errors = try SchemaSet.embedded.catalogSchema().validate(value)
+    guard errors.isEmpty else {
+        throw ValidationError(
+            "catalog \(path) does not match Schemas/catalog.schema.json:\n"
+                + errors.map { "  \($0)" }.joined(separator: "\n"))
     }
 }

@@ -139,6 +139,15 @@ import Testing
         #expect(try SchemaVerification.problems(in: directory) == [])
     }
 
+    @Test func theShippedCatalogMatchesItsSchema() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/TenantServices/Resources/catalog.json")
+        let catalog = try JSONValue.parse(Data(contentsOf: url))
+        #expect(try SchemaSet.embedded.catalogSchema().validate(catalog) == [])
+        let broken = catalog.setting("formatVersion", to: 2)
+        #expect(try SchemaSet.embedded.catalogSchema().validate(broken).map(\.instancePath) == ["/formatVersion"])
+    }
+
     @Test func everyParamsExampleIsValid() throws {
         for method in SchemaSet.embedded.methodNames {
             let example = try #require(
