@@ -66,19 +66,23 @@ public struct JSONSchema: @unchecked Sendable {
     )
         throws(SchemaError)
     {
-        let compiler = SchemaCompiler(registry: registry)
-        root = try compiler.compileDocument(schema, uri: Self.defaultBaseURI)
-        try compiler.link()
-        dynamicAnchors = compiler.dynamicAnchors
-        arena = compiler.arena
-        collectsAnnotations = compiler.usesUnevaluated
-        self.options = options
+        try self.init(registry: registry, options: options) { compiler throws(SchemaError) in
+            try compiler.compileDocument(schema, uri: Self.defaultBaseURI)
+        }
     }
 
     /// Compiles the schema a registry holds under a URI.
     public init(uri: String, registry: SchemaRegistry, options: SchemaOptions = SchemaOptions()) throws(SchemaError) {
+        try self.init(registry: registry, options: options) { compiler throws(SchemaError) in
+            try compiler.resolve(uri, from: Self.defaultBaseURI)
+        }
+    }
+
+    private init(
+        registry: SchemaRegistry, options: SchemaOptions, root: (SchemaCompiler) throws(SchemaError) -> SchemaNode
+    ) throws(SchemaError) {
         let compiler = SchemaCompiler(registry: registry)
-        root = try compiler.resolve(uri, from: Self.defaultBaseURI)
+        self.root = try root(compiler)
         try compiler.link()
         dynamicAnchors = compiler.dynamicAnchors
         arena = compiler.arena
