@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "TenantServices", targets: ["TenantServices"]),
         .library(name: "JanssonJSON", targets: ["JanssonJSON"]),
         .library(name: "JSONRPC", targets: ["JSONRPC"]),
+        .library(name: "TenantServicesTesting", targets: ["TenantServicesTesting"]),
         .executable(name: "tenant-services", targets: ["tenant-services"]),
         .executable(name: "tenant-services-bench", targets: ["tenant-services-bench"]),
     ],
@@ -115,10 +116,19 @@ let package = Package(
             resources: [.copy("Resources/catalog.json")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TenantServicesTesting",
+            dependencies: [
+                "TenantServices",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TenantServicesTests",
             dependencies: [
                 "TenantServices",
+                "TenantServicesTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings

@@ -44,9 +44,18 @@ enum Capability: CaseIterable {
     }
 }
 
+/// Deliberately broken rules, for proving that invariant checks catch them (tests only).
+package struct Faults: Sendable, Equatable {
+    /// Lets partner admins with only the Support role order.
+    package var supportMayOrder = false
+
+    package init(supportMayOrder: Bool = false) { self.supportMayOrder = supportMayOrder }
+}
+
 /// The permission rules of SPEC §4 for one actor.
 struct Access {
     let actor: Actor
+    var faults = Faults()
 
     /// Whether the tenant lies in the actor's scope (own partner, own tenant, or operator).
     func inScope(_ tenant: Tenant) -> Bool {
@@ -73,6 +82,7 @@ struct Access {
         case .operator:
             return true
         case .partnerAdmin:
+            if faults.supportMayOrder && capability == .order && actor.has(anyOf: [.Support]) { return true }
             if capability.needsExpertMode && !actor.expertMode { return false }
             if capability == .setConfidential { return true }
             return actor.has(anyOf: capability.partnerRoles)

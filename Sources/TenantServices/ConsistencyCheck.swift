@@ -28,6 +28,11 @@ extension Catalog {
         return modes.count == 1 ? modes.first : nil
     }
 
+    /// Every violated rule for a domain whose live services have these codes (SPEC §3).
+    public func consistencyViolations(of codes: [String], region: Region) -> [Violation] {
+        violations(of: codes, region: region)
+    }
+
     /// Every violated rule for a domain whose live services have these codes.
     func violations(of codes: [String], region: Region) -> [Violation] {
         let live = Set(codes)

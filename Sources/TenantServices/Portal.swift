@@ -29,6 +29,7 @@ public final class Portal: Sendable {
     private let clock: any Clock
     private let store: any EventStore
     private let core: Locked<Core>
+    private let faults: Faults
 
     private struct RecordedRequest: Sendable {
         var method: String
@@ -43,10 +44,18 @@ public final class Portal: Sendable {
     }
 
     /// Opens a portal over a store, replaying what it holds.
-    public init(
+    public convenience init(
         catalog: Catalog = .standard, clock: any Clock = SystemClock(), calendar: BusinessCalendar = BusinessCalendar(),
         store: any EventStore = InMemoryEventStore()
     ) throws {
+        try self.init(catalog: catalog, clock: clock, calendar: calendar, store: store, faults: Faults())
+    }
+
+    /// Opens a portal with deliberately broken rules (tests of invariant checks only).
+    package init(catalog: Catalog, clock: any Clock, calendar: BusinessCalendar, store: any EventStore, faults: Faults)
+        throws
+    {
+        self.faults = faults
         self.catalog = catalog
         self.clock = clock
         self.calendar = calendar
@@ -70,6 +79,7 @@ public final class Portal: Sendable {
         if !type(of: executable).isMutating {
             let state = core.withLock { $0.state }
             var tx = Transaction(state: state, actor: actor, now: now, calendar: calendar, catalog: catalog)
+            tx.faults = faults
             return try executable.execute(in: &tx) as! R.Response
         }
         let fingerprint = try requestKey.map { _ in try Self.fingerprint(request) }
@@ -87,6 +97,7 @@ public final class Portal: Sendable {
             // (no copy of the whole state per write); an undo log restores it if anything fails.
             var tx = Transaction(
                 state: PortalState(), actor: actor, now: now, calendar: calendar, catalog: catalog, method: R.method)
+            tx.faults = faults
             swap(&tx.state, &core.state)
             tx.state.undoLog = []
             let response: R.Response
@@ -140,8 +151,9 @@ struct Transaction {
     let catalog: Catalog
     var method: String = ""
     var records: [EventRecord] = []
+    var faults = Faults()
 
-    var access: Access { Access(actor: actor) }
+    var access: Access { Access(actor: actor, faults: faults) }
 
     init(state: PortalState, actor: Actor, now: Date, calendar: BusinessCalendar, catalog: Catalog, method: String = "")
     {

@@ -1,32 +1,12 @@
+import TenantServicesTesting
 import Testing
 
 @testable import TenantServices
 
-/// SPEC §4 written out as data, independent of the library's own table.
-private enum Column: CaseIterable {
-    case see, edit, order, orderManually, confirm, deploy, confidential, users, seeOrUsers, audit, everyone,
-        operatorOnly
-}
-
-private let partnerColumn: [Column: [Role]] = [
-    .see: [.Sales, .Support, .Tech, .ALL], .edit: [.Sales, .ALL], .order: [.Sales, .ALL],
-    .orderManually: [.Sales, .ALL], .confirm: [.Sales, .Tech, .ALL], .deploy: [.Tech, .ALL],
-    .confidential: Role.allCases, .users: [.ALL, .UserManagement],
-    .seeOrUsers: [.Sales, .Support, .Tech, .ALL, .UserManagement], .audit: [.ALL, .Audit], .everyone: Role.allCases,
-    .operatorOnly: [],
-]
-
-private let tenantColumn: [Column: [Role]] = [
-    .see: [.Support, .Tech, .ALL], .deploy: [.Tech, .ALL], .users: [.UserManagement, .ALL],
-    .seeOrUsers: [.Support, .Tech, .ALL, .UserManagement], .audit: [.Audit, .ALL], .everyone: Role.allCases,
-]
-
-private func expertOnly(_ c: Column) -> Bool { c == .orderManually || c == .confidential }
-
-/// One operation of the matrix: which column governs it and how to build it for a target tenant.
+/// One operation of the matrix and how to build it for a target tenant; SPEC §4's table is
+/// `SpecPermissions` of TenantServicesTesting.
 private struct Case: CustomTestStringConvertible, Sendable {
     let method: String
-    let column: Column
     /// Whether the call names a target tenant or domain (so "other partner" applies).
     let targeted: Bool
     let run: @Sendable (World, Int, Actor) throws -> Void
@@ -39,79 +19,79 @@ private func call<R: PortalRequest>(_ world: World, _ request: R, _ actor: Actor
 }
 
 private let cases: [Case] = [
-    Case(method: "catalog.get", column: .everyone, targeted: false) { w, _, a in try call(w, CatalogGet(), a) },
-    Case(method: "partner.create", column: .operatorOnly, targeted: false) { w, _, a in
+    Case(method: "catalog.get", targeted: false) { w, _, a in try call(w, CatalogGet(), a) },
+    Case(method: "partner.create", targeted: false) { w, _, a in
         try call(w, PartnerCreate(name: "X"), a)
     },
-    Case(method: "partner.list", column: .operatorOnly, targeted: false) { w, _, a in try call(w, PartnerList(), a) },
-    Case(method: "tenant.create", column: .edit, targeted: true) { w, t, a in
+    Case(method: "partner.list", targeted: false) { w, _, a in try call(w, PartnerList(), a) },
+    Case(method: "tenant.create", targeted: true) { w, t, a in
         try call(w, TenantCreate(partnerId: w.partners[t], name: "New", contact: contact, address: zurich), a)
     },
-    Case(method: "tenant.update", column: .edit, targeted: true) { w, t, a in
+    Case(method: "tenant.update", targeted: true) { w, t, a in
         try call(w, TenantUpdate(tenantId: w.tenants[t], name: "Renamed"), a)
     },
-    Case(method: "tenant.get", column: .see, targeted: true) { w, t, a in
+    Case(method: "tenant.get", targeted: true) { w, t, a in
         try call(w, TenantGet(tenantId: w.tenants[t]), a)
     },
-    Case(method: "tenant.list", column: .see, targeted: false) { w, _, a in try call(w, TenantList(), a) },
-    Case(method: "tenant.import", column: .operatorOnly, targeted: true) { w, t, a in
+    Case(method: "tenant.list", targeted: false) { w, _, a in try call(w, TenantList(), a) },
+    Case(method: "tenant.import", targeted: true) { w, t, a in
         try call(w, TenantImport(partnerId: w.partners[t], tenants: [.init(name: "CRM", address: zurich)]), a)
     },
-    Case(method: "domain.add", column: .order, targeted: true) { w, t, a in
+    Case(method: "domain.add", targeted: true) { w, t, a in
         try call(w, DomainAdd(tenantId: w.tenants[t], name: "new-\(t).ch", mode: .inline), a)
     },
-    Case(method: "domain.addManually", column: .orderManually, targeted: true) { w, t, a in
+    Case(method: "domain.addManually", targeted: true) { w, t, a in
         try call(w, DomainAddManually(tenantId: w.tenants[t], name: "manual-\(t).ch"), a)
     },
-    Case(method: "domain.get", column: .see, targeted: true) { w, t, a in
+    Case(method: "domain.get", targeted: true) { w, t, a in
         try call(w, DomainGet(domainId: w.domains[t][0]), a)
     },
-    Case(method: "domain.check", column: .see, targeted: true) { w, t, a in
+    Case(method: "domain.check", targeted: true) { w, t, a in
         try call(w, DomainCheck(domainId: w.domains[t][0]), a)
     },
-    Case(method: "domain.confirm", column: .confirm, targeted: true) { w, t, a in
+    Case(method: "domain.confirm", targeted: true) { w, t, a in
         try call(w, DomainConfirm(domainId: w.domains[t][0]), a)
     },
-    Case(method: "domain.deploy", column: .deploy, targeted: true) { w, t, a in
+    Case(method: "domain.deploy", targeted: true) { w, t, a in
         try call(w, DomainDeploy(domainId: w.domains[t][1]), a)
     },
-    Case(method: "domain.setConfidential", column: .confidential, targeted: true) { w, t, a in
+    Case(method: "domain.setConfidential", targeted: true) { w, t, a in
         try call(w, DomainSetConfidential(domainId: w.domains[t][0], confidential: true), a)
     },
-    Case(method: "domain.grantAccess", column: .confidential, targeted: true) { w, t, a in
+    Case(method: "domain.grantAccess", targeted: true) { w, t, a in
         try call(w, DomainGrantAccess(domainId: w.domains[t][0], principalId: "someone"), a)
     },
-    Case(method: "domain.revokeAccess", column: .confidential, targeted: true) { w, t, a in
+    Case(method: "domain.revokeAccess", targeted: true) { w, t, a in
         try call(w, DomainRevokeAccess(domainId: w.domains[t][0], principalId: "someone"), a)
     },
-    Case(method: "service.add", column: .order, targeted: true) { w, t, a in
+    Case(method: "service.add", targeted: true) { w, t, a in
         try call(w, ServiceAdd(domainId: w.domains[t][0], services: ["SC-F-OUTBOUND"]), a)
     },
-    Case(method: "service.available", column: .see, targeted: true) { w, t, a in
+    Case(method: "service.available", targeted: true) { w, t, a in
         try call(w, ServiceAvailable(domainId: w.domains[t][0]), a)
     },
-    Case(method: "task.list", column: .see, targeted: true) { w, t, a in
+    Case(method: "task.list", targeted: true) { w, t, a in
         try call(w, TaskList(tenantId: w.tenants[t]), a)
     },
-    Case(method: "task.complete", column: .deploy, targeted: true) { w, t, a in
+    Case(method: "task.complete", targeted: true) { w, t, a in
         let task = try w.portal.perform(TaskList(domainId: w.domains[t][2]), as: op).tasks[0]
         try call(w, TaskComplete(taskId: task.id), a)
     },
-    Case(method: "users.import", column: .users, targeted: true) { w, t, a in
+    Case(method: "users.import", targeted: true) { w, t, a in
         try call(
             w,
             UsersImport(
                 domainId: w.domains[t][0],
                 users: [.init(address: "x@\(t == 0 ? "alpha" : "beta")-ordered.ch", protection: .none)]), a)
     },
-    Case(method: "users.remove", column: .users, targeted: true) { w, t, a in
+    Case(method: "users.remove", targeted: true) { w, t, a in
         try call(w, UsersRemove(domainId: w.domains[t][0], addresses: ["x@y.ch"]), a)
     },
-    Case(method: "users.list", column: .seeOrUsers, targeted: true) { w, t, a in
+    Case(method: "users.list", targeted: true) { w, t, a in
         try call(w, UsersList(domainId: w.domains[t][0]), a)
     },
-    Case(method: "workflow.tick", column: .operatorOnly, targeted: false) { w, _, a in try call(w, WorkflowTick(), a) },
-    Case(method: "audit.list", column: .audit, targeted: true) { w, t, a in
+    Case(method: "workflow.tick", targeted: false) { w, _, a in try call(w, WorkflowTick(), a) },
+    Case(method: "audit.list", targeted: true) { w, t, a in
         try call(w, AuditList(tenantId: w.tenants[t]), a)
     },
 ]
@@ -141,16 +121,7 @@ private struct ActorSpec: CustomTestStringConvertible, Sendable {
         }
     }
 
-    func allowed(_ column: Column) -> Bool {
-        switch kind {
-        case .operator: return true
-        case .partnerAdmin:
-            if expertOnly(column) && !expert { return false }
-            return partnerColumn[column]!.contains(role!)
-        case .tenantAdmin:
-            return tenantColumn[column]?.contains(role!) ?? false
-        }
-    }
+    func allowed(_ method: String, in world: World) -> Bool { SpecPermissions.allows(actor(in: world), method) }
 }
 
 @Suite struct PermissionMatrixTests {
@@ -158,7 +129,7 @@ private struct ActorSpec: CustomTestStringConvertible, Sendable {
     fileprivate func ownTarget(spec: ActorSpec, operation: Case) throws {
         let world = try World()
         let actor = spec.actor(in: world)
-        if spec.allowed(operation.column) {
+        if spec.allowed(operation.method, in: world) {
             #expect(throws: Never.self, "\(spec.testDescription) may call \(operation.method)") {
                 try operation.run(world, 0, actor)
             }
@@ -178,7 +149,7 @@ private struct ActorSpec: CustomTestStringConvertible, Sendable {
         let error = try #require(throws: PortalError.self) { try operation.run(world, 1, actor) }
         // A caller without the role may be refused by role before the lookup (nothing is revealed
         // either way); a caller with the role must get exactly not-found.
-        if spec.allowed(operation.column) {
+        if spec.allowed(operation.method, in: world) {
             #expect(error.code == .notFound)
         } else {
             #expect(error.code == .notFound || error.code == .permissionDenied)

@@ -1,4 +1,5 @@
 import Foundation
+import TenantServicesTesting
 import Testing
 
 @testable import TenantServices

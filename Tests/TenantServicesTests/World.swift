@@ -1,10 +1,6 @@
 import Foundation
 import TenantServices
-
-struct TestClock: TenantServices.Clock {
-    var instant: Date
-    func now() -> Date { instant }
-}
+import TenantServicesTesting
 
 /// 2026-11-18 11:06:40 UTC (12:06:40 in Zurich).
 let fixedNow = Date(timeIntervalSince1970: 1_795_000_000)

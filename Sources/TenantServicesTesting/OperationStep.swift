@@ -1,0 +1,126 @@
+import Foundation
+public import TenantServices
+
+/// One step of a generated workflow: an operation by an actor, decoded from a seed, so that any
+/// seed is a valid step (which keeps shrunk sequences valid).
+public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
+    public let seed: Int
+
+    public init(seed: Int) { self.seed = seed }
+
+    /// The kinds of step with their weights (out of 100).
+    static let weighted: [(Kind, Int)] = [
+        (.addDomain, 14), (.addService, 8), (.confirm, 14), (.deploy, 12), (.completeTask, 14), (.importUsers, 10),
+        (.createTenant, 5), (.cancel, 6), (.uncancel, 3), (.discount, 3), (.confidential, 3), (.advanceClock, 5),
+        (.tick, 3),
+    ]
+
+    enum Kind: String {
+        case addDomain, addService, confirm, deploy, completeTask, importUsers, createTenant, cancel, uncancel,
+            discount,
+            confidential, advanceClock, tick
+    }
+
+    var kind: Kind {
+        var r = abs(seed) % 100
+        for (kind, weight) in Self.weighted {
+            if r < weight { return kind }
+            r -= weight
+        }
+        return .tick
+    }
+
+    public var description: String { "\(kind.rawValue)#\(seed)" }
+
+    /// Runs the step in a world with a set of actors; refusals are normal outcomes.
+    /// - Returns: what was done (for logs), and the error if the portal refused.
+    @discardableResult
+    public func run(in world: WorldBuilder, actors: [Actor]) -> (summary: String, refusal: PortalError?) {
+        var r = abs(seed) / 100
+        func pick(_ n: Int) -> Int {
+            guard n > 0 else { return 0 }
+            defer { r /= n }
+            return r % n
+        }
+        let actor = actors[pick(actors.count)]
+        let portal = world.portal
+        let domains = world.knownDomains
+        let domain = domains.isEmpty ? "D1" : domains[pick(domains.count)]
+        let tenant = world.tenants.isEmpty ? "T1" : world.tenants[pick(world.tenants.count)]
+        let codes = portal.catalog.services.map(\.code)
+        let code = codes[pick(codes.count)]
+        let summary = "\(actor.id): \(kind.rawValue)"
+        do {
+            switch kind {
+            case .addDomain:
+                let mode: IntegrationMode = pick(2) == 0 ? .inline : .parallel
+                let names = ["a.ch", "b.ch", "c.de", "d.li", "gmail.com", "bad name", "bücher.de", "e.ch"]
+                let id = try portal.perform(
+                    DomainAdd(
+                        tenantId: tenant, name: names[pick(names.count)], mode: mode,
+                        services: pick(2) == 0 ? [] : [code]),
+                    as: actor
+                ).domain.id
+                world.note(domain: id)
+            case .addService:
+                _ = try portal.perform(ServiceAdd(domainId: domain, services: [code]), as: actor)
+            case .confirm:
+                _ = try portal.perform(DomainConfirm(domainId: domain), as: actor)
+            case .deploy:
+                _ = try portal.perform(DomainDeploy(domainId: domain), as: actor)
+            case .completeTask:
+                let open = try portal.perform(TaskList(status: .open, limit: 1000), as: .platformOperator()).tasks
+                if !open.isEmpty { _ = try portal.perform(TaskComplete(taskId: open[pick(open.count)].id), as: actor) }
+            case .importUsers:
+                let name = try portal.perform(DomainGet(domainId: domain), as: .platformOperator()).domain.name
+                _ = try portal.perform(
+                    UsersImport(
+                        domainId: domain,
+                        users: [
+                            .init(
+                                address: "u\(pick(5))@\(name)", protection: Protection.allCases[pick(3)],
+                                active: pick(5) != 0)
+                        ]),
+                    as: actor)
+            case .createTenant:
+                let partner = world.partners.isEmpty ? "P1" : world.partners[pick(world.partners.count)]
+                let id = try portal.perform(
+                    TenantCreate(
+                        partnerId: actor.kind == .operator ? partner : nil, name: "Tenant \(pick(1000))",
+                        contact: Contact(email: "it@example.ch"),
+                        address: Address(
+                            street: "S 1", postalCode: "8000", city: "Z", country: pick(2) == 0 ? "CH" : "DE")),
+                    as: actor
+                ).tenant.id
+                world.note(tenant: id, partner: actor.partnerId ?? partner)
+            case .cancel:
+                let end = world.clock.today.adding(days: pick(40) - 2)
+                _ = try portal.perform(
+                    ServiceCancel(domainId: domain, service: code, endDate: pick(2) == 0 ? nil : end), as: actor)
+            case .uncancel:
+                _ = try portal.perform(ServiceUncancel(domainId: domain, service: code), as: actor)
+            case .discount:
+                _ = try portal.perform(
+                    ServiceSetDiscount(
+                        domainId: domain, service: code, percent: Double(pick(10_001)) / 100, reason: .volume),
+                    as: actor)
+            case .confidential:
+                _ = try portal.perform(DomainSetConfidential(domainId: domain, confidential: pick(2) == 0), as: actor)
+            case .advanceClock:
+                world.clock.advance(days: 1 + pick(20))
+            case .tick:
+                _ = try portal.perform(WorkflowTick(), as: actor)
+            }
+            return (summary, nil)
+        } catch let error as PortalError {
+            return (summary + " → \(error.code)", error)
+        } catch {
+            return (summary + " → unexpected \(error)", PortalError(.storageFailure, "\(error)"))
+        }
+    }
+}
+
+extension WorldBuilder {
+    /// Domains created by the builder or by steps.
+    var knownDomains: [String] { domains }
+}
