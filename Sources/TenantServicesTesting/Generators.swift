@@ -64,6 +64,22 @@ public enum Generators {
         }
     }
 
+    /// Tenants to create: names, contacts and addresses in several countries (CH and LI give
+    /// region CH and CHF, the others DE and EUR).
+    public static var tenant: Generator<TenantCreate, some SendableSequenceType> {
+        Gen.int(in: 0...9_999_999).map { n in
+            let countries = ["CH", "LI", "DE", "AT", "FR", "IT"]
+            return TenantCreate(
+                name: "Kunde \(n % 10_000) AG",
+                contact: Contact(
+                    email: "it\(n % 97)@kunde\(n % 10_000).example", phone: n % 3 == 0 ? nil : "+41 44 \(n % 1000)"),
+                address: Address(
+                    street: "Weg \(n % 200)", postalCode: "\(1000 + n % 8999)", city: "Ort \(n % 50)",
+                    country: countries[n % countries.count]),
+                invoiceReference: n % 2 == 0 ? nil : "PO-\(n)")
+        }
+    }
+
     /// Any persona.
     public static var persona: Generator<Persona, some SendableSequenceType> {
         Gen.int(in: 0...(Persona.allCases.count - 1)).map { Persona.allCases[$0] }

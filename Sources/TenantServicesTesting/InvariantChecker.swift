@@ -23,6 +23,7 @@ public final class InvariantChecker: @unchecked Sendable {
     let world: WorldBuilder
     let actors: [Actor]
     private var statuses: [String: ServiceStatus] = [:]
+    private var billingSeen: Set<String> = []
     private var statements: [String: BillingStatement.Response] = [:]
     private var auditChecked = 0
     private let op = Actor.platformOperator(id: "invariant-checker")
@@ -80,6 +81,15 @@ public final class InvariantChecker: @unchecked Sendable {
                         throw fail("statuses only move forward", "\(s.code) on \(domain.name): \(before) → \(s.status)")
                     }
                     statuses[key] = s.status
+                    if let start = s.billingStart, billingSeen.insert(key).inserted, start == world.clock.today {
+                        // Billing started today: a user the service counts must exist now.
+                        let users = try portal.perform(UsersList(domainId: domain.id, limit: 1000), as: op).users
+                        guard users.contains(where: { portal.catalog[s.code]?.counts($0) == true }) else {
+                            throw fail(
+                                "billing start only with a counted user",
+                                "\(s.code) on \(domain.name) billed without a counted user")
+                        }
+                    }
                     if let start = s.billingStart {
                         guard let provisioned = s.provisionedAt.flatMap({ try? Date($0, strategy: .iso8601) }),
                             start >= calendar.date(of: provisioned)
