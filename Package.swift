@@ -40,6 +40,11 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "tenant-services-fuzz",
+            dependencies: ["JSONRPC", "TenantServices", "TenantServicesRPC"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "jansson-echo",
             dependencies: ["CJansson"],
             linkerSettings: [.linkedLibrary("jansson")]
@@ -89,14 +94,9 @@ let package = Package(
         ),
 
         // MARK: Plugins and tools
-        .executableTarget(
-            name: "schema-embedder",
-            swiftSettings: swiftSettings
-        ),
         .plugin(
             name: "EmbedSchemas",
-            capability: .buildTool(),
-            dependencies: ["schema-embedder"]
+            capability: .buildTool()
         ),
         .plugin(
             name: "VerifySchemas",
