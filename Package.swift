@@ -84,7 +84,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TenantServicesRPCTests",
-            dependencies: ["TenantServicesRPC", "JSONRPC", "JanssonJSON", "TenantServices"],
+            dependencies: [
+                "TenantServicesRPC", "JSONRPC", "JanssonJSON", "TenantServices", "TenantServicesTesting",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -12,6 +12,9 @@ public struct SchemaSet: Sendable {
     /// The base URI of our schema `$id`s.
     public static let baseURI = "https://tenant-services.dev/schemas/"
 
+    /// Whether this is the embedded set (whose compiled params schemas are cached).
+    let isEmbedded: Bool
+
     /// The schemas embedded into this library at build time.
     public static let embedded: SchemaSet = {
         var files: [String: JSONValue] = [:]
@@ -22,7 +25,22 @@ public struct SchemaSet: Sendable {
                 fatalError("embedded schema \(path) is not valid JSON: \(error)")
             }
         }
-        return SchemaSet(files: files)
+        return SchemaSet(files: files, isEmbedded: true)
+    }()
+
+    /// The embedded params schemas, compiled once per process.
+    private static let compiledEmbeddedParams: [String: JSONSchema] = {
+        var compiled: [String: JSONSchema] = [:]
+        for method in embedded.methodNames {
+            do {
+                compiled[method] = try JSONSchema(
+                    uri: baseURI + "methods/\(method).params.json", registry: embedded.registry,
+                    options: SchemaOptions(assertFormats: true))
+            } catch {
+                fatalError("embedded params schema of \(method) does not compile: \(error)")
+            }
+        }
+        return compiled
     }()
 
     /// Loads the schemas of a `Schemas/` directory (to verify them before they are embedded).
@@ -36,11 +54,12 @@ public struct SchemaSet: Sendable {
                 throw SchemaFileError(path: path, message: "\(error)")
             }
         }
-        self.init(files: files)
+        self.init(files: files, isEmbedded: false)
     }
 
-    init(files: [String: JSONValue]) {
+    init(files: [String: JSONValue], isEmbedded: Bool) {
         self.files = files
+        self.isEmbedded = isEmbedded
         var registry = SchemaRegistry()
         for (path, document) in files where path != "openrpc.json" {
             registry.add(document, uri: document["$id"]?.stringValue ?? Self.baseURI + path)
@@ -58,7 +77,8 @@ public struct SchemaSet: Sendable {
 
     /// The compiled params schema of a method (formats asserted).
     public func paramsSchema(for method: String) throws(SchemaError) -> JSONSchema {
-        try JSONSchema(
+        if isEmbedded, let cached = Self.compiledEmbeddedParams[method] { return cached }
+        return try JSONSchema(
             uri: Self.baseURI + "methods/\(method).params.json", registry: registry,
             options: SchemaOptions(assertFormats: true))
     }
