@@ -120,3 +120,28 @@ func ndjson(_ requests: [String]) -> [UInt8] { Array(requests.joined(separator: 
         #expect((lines[1]["result"] as? [String: Any])?["now"] as? String == "2026-10-25T00:30:00Z")
     }
 }
+
+@Suite struct FuzzCorpusTests {
+    /// Every corpus entry and fuzzing regression runs through the fuzz target without a crash.
+    @Test func corpusReplays() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+            .standardized
+        let binary = root.appendingPathComponent(".build/debug/tenant-services-fuzz")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw Failure("\(binary.path) is missing: run `swift build` before `swift test`")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = [root.appendingPathComponent("Tests/Fuzz/corpus").path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let entries = try FileManager.default.contentsOfDirectory(
+            atPath: root.appendingPathComponent("Tests/Fuzz/corpus").path)
+        #expect(text.split(separator: "\n").count == entries.count)
+    }
+}
