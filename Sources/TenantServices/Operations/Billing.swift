@@ -160,10 +160,10 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
         if signOnlyUsers > 0,
             let sigenc = domain.services.filter({ $0.code == "SC-SIGENC" && $0.provisionedAt != nil })
                 .max(by: { $0.number < $1.number }),
-            let provisioned = sigenc.provisionedAt, sigenc.endDate.map({ $0 >= month.first }) ?? true,
+            // provisioned before the statement's as-of instant, since the state is taken then
+            sigenc.endDate.map({ $0 >= month.first }) ?? true,
             catalog["SC-SIGONLY"] != nil
         {
-            _ = provisioned
             if let booked = byCode["SC-SIGONLY"] {
                 if sigenc.number > booked.number { discountOf["SC-SIGONLY"] = sigenc.discount }
             } else {

@@ -326,7 +326,7 @@ public struct OfferList: PortalRequest, Executable, Equatable {
 }
 
 /// Moves an offer along `draft → sent → accepted | declined`.
-public struct OfferTransition: Sendable, Equatable {
+enum OfferTransition {
     static func move(_ tx: inout Transaction, _ offerId: String, to target: OfferStatus) throws(PortalError) -> Offer {
         var offer = try tx.offer(offerId)
         try tx.require(.seePrices)

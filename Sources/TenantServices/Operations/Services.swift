@@ -26,9 +26,8 @@ public struct ServiceAdd: PortalRequest, Executable, Equatable {
         for code in services where !codes.contains(code) { codes.append(code) }
         guard !codes.isEmpty else { throw PortalError(.invalidArgument, "services must name at least one code") }
         if !domain.hasLiveService,
-            let other = tx.state.domains.values.first(where: { $0.name == domain.name && $0.hasLiveService })
+            tx.state.domains.values.contains(where: { $0.name == domain.name && $0.hasLiveService })
         {
-            _ = other
             throw PortalError(
                 .conflict, "domain \(domain.name) has been booked again on the platform since its services ended")
         }
