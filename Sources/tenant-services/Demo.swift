@@ -58,6 +58,13 @@ struct Demo: ParsableCommand {
                     .init(address: "ben@muster.ch", protection: .signOnly),
                     .init(address: "info@muster.ch", protection: .none),
                 ]), as: anna)
+        _ = try portal.perform(
+            ServiceSetDiscount(domainId: domain.id, service: "SC-SIGENC", percent: 10, reason: .nfr), as: anna)
+        let dry = try portal.perform(
+            ServiceCancel(domainId: domain.id, service: "SC-F-OUTBOUND", dryRun: true), as: anna)
+        print(
+            "\nCancelling SC-F-OUTBOUND would also end: "
+                + dry.cancelled.map { "\($0.code) (\($0.endDate))" }.joined(separator: ", "))
         print()
         let tenants = try portal.perform(TenantList(), as: anna).tenants
         print(
@@ -76,5 +83,33 @@ struct Demo: ParsableCommand {
                         ]
                     }))
         }
+        try Self.billing(portal, as: anna)
+    }
+}
+
+extension Demo {
+    /// Prints a month's statement and renders an offer, after the portal's tables.
+    static func billing(_ portal: Portal, as actor: Actor) throws {
+        let statement = try portal.perform(BillingStatement(month: Month("2026-11")!), as: actor)
+        print("\nStatement 2026-11")
+        print(
+            table(
+                ["Domain", "Service", "Quantity", "Unit price", "Discount", "Total"],
+                statement.lines.map {
+                    [
+                        $0.domain, $0.service, String($0.quantity), money($0.unitPrice), $0.discount?.label ?? "–",
+                        money($0.total),
+                    ]
+                }))
+        for total in statement.totals { print("Total \(total.currency) \(money(total.total))") }
+        let offer = try portal.perform(
+            OfferCreate(
+                prospect: Prospect(
+                    name: "Neu AG", contact: Contact(email: "info@neu.ch"),
+                    address: Address(street: "Seestrasse 5", postalCode: "6000", city: "Luzern", country: "CH")),
+                lines: [.init(domain: "neu.ch", mode: .inline, services: ["SC-F-OUTBOUND", "SC-SIGONLY"], users: 12)]),
+            as: actor
+        ).offer
+        print("\n" + (try portal.perform(OfferRender(offerId: offer.id, format: .markdown), as: actor).document))
     }
 }
