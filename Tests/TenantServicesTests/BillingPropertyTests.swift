@@ -9,30 +9,6 @@ import Testing
 @Suite struct BillingPropertyTests {
     static let codes = ["SC-SERVICE", "SC-F-INBOUND", "SC-F-OUTBOUND", "SC-SIGONLY", "SC-SIGENC", "SC-CERT", "SC-HIN"]
 
-    /// The shipped operation generator and invariant checker over a world with live domains: the
-    /// steps include cancel, uncancel, discounts, ticks and clock moves, and the checker covers
-    /// requirements, billing start and frozen past statements.
-    @Test func cancellationAndBillingInvariants() async {
-        await propertyCheck(count: 40, input: Generators.operations(count: 1...40)) { steps in
-            do {
-                let (world, actors) = try PropertyTests.world()
-                let checker = InvariantChecker(world: world, actors: actors)
-                var log: [String] = []
-                for step in steps {
-                    log.append(step.run(in: world, actors: actors).summary)
-                    do throws(InvariantViolation) {
-                        try checker.check()
-                    } catch {
-                        Issue.record("\(error) after \(log)")
-                        return
-                    }
-                }
-            } catch {
-                Issue.record("\(error)")
-            }
-        }
-    }
-
     /// Cancel then uncancel leaves every deployed service exactly as it was.
     @Test func uncancelRestoresExactly() async {
         await propertyCheck(count: 60, input: Gen.int(in: 0...6), Gen.int(in: 1...60), Gen.int(in: 0...3)) {

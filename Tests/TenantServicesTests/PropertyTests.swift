@@ -5,7 +5,10 @@ import Testing
 @testable import TenantServices
 
 /// Random operation sequences by random actors of two partners, checked after every step with the
-/// same generators and invariant checker that `TenantServicesTesting` ships to users.
+/// same generators and invariant checker that `TenantServicesTesting` ships to users. The steps
+/// include cancel, uncancel, discounts, ticks and clock moves, so the checker's billing
+/// invariants (billing start, frozen past statements, requirements of cancelled services) are
+/// exercised here too.
 @Suite struct PropertyTests {
     /// Two partners with a tenant each, a domain in several states, and every persona of both.
     static func world(faults: Faults = Faults()) throws -> (WorldBuilder, [Actor]) {
@@ -26,7 +29,7 @@ import Testing
     }
 
     @Test func randomOperationSequencesKeepTheInvariants() async {
-        await propertyCheck(count: 40, input: Generators.operations(count: 1...40)) { steps in
+        await propertyCheck(count: 60, input: Generators.operations(count: 1...40)) { steps in
             do {
                 let (world, actors) = try Self.world()
                 let checker = InvariantChecker(world: world, actors: actors)
