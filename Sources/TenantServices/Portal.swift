@@ -204,6 +204,16 @@ struct Transaction {
 
     func require(_ capability: Capability) throws(PortalError) { try access.require(capability) }
 
+    /// A domain the actor may change: visible (else `not-found`), with the capability (else
+    /// `permission-denied`), at the expected version (else `conflict`) — the order of SPEC §7.
+    func domain(_ id: String, for capability: Capability, expectedVersion: Int?) throws(PortalError) -> (Domain, Tenant)
+    {
+        let (domain, tenant) = try self.domain(id)
+        try require(capability)
+        try check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        return (domain, tenant)
+    }
+
     func requireOperator(for what: String) throws(PortalError) {
         guard actor.kind == .operator else {
             throw PortalError(.permissionDenied, "only the platform operator may \(what)", details: .init(required: []))

@@ -153,9 +153,7 @@ extension Transaction {
             orderedAt: timestamp(service.orderedAt), confirmedAt: service.confirmedAt.map(timestamp),
             provisionedAt: service.provisionedAt.map(timestamp), billingStart: service.billingStart,
             endDate: service.endDate,
-            discount: service.discount.map {
-                DiscountView(percent: Double($0.basisPoints) / 100, reason: $0.reason, label: $0.label)
-            })
+            discount: service.discount?.view)
     }
 
     func actions(on domain: Domain) -> [String] {

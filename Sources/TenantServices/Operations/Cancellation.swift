@@ -42,9 +42,7 @@ public struct ServiceCancel: PortalRequest, Executable, Equatable {
     }
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
-        var (domain, tenant) = try tx.domain(domainId)
-        try tx.require(.order)
-        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
         try tx.requireKnown([service])
         guard let target = domain.services.last(where: { $0.code == service }) else {
             throw PortalError(.notFound, "\(service) is not booked on \(domain.name)")
@@ -144,9 +142,7 @@ public struct ServiceUncancel: PortalRequest, Executable, Equatable {
     }
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
-        var (domain, tenant) = try tx.domain(domainId)
-        try tx.require(.order)
-        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
         try tx.requireKnown([service])
         guard let target = domain.services.last(where: { $0.code == service && $0.status == .cancelled }),
             let operation = target.cancellation?.operation
@@ -223,9 +219,7 @@ public struct ServiceSetDiscount: PortalRequest, Executable, Equatable {
     public typealias Response = DomainAdd.Response
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
-        var (domain, tenant) = try tx.domain(domainId)
-        try tx.require(.order)
-        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
         try tx.requireKnown([service])
         let discount = try Discount(percent: percent, reason: reason)
         guard let i = domain.services.lastIndex(where: { $0.code == service && $0.status.isLive }) else {

@@ -122,9 +122,7 @@ public struct DomainConfirm: PortalRequest, Executable, Equatable {
     public typealias Response = DomainAdd.Response
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
-        var (domain, tenant) = try tx.domain(domainId)
-        try tx.require(.confirm)
-        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        var (domain, tenant) = try tx.domain(domainId, for: .confirm, expectedVersion: expectedVersion)
         guard domain.services.contains(where: { $0.status == .ordered }) else {
             throw PortalError(
                 .invalidTransition, "domain \(domain.name) has no ordered service to confirm; add services first")
@@ -166,9 +164,7 @@ public struct DomainDeploy: PortalRequest, Executable, Equatable {
     }
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
-        let (domain, tenant) = try tx.domain(domainId)
-        try tx.require(.deploy)
-        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        let (domain, tenant) = try tx.domain(domainId, for: .deploy, expectedVersion: expectedVersion)
         guard domain.services.contains(where: { $0.status == .confirmed }) else {
             throw PortalError(
                 .invalidTransition, "domain \(domain.name) has no confirmed service to deploy; confirm the order first")
@@ -196,9 +192,7 @@ public struct DomainSetConfidential: PortalRequest, Executable, Equatable {
     public typealias Response = DomainAdd.Response
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
-        var (domain, tenant) = try tx.domain(domainId)
-        try tx.require(.setConfidential)
-        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        var (domain, tenant) = try tx.domain(domainId, for: .setConfidential, expectedVersion: expectedVersion)
         if domain.confidential != confidential {
             domain.confidential = confidential
             tx.save(domain, of: tenant, summary: "\(domain.name) is \(confidential ? "now" : "no longer") confidential")
@@ -260,9 +254,7 @@ public struct DomainRevokeAccess: PortalRequest, Executable, Equatable {
 private func changeAccess(
     in tx: inout Transaction, domainId: String, expectedVersion: Int?, _ change: (inout Domain) -> String?
 ) throws(PortalError) -> DomainAdd.Response {
-    var (domain, tenant) = try tx.domain(domainId)
-    try tx.require(.setConfidential)
-    try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+    var (domain, tenant) = try tx.domain(domainId, for: .setConfidential, expectedVersion: expectedVersion)
     if let summary = change(&domain) { tx.save(domain, of: tenant, summary: summary) }
     return DomainAdd.Response(domain: tx.view(of: tx.state.domains[domain.id]!))
 }

@@ -18,9 +18,7 @@ public struct ServiceAdd: PortalRequest, Executable, Equatable {
     public typealias Response = DomainAdd.Response
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
-        var (domain, tenant) = try tx.domain(domainId)
-        try tx.require(.order)
-        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
         try tx.requireKnown(services)
         var codes: [String] = []
         for code in services where !codes.contains(code) { codes.append(code) }

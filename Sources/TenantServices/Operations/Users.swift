@@ -33,9 +33,7 @@ public struct UsersImport: PortalRequest, Executable, Equatable {
     public typealias Response = DomainAdd.Response
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
-        var (domain, tenant) = try tx.domain(domainId)
-        try tx.require(.manageUsers)
-        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        var (domain, tenant) = try tx.domain(domainId, for: .manageUsers, expectedVersion: expectedVersion)
         let before = domain
         for entry in users {
             let address = try mailbox(entry.address, in: domain)
@@ -71,9 +69,7 @@ public struct UsersRemove: PortalRequest, Executable, Equatable {
     public typealias Response = DomainAdd.Response
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
-        var (domain, tenant) = try tx.domain(domainId)
-        try tx.require(.manageUsers)
-        try tx.check(expectedVersion: expectedVersion, current: domain.version, of: "domain \(domain.name)")
+        var (domain, tenant) = try tx.domain(domainId, for: .manageUsers, expectedVersion: expectedVersion)
         let remove = Set(addresses.map { $0.lowercased() })
         let count = domain.users.count
         domain.users.removeAll { remove.contains($0.address) }
