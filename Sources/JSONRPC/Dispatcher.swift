@@ -4,17 +4,44 @@ public import JanssonJSON
 public struct Method: Sendable {
     /// What a handler receives: the params (object or array, nil when absent).
     public typealias Handler = @Sendable (_ params: JSONValue?) throws -> JSONValue
+    /// A handler that does its work at once but whose result may wait (for durability): it returns
+    /// a completion that the server calls before sending the reply, after later requests that were
+    /// already received have started. The completion may still throw.
+    public typealias DeferredHandler = @Sendable (_ params: JSONValue?) throws -> Completion
+    /// The rest of a deferred handler's work: waits if needed, then gives the result.
+    public typealias Completion = @Sendable () throws -> JSONValue
 
     public var name: String
     /// Checked before the handler runs; a violation answers −32602 with `data.errors`.
     public var paramsSchema: JSONSchema?
-    public var handler: Handler
+    public var handler: DeferredHandler
 
     public init(_ name: String, paramsSchema: JSONSchema? = nil, handler: @escaping Handler) {
         self.name = name
         self.paramsSchema = paramsSchema
-        self.handler = handler
+        self.handler = { params in
+            let result = try handler(params)
+            return { result }
+        }
     }
+
+    public init(_ name: String, paramsSchema: JSONSchema? = nil, deferredHandler: @escaping DeferredHandler) {
+        self.name = name
+        self.paramsSchema = paramsSchema
+        self.handler = deferredHandler
+    }
+}
+
+/// A reply whose result may still be waiting for its method's completion.
+public struct PendingReply: Sendable {
+    fileprivate let complete: @Sendable () -> [UInt8]?
+
+    fileprivate init(_ complete: @escaping @Sendable () -> [UInt8]?) { self.complete = complete }
+
+    fileprivate init(ready reply: [UInt8]?) { self.complete = { reply } }
+
+    /// The reply as compact JSON, or nil when nothing is to be sent (notifications).
+    public func finish() -> [UInt8]? { complete() }
 }
 
 /// Applies JSON-RPC 2.0 to messages for any method table: envelope rules, batches,
@@ -38,7 +65,20 @@ public struct Dispatcher: Sendable {
     public var methodNames: [String] { methods.keys.sorted() }
 
     /// The reply to one frame, as compact JSON, or nil when nothing is to be sent (notifications).
-    public func reply(to frame: Frame) -> [UInt8]? {
+    public func reply(to frame: Frame) -> [UInt8]? { begin(frame).finish() }
+
+    /// Starts handling one frame: every check and the method's work run now; the reply is
+    /// produced by ``PendingReply/finish()``, which waits for deferred handlers.
+    public func begin(_ frame: Frame) -> PendingReply {
+        switch frame {
+        case .message(let bytes):
+            return begin(bytes)
+        default:
+            return PendingReply(ready: immediateReply(to: frame))
+        }
+    }
+
+    private func immediateReply(to frame: Frame) -> [UInt8]? {
         switch frame {
         case .message(let bytes):
             return handle(bytes)
@@ -60,65 +100,81 @@ public struct Dispatcher: Sendable {
     }
 
     /// The reply to one message, as compact JSON, or nil when nothing is to be sent.
-    public func handle(_ message: [UInt8]) -> [UInt8]? {
+    public func handle(_ message: [UInt8]) -> [UInt8]? { begin(message).finish() }
+
+    /// Starts handling one message; see ``begin(_:)-(Frame)``.
+    public func begin(_ message: [UInt8]) -> PendingReply {
         if let depth = Self.depthExceeding(limits.maxDepth, in: message) {
-            return Self.errorResponse(
-                JSONRPCError(
-                    .limitExceeded, "message nested deeper than \(limits.maxDepth) levels (found \(depth))",
-                    data: JSONRPCError.details(
-                        "limit-exceeded", [("limit", "maxDepth"), ("max", JSONValue(limits.maxDepth))])),
-                id: .null
-            ).serialized()
+            return PendingReply(
+                ready: Self.errorResponse(
+                    JSONRPCError(
+                        .limitExceeded, "message nested deeper than \(limits.maxDepth) levels (found \(depth))",
+                        data: JSONRPCError.details(
+                            "limit-exceeded", [("limit", "maxDepth"), ("max", JSONValue(limits.maxDepth))])),
+                    id: .null
+                ).serialized())
         }
         let value: JSONValue
         do {
             value = try JSONValue.parse(message, options: JSONParseOptions(rejectDuplicateKeys: true, allowNUL: true))
         } catch {
-            return Self.errorResponse(
-                JSONRPCError(
-                    .parseError, "parse error: \(error)",
-                    data: JSONRPCError.details(
-                        "parse-error",
-                        [
-                            ("line", JSONValue(error.line)), ("column", JSONValue(error.column)),
-                            ("offset", JSONValue(error.offset)),
-                        ])),
-                id: .null
-            ).serialized()
+            return PendingReply(
+                ready: Self.errorResponse(
+                    JSONRPCError(
+                        .parseError, "parse error: \(error)",
+                        data: JSONRPCError.details(
+                            "parse-error",
+                            [
+                                ("line", JSONValue(error.line)), ("column", JSONValue(error.column)),
+                                ("offset", JSONValue(error.offset)),
+                            ])),
+                    id: .null
+                ).serialized())
         }
         if value.kind == .array {
             guard value.count > 0 else {
-                return Self.errorResponse(JSONRPCError(.invalidRequest, "invalid request: an empty batch"), id: .null)
-                    .serialized()
+                return PendingReply(
+                    ready: Self.errorResponse(
+                        JSONRPCError(.invalidRequest, "invalid request: an empty batch"), id: .null
+                    ).serialized())
             }
             guard value.count <= limits.maxBatchSize else {
-                return Self.errorResponse(
-                    JSONRPCError(
-                        .limitExceeded, "batch of \(value.count) requests is over the limit of \(limits.maxBatchSize)",
-                        data: JSONRPCError.details(
-                            "limit-exceeded", [("limit", "maxBatchSize"), ("max", JSONValue(limits.maxBatchSize))])),
-                    id: .null
-                ).serialized()
+                return PendingReply(
+                    ready: Self.errorResponse(
+                        JSONRPCError(
+                            .limitExceeded,
+                            "batch of \(value.count) requests is over the limit of \(limits.maxBatchSize)",
+                            data: JSONRPCError.details(
+                                "limit-exceeded", [("limit", "maxBatchSize"), ("max", JSONValue(limits.maxBatchSize))])),
+                        id: .null
+                    ).serialized())
             }
-            let replies = value.elements.compactMap(respond(to:))
-            return replies.isEmpty ? nil : JSONValue.array(replies).serialized()
+            let started = value.elements.map(respond(to:))
+            return PendingReply {
+                let replies = started.compactMap { $0() }
+                return replies.isEmpty ? nil : JSONValue.array(replies).serialized()
+            }
         }
-        return respond(to: value)?.serialized()
+        let started = respond(to: value)
+        return PendingReply { started()?.serialized() }
     }
 
     private static let envelopeMembers: Set<String> = ["jsonrpc", "method", "params", "id"]
 
-    /// The response object for one request, or nil for a notification.
-    func respond(to request: JSONValue) -> JSONValue? {
+    /// Runs one request now; the returned closure gives its response object (waiting for a
+    /// deferred handler's completion), or nil for a notification.
+    func respond(to request: JSONValue) -> @Sendable () -> JSONValue? {
         guard request.kind == .object else {
-            return Self.errorResponse(
+            let reply = Self.errorResponse(
                 JSONRPCError(.invalidRequest, "invalid request: a request must be an object"), id: .null)
+            return { reply }
         }
         let id = request["id"]
         let validID = id.map { [.string, .integer, .real, .null].contains($0.kind) } ?? true
         let replyID = validID ? (id ?? .null) : .null
-        func invalid(_ message: String) -> JSONValue {
-            Self.errorResponse(JSONRPCError(.invalidRequest, "invalid request: " + message), id: replyID)
+        func invalid(_ message: String) -> @Sendable () -> JSONValue? {
+            let reply = Self.errorResponse(JSONRPCError(.invalidRequest, "invalid request: " + message), id: replyID)
+            return { reply }
         }
         guard validID else { return invalid("id must be a string, a number or null") }
         guard request["jsonrpc"]?.stringValue == "2.0" else { return invalid("jsonrpc must be \"2.0\"") }
@@ -131,17 +187,20 @@ public struct Dispatcher: Sendable {
             return invalid("unknown member '\(unknown)'; a request has only jsonrpc, method, params and id")
         }
         let isNotification = id == nil
-        let outcome = call(name, params)
-        if isNotification { return nil }
-        switch outcome {
-        case .success(let result):
-            return .object([("jsonrpc", "2.0"), ("result", result), ("id", replyID)])
-        case .failure(let error):
-            return Self.errorResponse(error, id: replyID)
+        let started = call(name, params)
+        return {
+            let outcome = started.flatMap { completion in self.run(name, completion) }
+            if isNotification { return nil }
+            switch outcome {
+            case .success(let result):
+                return .object([("jsonrpc", "2.0"), ("result", result), ("id", replyID)])
+            case .failure(let error):
+                return Self.errorResponse(error, id: replyID)
+            }
         }
     }
 
-    private func call(_ name: String, _ params: JSONValue?) -> Result<JSONValue, JSONRPCError> {
+    private func call(_ name: String, _ params: JSONValue?) -> Result<Method.Completion, JSONRPCError> {
         guard let method = methods[name] else {
             return .failure(
                 JSONRPCError(
@@ -166,8 +225,13 @@ public struct Dispatcher: Sendable {
                         data: JSONRPCError.details("invalid-params", [("errors", list)])))
             }
         }
+        return run(name) { try method.handler(params) }
+    }
+
+    /// Runs a handler or a completion; an error that is not a `JSONRPCError` is a bug (−32603).
+    private func run<T>(_ name: String, _ body: () throws -> T) -> Result<T, JSONRPCError> {
         do {
-            return .success(try method.handler(params))
+            return .success(try body())
         } catch let error as JSONRPCError {
             return .failure(error)
         } catch {

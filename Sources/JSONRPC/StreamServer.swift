@@ -6,8 +6,12 @@
 
 /// Serves a dispatcher over a pair of file descriptors (stdin/stdout, pipes in tests).
 public enum StreamServer {
-    /// Reads frames until end of input, answering each in the same framing; returns at EOF
-    /// after every reply is written, or when the output is closed.
+    /// Reads frames until end of input, answering each in the same framing and in the order
+    /// received; returns at EOF after every reply is written, or when the output is closed.
+    ///
+    /// Every frame already received is started before the replies of earlier ones are
+    /// finished, so pipelined writes share one flush of the store (group commit); replies are
+    /// then written together.
     ///
     /// - Parameter onReply: called after each reply is written (for logging).
     public static func run(
@@ -24,13 +28,36 @@ public enum StreamServer {
             }
             if n == 0 { return }
             reader.append(chunk[0..<n])
+            var started: [PendingReply] = []
             while let frame = reader.next() {
-                guard let reply = dispatcher.reply(to: frame) else { continue }
-                let framed = (reader.framing ?? .ndjson).frame(reply)
-                guard try writeAll(output, framed) else { return }
-                onReply(framed.count)
+                started.append(dispatcher.begin(frame))
+                if started.count == maxStarted {
+                    guard try finish(started, framing: reader.framing ?? .ndjson, output: output, onReply: onReply)
+                    else { return }
+                    started.removeAll(keepingCapacity: true)
+                }
+            }
+            guard try finish(started, framing: reader.framing ?? .ndjson, output: output, onReply: onReply) else {
+                return
             }
         }
+    }
+
+    /// Most frames started before their replies are written.
+    static let maxStarted = 256
+
+    /// Finishes started replies in order and writes them with one call; false when the reader has gone away.
+    private static func finish(
+        _ started: [PendingReply], framing: Framing, output: Int32, onReply: (Int) -> Void
+    ) throws(StreamError) -> Bool {
+        var buffer: [UInt8] = []
+        for pending in started {
+            guard let reply = pending.finish() else { continue }
+            let framed = framing.frame(reply)
+            buffer += framed
+            onReply(framed.count)
+        }
+        return buffer.isEmpty ? true : try writeAll(output, buffer)
     }
 
     /// Writes every byte; false when the reader has gone away (EPIPE).

@@ -27,7 +27,7 @@ public final class Portal: Sendable {
     /// The calendar every shown date uses.
     public let calendar: BusinessCalendar
     private let clock: any Clock
-    private let store: any EventStore
+    private let store: any Store
     private let core: Locked<Core>
     private let faults: Faults
 
@@ -35,24 +35,34 @@ public final class Portal: Sendable {
         var method: String
         var fingerprint: Data
         var response: any Sendable
+        var position: StorePosition?
+    }
+
+    /// A write applied in memory whose records are not yet durable, with what undoes it.
+    private struct PendingWrite: Sendable {
+        var position: StorePosition
+        var undo: [PortalState.Undo]
+        var requestKey: (actorId: String, key: String)?
     }
 
     private struct Core: Sendable {
         var state = PortalState()
         /// Idempotency records by actor ID and request key.
         var requests: [String: [String: RecordedRequest]] = [:]
+        /// Writes waiting for durability, oldest first.
+        var pending: [PendingWrite] = []
     }
 
     /// Opens a portal over a store, replaying what it holds.
     public convenience init(
         catalog: Catalog = .standard, clock: any Clock = SystemClock(), calendar: BusinessCalendar = BusinessCalendar(),
-        store: any EventStore = InMemoryEventStore()
+        store: any Store = InMemoryStore()
     ) throws {
         try self.init(catalog: catalog, clock: clock, calendar: calendar, store: store, faults: Faults())
     }
 
     /// Opens a portal with deliberately broken rules (tests of invariant checks only).
-    package init(catalog: Catalog, clock: any Clock, calendar: BusinessCalendar, store: any EventStore, faults: Faults)
+    package init(catalog: Catalog, clock: any Clock, calendar: BusinessCalendar, store: any Store, faults: Faults)
         throws
     {
         self.faults = faults
@@ -65,12 +75,24 @@ public final class Portal: Sendable {
         self.core = Locked(Core(state: state))
     }
 
-    /// Performs a request as an actor.
+    /// Performs a request as an actor; a change is returned only once it is durable.
     ///
     /// - Parameter requestKey: for changing operations: the same key with the same parameters
     ///   replays the first response without applying twice; with other parameters it is
     ///   refused with `request-key-reused`. Keys are scoped to the actor's `id`.
     public func perform<R: PortalRequest>(_ request: R, as actor: Actor, requestKey: String? = nil) throws -> R.Response
+    {
+        try submit(request, as: actor, requestKey: requestKey).wait()
+    }
+
+    /// Applies a request as an actor and returns before its change is durable, so that several
+    /// requests can share one flush of the store (group commit).
+    ///
+    /// The change is visible to later requests at once. Call ``PendingResponse/wait()`` before
+    /// acknowledging it to anyone: if the store cannot make it durable, `wait` throws
+    /// `storage-failure` and the change (with every later one not yet durable) is undone.
+    public func submit<R: PortalRequest>(_ request: R, as actor: Actor, requestKey: String? = nil) throws
+        -> PendingResponse<R.Response>
     {
         guard let executable = request as? any Executable else {
             preconditionFailure("\(R.self) is not a request type of this library")
@@ -80,10 +102,11 @@ public final class Portal: Sendable {
             let state = core.withLock { $0.state }
             var tx = Transaction(state: state, actor: actor, now: now, calendar: calendar, catalog: catalog)
             tx.faults = faults
-            return try executable.execute(in: &tx) as! R.Response
+            return PendingResponse(
+                response: try executable.execute(in: &tx) as! R.Response, position: nil, portal: self)
         }
         let fingerprint = try requestKey.map { _ in try Self.fingerprint(request) }
-        return try core.withLock { core throws -> R.Response in
+        return try core.withLock { core throws -> PendingResponse<R.Response> in
             if let requestKey, let recorded = core.requests[actor.id]?[requestKey] {
                 guard recorded.method == R.method, recorded.fingerprint == fingerprint else {
                     throw PortalError(
@@ -91,7 +114,8 @@ public final class Portal: Sendable {
                         "request key '\(requestKey)' was already used by '\(actor.id)' for a \(recorded.method) call with other parameters; use a new key for a new request"
                     )
                 }
-                return recorded.response as! R.Response
+                return PendingResponse(
+                    response: recorded.response as! R.Response, position: recorded.position, portal: self)
             }
             // Move the state into the transaction so it is uniquely referenced and changes in place
             // (no copy of the whole state per write); an undo log restores it if anything fails.
@@ -101,11 +125,12 @@ public final class Portal: Sendable {
             swap(&tx.state, &core.state)
             tx.state.undoLog = []
             let response: R.Response
+            var position: StorePosition?
             do {
                 response = try executable.execute(in: &tx) as! R.Response
                 if !tx.records.isEmpty {
                     do {
-                        try store.append(tx.records)
+                        position = try store.write(tx.records)
                     } catch let error as PortalError {
                         throw error
                     } catch {
@@ -118,14 +143,49 @@ public final class Portal: Sendable {
                 core.state = tx.state
                 throw error
             }
+            let undo = tx.state.undoLog ?? []
             tx.state.undoLog = nil
             core.state = tx.state
             if let requestKey, let fingerprint {
                 core.requests[actor.id, default: [:]][requestKey] = RecordedRequest(
-                    method: R.method, fingerprint: fingerprint, response: response)
+                    method: R.method, fingerprint: fingerprint, response: response, position: position)
             }
-            return response
+            if let position {
+                core.pending.append(
+                    PendingWrite(
+                        position: position, undo: undo, requestKey: requestKey.map { (actor.id, $0) }))
+            }
+            return PendingResponse(response: response, position: position, portal: self)
         }
+    }
+
+    /// Waits until the write at `position` is durable; if the store fails, undoes every write
+    /// from `position` on (newest first) and throws `storage-failure`.
+    fileprivate func awaitDurable(_ position: StorePosition) throws(PortalError) {
+        do {
+            try store.waitUntilDurable(position)
+        } catch {
+            core.withLock { core in
+                guard let first = core.pending.firstIndex(where: { $0.position >= position }) else { return }
+                for write in core.pending[first...].reversed() {
+                    core.state.undoLog = write.undo
+                    core.state.rollBack()
+                    if let key = write.requestKey { core.requests[key.actorId]?[key.key] = nil }
+                }
+                core.pending.removeSubrange(first...)
+            }
+            throw PortalError(
+                .storageFailure, "the change could not be made durable and was undone: \(error)")
+        }
+        let history: [EventRecord]? = core.withLock { core in
+            if let durable = core.pending.firstIndex(where: { $0.position > position }) {
+                core.pending.removeSubrange(..<durable)
+            } else {
+                core.pending.removeAll()
+            }
+            return store.wantsSnapshot ? core.state.events : nil
+        }
+        if let history { store.compact(history: history) }
     }
 
     private static func fingerprint(_ request: some Encodable) throws -> Data {
@@ -139,6 +199,22 @@ public final class Portal: Sendable {
 
     /// Every event record so far (for stores, exports and tests).
     public var journal: [EventRecord] { core.withLock { $0.state.events } }
+}
+
+/// The response of a request that may still be waiting for its change to become durable.
+public struct PendingResponse<Response: Sendable>: Sendable {
+    fileprivate let response: Response
+    fileprivate let position: StorePosition?
+    fileprivate let portal: Portal
+
+    /// The response, once the change it reports is durable.
+    ///
+    /// - Throws: `storage-failure` when the store could not make the change durable; the change
+    ///   was then undone.
+    public func wait() throws(PortalError) -> Response {
+        if let position { try portal.awaitDurable(position) }
+        return response
+    }
 }
 
 /// The working copy one operation reads and changes; committed only if the operation succeeds.

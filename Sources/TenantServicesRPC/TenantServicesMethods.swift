@@ -52,7 +52,8 @@ public enum TenantServicesMethods {
     private static func bind<R: PortalRequest>(_ type: R.Type, portal: Portal, schemas: SchemaSet) throws -> Method {
         let decoder = JSONValueDecoder()
         let encoder = JSONValueEncoder()
-        return Method(R.method, paramsSchema: try schemas.paramsSchema(for: R.method)) { params in
+        return Method(R.method, paramsSchema: try schemas.paramsSchema(for: R.method)) {
+            params throws -> Method.Completion in
             let params = params ?? .object([])
             let actor: Actor
             let request: R
@@ -76,11 +77,19 @@ public enum TenantServicesMethods {
                             )
                         ]))
             }
+            let pending: PendingResponse<R.Response>
             do {
-                let response = try portal.perform(request, as: actor, requestKey: params["requestKey"]?.stringValue)
-                return try encoder.encode(response)
+                pending = try portal.submit(request, as: actor, requestKey: params["requestKey"]?.stringValue)
             } catch let error as PortalError {
                 throw rpcError(error)
+            }
+            // Acknowledged only once durable; requests received meanwhile share the flush.
+            return {
+                do {
+                    return try encoder.encode(try pending.wait())
+                } catch let error as PortalError {
+                    throw rpcError(error)
+                }
             }
         }
     }

@@ -27,14 +27,14 @@ public final class WorldBuilder: @unchecked Sendable {
     /// A builder over an in-memory store.
     public init(clock: TestClock = TestClock("2026-11-18"), catalog: Catalog = .standard) throws {
         self.clock = clock
-        portal = try Portal(catalog: catalog, clock: clock, calendar: clock.calendar, store: InMemoryEventStore())
+        portal = try Portal(catalog: catalog, clock: clock, calendar: clock.calendar, store: InMemoryStore())
     }
 
     /// A builder whose portal has deliberately broken rules (to test invariant checks).
     package init(clock: TestClock, faults: Faults) throws {
         self.clock = clock
         portal = try Portal(
-            catalog: .standard, clock: clock, calendar: clock.calendar, store: InMemoryEventStore(), faults: faults)
+            catalog: .standard, clock: clock, calendar: clock.calendar, store: InMemoryStore(), faults: faults)
     }
 
     /// Creates a partner.

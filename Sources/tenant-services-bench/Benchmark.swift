@@ -25,7 +25,7 @@ struct Benchmark: ParsableCommand {
             try perMessage()
         }
         if only == "dispatch" { try inProcessTenantGet() }
-        if only == nil || only == "statement" { try statements() }
+        if only == nil || only == "statement" || only == "probe" { try statements() }
         if only == nil || only == "rpc" {
             try inProcessTenantGet()
             try serverRoundTrips()

@@ -117,7 +117,7 @@ extension Benchmark {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let server = try ServerProcess(
             directory.appendingPathComponent("tenant-services"),
-            ["serve", "--clock", "2026-11-18T11:06:40Z", "--log-level", "error"])
+            ["serve", "--in-memory", "--clock", "2026-11-18T11:06:40Z", "--log-level", "error"])
         let op = #"{"id":"ops","kind":"operator"}"#
         let anna = #"{"id":"u-anna","kind":"partnerAdmin","partnerId":"P1","roles":["ALL"]}"#
         let setup = [

@@ -6,11 +6,12 @@ import TenantServices
 #endif
 
 /// An event store preloaded with generated history.
-final class PreloadedStore: EventStore {
+final class PreloadedStore: Store {
     let records: [EventRecord]
     init(_ records: [EventRecord]) { self.records = records }
     func load() -> [EventRecord] { records }
-    func append(_ records: [EventRecord]) {}
+    func write(_ records: [EventRecord]) -> StorePosition { StorePosition(0) }
+    func waitUntilDurable(_ position: StorePosition) {}
 }
 
 extension Benchmark {
@@ -28,7 +29,7 @@ extension Benchmark {
         func template<T: Decodable>(_ json: String) throws -> T { try decoder.decode(T.self, from: Data(json.utf8)) }
         let at = 1_793_000_000 - 978_307_200  // 2026-10-26, in Foundation's reference-date seconds
         var record: EventRecord = try template(
-            #"{"seq":1,"at":\#(at),"actor":{"id":"ops","kind":"operator"},"action":"bench","target":"P1","summary":"","partnerId":"P1","changes":[{"partnerSaved":{"_0":{"id":"P1","name":"Bench","createdAt":\#(at)}}}]}"#
+            #"{"seq":1,"at":\#(at),"actor":{"id":"ops","kind":"operator"},"action":"bench","target":"P1","summary":"","partnerId":"P1","changes":[{"partnerSaved":{"id":"P1","name":"Bench","createdAt":\#(at)}}]}"#
         )
         var records: [EventRecord] = [record]
         records.reserveCapacity(tenants * 4 + 1)
@@ -82,6 +83,7 @@ extension Benchmark {
                 append(domain.id, .domainSaved(domain), tenant: tenant.id, domain: domain.id)
             }
         }
+        if only == "probe" { try probe(records); return }
         let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))  // 2026-11-18
         var portal: Portal?
         let load = try best(1) { portal = try Portal(clock: clock, store: PreloadedStore(records)) }

@@ -12,8 +12,8 @@ struct Serve: ParsableCommand {
         discussion: """
             Framing is detected from the first byte ({ or [: one JSON message per line; C: Content-Length \
             frames) unless --framing is given. stdout carries protocol messages only; logs go to stderr. \
-            The store is kept in memory for now (the durable file store is a later issue): --store names \
-            the directory it will use.
+            State lives in the store directory (created on first use; one server per directory): every \
+            change is answered only once it is on disk. --in-memory keeps it in memory instead.
             """)
 
     enum FramingOption: String, ExpressibleByArgument, CaseIterable {
@@ -21,7 +21,9 @@ struct Serve: ParsableCommand {
     }
 
     @OptionGroup var options: GlobalOptions
-    @Option(help: "Store directory (kept in memory in this version).") var store = "tenant-services-data"
+    @Option(help: "Store directory, created on first use.") var store = "tenant-services-data"
+    @Flag(help: "Keep state in memory only (tests, experiments); --store is ignored.") var inMemory = false
+    @Option(help: "Journal size in MiB past which a snapshot is written.") var snapshotMib = 64
     @Option(help: "A catalog JSON file to use instead of the default.") var catalog: String?
     @Option(help: "Message framing: auto, ndjson or lsp.") var framing: FramingOption = .auto
     @Option(help: "Run on a fixed test clock starting at this RFC 3339 instant; enables clock.get and clock.set.")
@@ -48,16 +50,32 @@ struct Serve: ParsableCommand {
         if let catalog {
             try checkCatalogFile(catalog)
         }
+        let backend: any Store
+        if inMemory {
+            backend = InMemoryStore()
+        } else {
+            let started = ContinuousClock.now
+            let fileStore = try FileStore(
+                directory: URL(fileURLWithPath: store), snapshotThreshold: Int64(snapshotMib) << 20)
+            backend = fileStore
+            log.info("opened store", metadata: ["store": "\(store)", "took": "\(ContinuousClock.now - started)"])
+        }
+        let started = ContinuousClock.now
         let portal = try Portal(
             catalog: try loadCatalog(catalog), clock: testClock ?? SystemClock(),
-            calendar: BusinessCalendar(timeZone: zone))
+            calendar: BusinessCalendar(timeZone: zone), store: backend)
+        log.info(
+            "loaded the history",
+            metadata: ["events": "\(portal.journal.count)", "took": "\(ContinuousClock.now - started)"])
         let limits = Limits(maxMessageBytes: maxMessageBytes, maxBatchSize: maxBatchSize, maxDepth: maxDepth)
         let dispatcher = Dispatcher(
             methods: try TenantServicesMethods.table(portal: portal, clock: testClock), limits: limits,
             onInternalError: { method, error in log.error("internal error in \(method): \(error)") })
         log.notice(
             "serving JSON-RPC on stdio",
-            metadata: ["store": "\(store) (in memory)", "clock": "\(clock ?? "system")", "zone": "\(timeZone)"])
+            metadata: [
+                "store": "\(inMemory ? "in memory" : store)", "clock": "\(clock ?? "system")", "zone": "\(timeZone)",
+            ])
         let chosen: Framing? =
             switch framing {
             case .auto: nil

@@ -59,7 +59,7 @@ func ndjson(_ requests: [String]) -> [UInt8] { Array(requests.joined(separator: 
 @Suite(.serialized) struct ServerProcessTests {
     @Test func stdoutCarriesOnlyProtocolMessagesAndLogsGoToStderr() throws {
         let run = try Run.server(
-            ["serve", "--log-level", "debug"],
+            ["serve", "--in-memory", "--log-level", "debug"],
             input: ndjson([
                 #"{"jsonrpc":"2.0","id":1,"method":"partner.create","params":{"actor":\#(op),"name":"P"}}"#,
                 #"{"jsonrpc":"2.0","method":"partner.create","params":{"actor":\#(op),"name":"Q"}}"#,
@@ -78,7 +78,8 @@ func ndjson(_ requests: [String]) -> [UInt8] { Array(requests.joined(separator: 
     @Test func contentLengthFramingIsAnsweredInKind() throws {
         let body = #"{"jsonrpc":"2.0","id":"a","method":"catalog.get","params":{"actor":\#(op)}}"#
         let run = try Run.server(
-            ["serve", "--log-level", "error"], input: Array("Content-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
+            ["serve", "--in-memory", "--log-level", "error"],
+            input: Array("Content-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
         #expect(run.status == 0)
         let text = String(decoding: run.stdout, as: UTF8.self)
         #expect(text.hasPrefix("Content-Length: "))
@@ -90,7 +91,7 @@ func ndjson(_ requests: [String]) -> [UInt8] { Array(requests.joined(separator: 
         let long =
             #"{"jsonrpc":"2.0","id":1,"method":"partner.create","params":{"actor":\#(op),"name":"\#(String(repeating: "x", count: 500))"}}"#
         let run = try Run.server(
-            ["serve", "--log-level", "error", "--max-message-bytes", "300"],
+            ["serve", "--in-memory", "--log-level", "error", "--max-message-bytes", "300"],
             input: ndjson([long, #"{"jsonrpc":"2.0","id":2,"method":"partner.list","params":{"actor":\#(op)}}"#]))
         let lines = run.lines
         #expect(lines.count == 2)
@@ -102,7 +103,7 @@ func ndjson(_ requests: [String]) -> [UInt8] { Array(requests.joined(separator: 
     }
 
     @Test func badOptionsExitNonZeroWithAMessage() throws {
-        let run = try Run.server(["serve", "--time-zone", "Mars/Olympus"], input: [])
+        let run = try Run.server(["serve", "--in-memory", "--time-zone", "Mars/Olympus"], input: [])
         #expect(run.status != 0)
         #expect(run.stderr.contains("unknown time zone"))
         #expect(run.stdout.isEmpty)
@@ -110,7 +111,7 @@ func ndjson(_ requests: [String]) -> [UInt8] { Array(requests.joined(separator: 
 
     @Test func fixedClockEnablesTheClockMethods() throws {
         let run = try Run.server(
-            ["serve", "--log-level", "error", "--clock", "2026-03-29T00:30:00Z"],
+            ["serve", "--in-memory", "--log-level", "error", "--clock", "2026-03-29T00:30:00Z"],
             input: ndjson([
                 #"{"jsonrpc":"2.0","id":1,"method":"clock.get","params":{"actor":\#(op)}}"#,
                 #"{"jsonrpc":"2.0","id":2,"method":"clock.set","params":{"actor":\#(op),"now":"2026-10-25T01:30:00+01:00"}}"#,

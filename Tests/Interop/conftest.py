@@ -14,7 +14,7 @@ SCHEMAS = ROOT / "Schemas"
 def server_command(*extra):
     if not BINARY.exists():
         pytest.fail(f"{BINARY} is missing: run `swift build` first")
-    return [str(BINARY), "serve", "--clock", "2026-11-18T11:06:40Z", "--log-level", "error", *extra]
+    return [str(BINARY), "serve", "--in-memory", "--clock", "2026-11-18T11:06:40Z", "--log-level", "error", *extra]
 
 
 class NDJSONClient:

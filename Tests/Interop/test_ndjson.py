@@ -66,7 +66,7 @@ def test_clock_methods_only_with_a_fixed_clock():
     assert c.request("clock.get", {"actor": OPERATOR})["result"]["now"] == "2026-11-18T11:06:40Z"
     c.close()
     plain = subprocess.Popen(
-        [server_command()[0], "serve", "--log-level", "error"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        [server_command()[0], "serve", "--in-memory", "--log-level", "error"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
     out, _ = plain.communicate(b'{"jsonrpc":"2.0","id":1,"method":"clock.get","params":{"actor":{"id":"o","kind":"operator"}}}\n', timeout=60)
     assert json.loads(out)["error"]["code"] == -32601

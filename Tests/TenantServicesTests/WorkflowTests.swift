@@ -394,11 +394,15 @@ import Testing
     }
 
     /// A store that refuses writes while `failing`, like a full disk.
-    final class Toggle: EventStore, @unchecked Sendable {
+    final class Toggle: Store, @unchecked Sendable {
         // Only touched by the test's single thread.
         var failing = false
         func load() -> [EventRecord] { [] }
-        func append(_ records: [EventRecord]) throws { if failing { throw DiskFull() } }
+        func write(_ records: [EventRecord]) throws -> StorePosition {
+            if failing { throw DiskFull() }
+            return StorePosition(0)
+        }
+        func waitUntilDurable(_ position: StorePosition) {}
     }
 
     struct DiskFull: Error, CustomStringConvertible { var description: String { "No space left on device" } }

@@ -1,0 +1,46 @@
+/// CRC-32C (Castagnoli), the checksum of the file store's records.
+struct CRC32C {
+    private static let tables: [[UInt32]] = {
+        var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
+        for n in 0..<256 {
+            var crc = UInt32(n)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+            tables[0][n] = crc
+        }
+        for n in 0..<256 {
+            for k in 1..<8 { tables[k][n] = (tables[k - 1][n] >> 8) ^ tables[0][Int(tables[k - 1][n] & 0xFF)] }
+        }
+        return tables
+    }()
+
+    /// The checksum of `bytes`.
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        Self.tables.withUnsafeBufferPointer { tables in
+            let t0 = tables[0], t1 = tables[1], t2 = tables[2], t3 = tables[3]
+            let t4 = tables[4], t5 = tables[5], t6 = tables[6], t7 = tables[7]
+            var i = 0
+            let count = bytes.count
+            while i + 8 <= count {
+                let lo =
+                    crc
+                    ^ (UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16
+                        | UInt32(bytes[i + 3]) << 24)
+                crc =
+                    t7[Int(lo & 0xFF)] ^ t6[Int((lo >> 8) & 0xFF)] ^ t5[Int((lo >> 16) & 0xFF)] ^ t4[Int(lo >> 24)]
+                    ^ t3[Int(bytes[i + 4])] ^ t2[Int(bytes[i + 5])] ^ t1[Int(bytes[i + 6])] ^ t0[Int(bytes[i + 7])]
+                i += 8
+            }
+            while i < count {
+                crc = (crc >> 8) ^ t0[Int((crc ^ UInt32(bytes[i])) & 0xFF)]
+                i += 1
+            }
+        }
+        return ~crc
+    }
+
+    static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
+        let array = Array(bytes)
+        return array.withUnsafeBytes { checksum($0) }
+    }
+}

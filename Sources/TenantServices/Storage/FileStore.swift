@@ -1,0 +1,563 @@
+public import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A store in a directory: `snapshot.json` (the history up to some event) and `journal.jsonl`
+/// (the events after it), both checksummed, plus a `lock` file naming the process that writes.
+///
+/// - A write is durable when ``waitUntilDurable(_:)`` returns: the journal was flushed with
+///   `fdatasync`. Writes that arrive while a flush runs share the next one (group commit).
+/// - When the journal grows past the snapshot threshold, a snapshot is written in the background
+///   (temporary file, flushed, renamed, directory flushed) and the journal is cut to what follows it.
+/// - Opening cuts a torn last operation (a crash in the middle of a write) and refuses any other
+///   damage, naming the file and byte offset; nothing is ever dropped silently.
+/// - A failed write leaves the files as they were; a failed flush stops the store from accepting
+///   writes until it is opened again, since the kernel may have dropped the unflushed data.
+public final class FileStore: Store, @unchecked Sendable {
+    /// Whether the store may change its files.
+    public enum Mode: Sendable {
+        /// Takes the directory's lock; creates the directory and files if missing.
+        case readWrite
+        /// Reads what is there without locking or changing anything (views, exports).
+        case readOnly
+    }
+
+    /// The directory of the store.
+    public let directory: URL
+    /// The mode the store was opened in.
+    public let mode: Mode
+    /// Journal size, in bytes, past which a snapshot is taken.
+    public let snapshotThreshold: Int64
+
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var lockFD: Int32 = -1
+    private var journalFD: Int32 = -1
+    private var loaded = false
+    /// End of the journal file, in bytes.
+    private var fileEnd: Int64 = 0
+    /// Positions are logical: file offset + `base`, so they keep growing across journal rewrites.
+    private var base: Int64 = 0
+    private var written: Int64 = 0
+    private var writtenSeq = 0
+    private var durable: Int64 = 0
+    private var durableSeq = 0
+    private var flushing = false
+    private var snapshotting = false
+    private var nextSnapshotAt: Int64
+    private var failure: StoreError?
+    private var snapshotFailure: StoreError?
+
+    static let journalName = "journal.jsonl"
+    static let snapshotName = "snapshot.json"
+    static let lockName = "lock"
+
+    /// Opens (and in ``Mode/readWrite`` creates and locks) the store in `directory`.
+    ///
+    /// - Throws: ``StoreError`` naming the holder's process ID when another process has the
+    ///   directory open for writing, or the reason the directory cannot be used.
+    public init(directory: URL, mode: Mode = .readWrite, snapshotThreshold: Int64 = 64 << 20) throws {
+        self.directory = directory
+        self.mode = mode
+        self.snapshotThreshold = snapshotThreshold
+        self.nextSnapshotAt = snapshotThreshold
+        guard mode == .readWrite else { return }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError("cannot create the store directory \(directory.path): \(Self.reason(error))")
+        }
+        lockFD = try Self.lock(directory)
+        for name in [Self.journalName, Self.snapshotName] { unlink(path(name + ".tmp")) }
+    }
+
+    deinit {
+        if journalFD >= 0 { close(journalFD) }
+        if lockFD >= 0 { close(lockFD) }
+    }
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    // MARK: Lock
+
+    private static func lock(_ directory: URL) throws -> Int32 {
+        let path = directory.appendingPathComponent(lockName).path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError("cannot open the lock file \(path): \(errnoText())") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buffer, buffer.count, 0)
+            close(fd)
+            guard code == EWOULDBLOCK else {
+                throw StoreError("cannot lock \(path): \(String(cString: strerror(code)))")
+            }
+            let holder = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            throw StoreError(
+                "the store \(directory.path) is in use by process \(holder.isEmpty ? "(unknown)" : holder) (lock file \(path)); stop that process or use another directory"
+            )
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        return fd
+    }
+
+    // MARK: Load
+
+    public func load() throws -> [EventRecord] {
+        condition.lock()
+        defer { condition.unlock() }
+        var records: [EventRecord] = []
+        var snapshotSeq = 0
+        if let data = try read(Self.snapshotName) {
+            records = try Self.decodeSnapshot(data, file: path(Self.snapshotName))
+            snapshotSeq = records.count
+        }
+        var journal = try read(Self.journalName)
+        if journal == nil, mode == .readWrite {
+            try createJournal()
+            journal = try read(Self.journalName)
+        }
+        if let journal {
+            let parsed = try Self.decodeJournal(journal, file: path(Self.journalName), after: snapshotSeq)
+            records += parsed.records
+            if mode == .readWrite {
+                journalFD = open(path(Self.journalName), O_RDWR | O_CLOEXEC)
+                guard journalFD >= 0 else {
+                    throw StoreError("cannot open \(path(Self.journalName)) for writing: \(Self.errnoText())")
+                }
+                if parsed.validEnd < Int64(journal.count) {
+                    // A torn last operation: it was never acknowledged, so cutting it loses nothing.
+                    guard ftruncate(journalFD, off_t(parsed.validEnd)) == 0, fdatasync(journalFD) == 0 else {
+                        throw StoreError(
+                            "cannot cut the torn end of \(path(Self.journalName)) at byte \(parsed.validEnd): \(Self.errnoText())"
+                        )
+                    }
+                }
+                fileEnd = parsed.validEnd
+            }
+        }
+        written = fileEnd
+        durable = fileEnd
+        writtenSeq = records.last?.seq ?? 0
+        durableSeq = writtenSeq
+        loaded = true
+        return records
+    }
+
+    private func read(_ name: String) throws -> Data? {
+        let url = directory.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw StoreError("cannot read \(url.path): \(Self.reason(error))")
+        }
+    }
+
+    private func createJournal() throws {
+        let header = StoreFormat.sealed(StoreFormat.journalHeader)
+        close(try replaceFile(Self.journalName, with: header))
+    }
+
+    /// Writes `bytes` to a temporary file, flushes it, renames it over `name` and flushes the
+    /// directory. Returns the open descriptor of the new file.
+    private func replaceFile(_ name: String, with bytes: [UInt8]) throws -> Int32 {
+        let temporary = path(name + ".tmp")
+        let fd = open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError("cannot create \(temporary): \(Self.errnoText())") }
+        do {
+            try Self.writeAll(fd, bytes, at: 0, file: temporary)
+            guard fsync(fd) == 0 else { throw StoreError("cannot flush \(temporary): \(Self.errnoText())") }
+            guard rename(temporary, path(name)) == 0 else {
+                throw StoreError("cannot rename \(temporary) to \(name): \(Self.errnoText())")
+            }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        try syncDirectory()
+        return fd
+    }
+
+    private func syncDirectory() throws {
+        let fd = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0, fsync(fd) == 0 else {
+            let text = Self.errnoText()
+            if fd >= 0 { close(fd) }
+            throw StoreError("cannot flush the directory \(directory.path): \(text)")
+        }
+        close(fd)
+    }
+
+    // MARK: Write
+
+    public func write(_ records: [EventRecord]) throws -> StorePosition {
+        let encoder = StoreFormat.encoder()
+        var bytes: [UInt8] = []
+        do {
+            for (i, record) in records.enumerated() {
+                bytes += try StoreFormat.journalLine(record, index: i + 1, count: records.count, encoder: encoder)
+            }
+        } catch {
+            throw StoreError("cannot encode the records: \(error)")
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        guard mode == .readWrite else { throw StoreError("the store \(directory.path) was opened read-only") }
+        guard loaded else { throw StoreError("the store \(directory.path) must be loaded before it is written") }
+        if let failure { throw failure }
+        do {
+            try Self.writeAll(journalFD, bytes, at: fileEnd, file: path(Self.journalName))
+        } catch {
+            // Leave the file exactly as it was; if even that fails, stop writing.
+            if ftruncate(journalFD, off_t(fileEnd)) != 0 {
+                failure = StoreError(
+                    "\(error); the partial write could not be removed (\(Self.errnoText())), so the store accepts no more writes until it is opened again"
+                )
+            }
+            throw error
+        }
+        fileEnd += Int64(bytes.count)
+        written = fileEnd + base
+        writtenSeq = records.last?.seq ?? writtenSeq
+        return StorePosition(written)
+    }
+
+    public func waitUntilDurable(_ position: StorePosition) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if durable >= position.rawValue { return }
+            if let failure { throw failure }
+            if flushing {
+                condition.wait()
+                continue
+            }
+            // Lead a flush of everything written so far; writers arriving meanwhile join the next one.
+            flushing = true
+            let (target, targetSeq, fd) = (written, writtenSeq, journalFD)
+            condition.unlock()
+            let ok = fdatasync(fd) == 0
+            let text = ok ? "" : Self.errnoText()
+            condition.lock()
+            flushing = false
+            if ok {
+                durable = max(durable, target)
+                durableSeq = max(durableSeq, targetSeq)
+            } else {
+                failure = StoreError(
+                    "cannot flush \(path(Self.journalName)): \(text); the store accepts no more writes until it is opened again"
+                )
+            }
+            condition.broadcast()
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, file: String) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes {
+                pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StoreError("cannot write to \(file): \(errnoText()); nothing was written")
+            }
+            done += n
+        }
+    }
+
+    // MARK: Snapshots
+
+    public var wantsSnapshot: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return mode == .readWrite && loaded && failure == nil && !snapshotting && fileEnd >= nextSnapshotAt
+    }
+
+    /// Starts a snapshot of the durable prefix of `history` on a background thread.
+    public func compact(history: [EventRecord]) {
+        guard let job = beginSnapshot(history: history) else { return }
+        Thread.detachNewThread { [self] in
+            do { try finishSnapshot(job) } catch { noteSnapshotFailure(error) }
+        }
+    }
+
+    /// Writes a snapshot of the durable prefix of `history` now and cuts the journal after it.
+    public func snapshot(history: [EventRecord]) throws {
+        condition.lock()
+        while snapshotting { condition.wait() }
+        condition.unlock()
+        guard let job = beginSnapshot(history: history) else { return }
+        do { try finishSnapshot(job) } catch {
+            noteSnapshotFailure(error)
+            throw error
+        }
+    }
+
+    /// Waits for a snapshot running in the background; returns its failure, if it failed.
+    @discardableResult
+    public func waitForSnapshot() -> StoreError? {
+        condition.lock()
+        defer { condition.unlock() }
+        while snapshotting { condition.wait() }
+        return snapshotFailure
+    }
+
+    private struct SnapshotJob {
+        var events: ArraySlice<EventRecord>
+        var lastSeq: Int
+        var cut: Int64
+    }
+
+    private func beginSnapshot(history: [EventRecord]) -> SnapshotJob? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard mode == .readWrite, loaded, failure == nil, !snapshotting else { return nil }
+        let lastSeq = durableSeq
+        let events = history.prefix { $0.seq <= lastSeq }
+        guard events.last?.seq ?? 0 == lastSeq, events.count == lastSeq else { return nil }
+        snapshotting = true
+        snapshotFailure = nil
+        // Try again only after the journal has grown by another threshold.
+        nextSnapshotAt = fileEnd + snapshotThreshold
+        return SnapshotJob(events: events, lastSeq: lastSeq, cut: durable)
+    }
+
+    private func noteSnapshotFailure(_ error: any Error) {
+        condition.lock()
+        snapshotting = false
+        snapshotFailure = (error as? StoreError) ?? StoreError("\(error)")
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func finishSnapshot(_ job: SnapshotJob) throws {
+        let bytes = try Self.encodeSnapshot(job.events, lastSeq: job.lastSeq)
+        close(try replaceFile(Self.snapshotName, with: bytes))
+        // The snapshot is in place; a crash from here on loads it and skips the journal's older records.
+        condition.lock()
+        defer {
+            snapshotting = false
+            condition.broadcast()
+            condition.unlock()
+        }
+        while flushing { condition.wait() }
+        let cutOffset = job.cut - base
+        let tailLength = Int(fileEnd - cutOffset)
+        var tail = [UInt8](repeating: 0, count: tailLength)
+        let n = tail.withUnsafeMutableBytes { pread(journalFD, $0.baseAddress, tailLength, off_t(cutOffset)) }
+        guard n == tailLength else {
+            throw StoreError("cannot read \(path(Self.journalName)) to cut it: \(Self.errnoText())")
+        }
+        let header = StoreFormat.sealed(StoreFormat.journalHeader)
+        let newFD: Int32
+        do {
+            newFD = try replaceFile(Self.journalName, with: header + tail)
+        } catch let error as StoreError where error.message.hasPrefix("cannot flush the directory") {
+            // The new journal may or may not survive a crash: stop writing rather than risk losing writes.
+            failure = StoreError("\(error); the store accepts no more writes until it is opened again")
+            throw error
+        }
+        close(journalFD)
+        journalFD = newFD
+        base += cutOffset - Int64(header.count)
+        fileEnd = Int64(header.count + tailLength)
+        // The new file was flushed whole.
+        durable = written
+        durableSeq = writtenSeq
+        nextSnapshotAt = max(nextSnapshotAt - base, fileEnd + snapshotThreshold)
+    }
+
+    static func encodeSnapshot(_ events: ArraySlice<EventRecord>, lastSeq: Int) throws -> [UInt8] {
+        let encoder = StoreFormat.encoder()
+        var body = StoreFormat.snapshotHeaderPrefix
+        body += Array("\(StoreFormat.version),\"lastSeq\":\(lastSeq),\"events\":[\n".utf8)
+        for (i, event) in events.enumerated() {
+            body += try encoder.encode(event)
+            body += Array((i == events.count - 1 ? "\n" : ",\n").utf8)
+        }
+        body.append(UInt8(ascii: "]"))
+        return StoreFormat.sealed(body)
+    }
+
+    // MARK: Decoding
+
+    static func damaged(_ file: String, at offset: Int, _ problem: String) -> StoreError {
+        StoreError(
+            "\(file) is damaged at byte \(offset): \(problem). The store was not opened and nothing was changed; restore the file from a backup"
+        )
+    }
+
+    static func decodeSnapshot(_ data: Data, file: String) throws -> [EventRecord] {
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> [EventRecord] in
+            guard bytes.count > 0, bytes[bytes.count - 1] == UInt8(ascii: "\n"),
+                let body = StoreFormat.unsealed(UnsafeRawBufferPointer(rebasing: bytes[0..<bytes.count - 1]))
+            else {
+                throw damaged(file, at: 0, "its checksum does not match its content (or it is incomplete)")
+            }
+            guard body.starts(with: StoreFormat.snapshotHeaderPrefix), let firstNewline = body.firstIndex(of: 10) else {
+                throw damaged(file, at: 0, "it does not start with a tenant-services-snapshot header")
+            }
+            let header = String(decoding: UnsafeRawBufferPointer(rebasing: body[0..<firstNewline]), as: UTF8.self)
+            let pattern = #/^\{"format":"tenant-services-snapshot","version":(\d+),"lastSeq":(\d+),"events":\[$/#
+            guard let match = header.wholeMatch(of: pattern), let version = Int(match.1), let lastSeq = Int(match.2)
+            else { throw damaged(file, at: 0, "its header is not readable") }
+            guard version == StoreFormat.version else {
+                throw StoreError(
+                    "\(file) has format version \(version); this build reads version \(StoreFormat.version). Use a matching build of tenant-services"
+                )
+            }
+            var lines: [Range<Int>] = []
+            var start = firstNewline + 1
+            while let newline = body[start...].firstIndex(of: 10) {
+                var end = newline
+                if end > start, body[end - 1] == UInt8(ascii: ",") { end -= 1 }
+                lines.append(start..<end)
+                start = newline + 1
+            }
+            guard start == body.count - 1, body[start] == UInt8(ascii: "]") else {
+                throw damaged(file, at: start, "the event list does not end with ]")
+            }
+            let records = try decodeInParallel(lines, of: body, file: file)
+            for (i, record) in records.enumerated() where record.seq != i + 1 {
+                throw damaged(file, at: lines[i].lowerBound, "event \(i + 1) has seq \(record.seq)")
+            }
+            guard records.count == lastSeq else {
+                throw damaged(file, at: 0, "the header says \(lastSeq) events, the file holds \(records.count)")
+            }
+            return records
+        }
+    }
+
+    struct ParsedJournal {
+        var records: [EventRecord]
+        /// Where the last complete operation ends; anything after it is a torn write.
+        var validEnd: Int64
+    }
+
+    static func decodeJournal(_ data: Data, file: String, after snapshotSeq: Int) throws -> ParsedJournal {
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> ParsedJournal in
+            guard let headerEnd = bytes.firstIndex(of: 10),
+                let header = StoreFormat.unsealed(UnsafeRawBufferPointer(rebasing: bytes[0..<headerEnd]))
+            else { throw damaged(file, at: 0, "its header line is missing or its checksum does not match") }
+            guard header.elementsEqual(StoreFormat.journalHeader) else {
+                let text = String(decoding: header, as: UTF8.self)
+                throw StoreError(
+                    "\(file) has the header \(text); this build reads {\"format\":\"tenant-services-journal\",\"version\":\(StoreFormat.version)}"
+                )
+            }
+            // Split into lines; note the first line whose checksum or layout is wrong.
+            var lines: [(range: Range<Int>, index: Int, count: Int, event: Range<Int>)] = []
+            var firstBad: Int?
+            var start = headerEnd + 1
+            while start < bytes.count, let newline = bytes[start...].firstIndex(of: 10) {
+                let line = UnsafeRawBufferPointer(rebasing: bytes[start..<newline])
+                if let body = StoreFormat.unsealed(line), let part = StoreFormat.parseRecordBody(body) {
+                    if let firstBad {
+                        throw damaged(
+                            file, at: firstBad,
+                            "the record there is unreadable (its checksum does not match) but complete records follow it at byte \(start), so it is not a torn write"
+                        )
+                    }
+                    let eventStart = start + (part.event.baseAddress! - line.baseAddress!)
+                    lines.append((start..<newline, part.index, part.count, eventStart..<eventStart + part.event.count))
+                } else if firstBad == nil {
+                    firstBad = start
+                }
+                start = newline + 1
+            }
+            // Whole operations only: parts 1…n in order; a last incomplete one is torn.
+            var validEnd = firstBad ?? start
+            var operationStart = 0
+            var expected = 1
+            for (i, line) in lines.enumerated() {
+                if line.index == 1 { operationStart = i }
+                guard line.index == expected, i == operationStart || line.count == lines[operationStart].count else {
+                    throw damaged(
+                        file, at: line.range.lowerBound,
+                        "record part \(line.index) of \(line.count) does not continue the operation before it")
+                }
+                expected = line.index == line.count ? 1 : line.index + 1
+            }
+            if expected != 1 {
+                validEnd = lines[operationStart].range.lowerBound
+                lines.removeSubrange(operationStart...)
+            }
+            let ranges = lines.map(\.event)
+            let records = try decodeInParallel(ranges, of: bytes, file: file)
+            var previous = records.first.map { $0.seq - 1 } ?? snapshotSeq
+            guard previous <= snapshotSeq else {
+                throw damaged(
+                    file, at: lines[0].range.lowerBound,
+                    "its first record has seq \(previous + 1) but the snapshot ends at \(snapshotSeq): records are missing"
+                )
+            }
+            for (i, record) in records.enumerated() {
+                guard record.seq == previous + 1 else {
+                    throw damaged(file, at: lines[i].range.lowerBound, "seq \(record.seq) follows seq \(previous)")
+                }
+                previous = record.seq
+            }
+            return ParsedJournal(records: records.filter { $0.seq > snapshotSeq }, validEnd: Int64(validEnd))
+        }
+    }
+
+    /// Decodes the events at `ranges` of `bytes`, on every core.
+    static func decodeInParallel(_ ranges: [Range<Int>], of bytes: UnsafeRawBufferPointer, file: String) throws
+        -> [EventRecord]
+    {
+        let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 4, ranges.count / 256))
+        let results = Locked<[Int: Result<[EventRecord], StoreError>]>([:])
+        nonisolated(unsafe) let bytes = bytes
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let lower = ranges.count * chunk / chunks
+            let upper = ranges.count * (chunk + 1) / chunks
+            let decoder = JSONDecoder()
+            var records: [EventRecord] = []
+            records.reserveCapacity(upper - lower)
+            var result: Result<[EventRecord], StoreError>
+            do {
+                for i in lower..<upper {
+                    let range = ranges[i]
+                    let data = Data(
+                        bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + range.lowerBound),
+                        count: range.count, deallocator: .none)
+                    do {
+                        records.append(try decoder.decode(EventRecord.self, from: data))
+                    } catch {
+                        throw damaged(file, at: range.lowerBound, "the record there is not a valid event: \(error)")
+                    }
+                }
+                result = .success(records)
+            } catch {
+                result = .failure(error as! StoreError)
+            }
+            results.withLock { $0[chunk] = result }
+        }
+        var all: [EventRecord] = []
+        all.reserveCapacity(ranges.count)
+        let byChunk = results.withLock { $0 }
+        for chunk in 0..<chunks { all += try byChunk[chunk]!.get() }
+        return all
+    }
+
+    // MARK: Errors
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? CocoaError, let underlying = error.underlying as? POSIXError {
+            return String(cString: strerror(underlying.code.rawValue))
+        }
+        return (error as NSError).localizedDescription
+    }
+}

@@ -1,0 +1,72 @@
+/// Where the portal's history is kept: the event records of every operation, in order.
+///
+/// The contract is small so that another backend (SQLite, PostgreSQL, …) can be added without
+/// touching the domain code:
+///
+/// - ``load()`` returns every record that was made durable, in order (seq 1, 2, 3, …).
+/// - ``write(_:)`` puts one operation's records after all earlier ones, all or nothing, and
+///   returns a position; it throws, having written nothing, when the records cannot be written.
+/// - ``waitUntilDurable(_:)`` returns once everything up to that position survives a crash.
+///   Operations that arrive together may share one flush (group commit). A backend that makes
+///   each write durable in ``write(_:)`` returns at once.
+/// - ``compact(history:)`` offers the durable history for a snapshot; a backend that does not
+///   need snapshots ignores it.
+///
+/// The portal calls ``write(_:)`` in the order operations are applied, never concurrently, and
+/// acknowledges an operation only after ``waitUntilDurable(_:)`` returned for it.
+public protocol Store: AnyObject, Sendable {
+    /// Every durable record, in order.
+    func load() throws -> [EventRecord]
+    /// Writes the records of one operation after all earlier ones, all or nothing.
+    func write(_ records: [EventRecord]) throws -> StorePosition
+    /// Returns when everything written up to `position` is durable; throws when it cannot be
+    /// made durable (nothing written since the last durable position may then be relied on).
+    func waitUntilDurable(_ position: StorePosition) throws
+    /// Whether the store would like a snapshot of the history now (its snapshot policy).
+    var wantsSnapshot: Bool { get }
+    /// Takes a snapshot of the durable prefix of `history`, possibly in the background.
+    func compact(history: [EventRecord])
+}
+
+extension Store {
+    public var wantsSnapshot: Bool { false }
+    public func compact(history: [EventRecord]) {}
+}
+
+/// A point in a store's write order; later writes have larger positions.
+public struct StorePosition: Comparable, Sendable {
+    /// Opaque to callers; meaningful to the store that returned it.
+    public var rawValue: Int64
+
+    public init(_ rawValue: Int64) { self.rawValue = rawValue }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// A failure of the storage itself (disk full, read-only, damaged files), never of the request.
+public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, naming the file and, for damage, the byte offset.
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+/// A store that keeps records in memory only (tests, demos); every write is durable at once.
+public final class InMemoryStore: Store {
+    private let records = Locked<[EventRecord]>([])
+
+    public init() {}
+
+    public func load() -> [EventRecord] { records.withLock { $0 } }
+
+    public func write(_ batch: [EventRecord]) -> StorePosition {
+        records.withLock {
+            $0 += batch
+            return StorePosition(Int64($0.count))
+        }
+    }
+
+    public func waitUntilDurable(_ position: StorePosition) {}
+}
