@@ -197,6 +197,9 @@ public final class Portal: Sendable {
     /// The current instant of the portal's clock.
     public var now: Date { clock.now() }
 
+    /// The whole state (tests).
+    var state: PortalState { core.withLock { $0.state } }
+
     /// Every event record so far (for stores, exports and tests).
     public var journal: [EventRecord] { core.withLock { $0.state.events } }
 }

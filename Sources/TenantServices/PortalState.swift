@@ -2,7 +2,7 @@ import Foundation
 import OrderedCollections
 
 /// Everything the portal knows, as values. Changed only by ``apply(_:)``.
-struct PortalState: Sendable {
+struct PortalState: Sendable, Equatable {
     var partners: OrderedDictionary<String, Partner> = [:]
     var tenants: OrderedDictionary<String, Tenant> = [:]
     var domains: OrderedDictionary<String, Domain> = [:]
@@ -26,6 +26,14 @@ struct PortalState: Sendable {
         case offer(String, Offer?)
         case lastNumber(Character, Int?)
         case events(Int)
+    }
+
+    /// Equal when everything but an in-flight undo log is equal.
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.partners == rhs.partners && lhs.tenants == rhs.tenants && lhs.domains == rhs.domains
+            && lhs.tasks == rhs.tasks && lhs.offers == rhs.offers && lhs.events == rhs.events
+            && lhs.domainsByTenant == rhs.domainsByTenant && lhs.tenantsByExternalId == rhs.tenantsByExternalId
+            && lhs.lastNumber == rhs.lastNumber
     }
 
     static func externalKey(partnerId: String, externalId: String) -> String { partnerId + "\u{1F}" + externalId }

@@ -24,17 +24,18 @@ public final class WorldBuilder: @unchecked Sendable {
     private var tenantPartner: [String: String] = [:]
     private let admin = Actor.platformOperator(id: "world-builder")
 
-    /// A builder over an in-memory store.
-    public init(clock: TestClock = TestClock("2026-11-18"), catalog: Catalog = .standard) throws {
+    /// A builder over a store (in memory unless given).
+    public init(
+        clock: TestClock = TestClock("2026-11-18"), catalog: Catalog = .standard, store: any Store = InMemoryStore()
+    ) throws {
         self.clock = clock
-        portal = try Portal(catalog: catalog, clock: clock, calendar: clock.calendar, store: InMemoryStore())
+        portal = try Portal(catalog: catalog, clock: clock, calendar: clock.calendar, store: store)
     }
 
     /// A builder whose portal has deliberately broken rules (to test invariant checks).
-    package init(clock: TestClock, faults: Faults) throws {
+    package init(clock: TestClock, faults: Faults, store: any Store = InMemoryStore()) throws {
         self.clock = clock
-        portal = try Portal(
-            catalog: .standard, clock: clock, calendar: clock.calendar, store: InMemoryStore(), faults: faults)
+        portal = try Portal(catalog: .standard, clock: clock, calendar: clock.calendar, store: store, faults: faults)
     }
 
     /// Creates a partner.

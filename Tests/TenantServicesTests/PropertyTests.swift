@@ -11,8 +11,8 @@ import Testing
 /// exercised here too.
 @Suite struct PropertyTests {
     /// Two partners with a tenant each, a domain in several states, and every persona of both.
-    static func world(faults: Faults = Faults()) throws -> (WorldBuilder, [Actor]) {
-        let world = try WorldBuilder(clock: TestClock("2026-11-18"), faults: faults)
+    static func world(faults: Faults = Faults(), store: any Store = InMemoryStore()) throws -> (WorldBuilder, [Actor]) {
+        let world = try WorldBuilder(clock: TestClock("2026-11-18"), faults: faults, store: store)
         var actors: [Actor] = [.platformOperator()]
         for name in ["Alpha", "Beta"] {
             let partner = try world.partner("Partner \(name)")

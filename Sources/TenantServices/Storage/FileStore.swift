@@ -6,6 +6,14 @@ public import Foundation
     import Darwin
 #endif
 
+private func closeDescriptor(_ fd: Int32) {
+    #if canImport(Glibc)
+        _ = Glibc.close(fd)
+    #else
+        _ = Darwin.close(fd)
+    #endif
+}
+
 /// A store in a directory: `snapshot.json` (the history up to some event) and `journal.jsonl`
 /// (the events after it), both checksummed, plus a `lock` file naming the process that writes.
 ///
@@ -51,6 +59,7 @@ public final class FileStore: Store, @unchecked Sendable {
     private var nextSnapshotAt: Int64
     private var failure: StoreError?
     private var snapshotFailure: StoreError?
+    private var flushes = 0
 
     static let journalName = "journal.jsonl"
     static let snapshotName = "snapshot.json"
@@ -76,8 +85,27 @@ public final class FileStore: Store, @unchecked Sendable {
     }
 
     deinit {
-        if journalFD >= 0 { close(journalFD) }
-        if lockFD >= 0 { close(lockFD) }
+        if journalFD >= 0 { closeDescriptor(journalFD) }
+        if lockFD >= 0 { closeDescriptor(lockFD) }
+    }
+
+    /// Waits for a running snapshot, then closes the files and releases the lock; later writes fail.
+    public func close() {
+        condition.lock()
+        defer { condition.unlock() }
+        while snapshotting || flushing { condition.wait() }
+        if journalFD >= 0 { closeDescriptor(journalFD) }
+        if lockFD >= 0 { closeDescriptor(lockFD) }
+        journalFD = -1
+        lockFD = -1
+        failure = failure ?? StoreError("the store \(directory.path) was closed")
+    }
+
+    /// How many times the journal was flushed since the store was opened (one per group commit).
+    public var flushCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return flushes
     }
 
     private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
@@ -92,7 +120,7 @@ public final class FileStore: Store, @unchecked Sendable {
             let code = errno
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &buffer, buffer.count, 0)
-            close(fd)
+            closeDescriptor(fd)
             guard code == EWOULDBLOCK else {
                 throw StoreError("cannot lock \(path): \(String(cString: strerror(code)))")
             }
@@ -163,7 +191,7 @@ public final class FileStore: Store, @unchecked Sendable {
 
     private func createJournal() throws {
         let header = StoreFormat.sealed(StoreFormat.journalHeader)
-        close(try replaceFile(Self.journalName, with: header))
+        closeDescriptor(try replaceFile(Self.journalName, with: header))
     }
 
     /// Writes `bytes` to a temporary file, flushes it, renames it over `name` and flushes the
@@ -179,7 +207,7 @@ public final class FileStore: Store, @unchecked Sendable {
                 throw StoreError("cannot rename \(temporary) to \(name): \(Self.errnoText())")
             }
         } catch {
-            close(fd)
+            closeDescriptor(fd)
             unlink(temporary)
             throw error
         }
@@ -191,10 +219,10 @@ public final class FileStore: Store, @unchecked Sendable {
         let fd = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0, fsync(fd) == 0 else {
             let text = Self.errnoText()
-            if fd >= 0 { close(fd) }
+            if fd >= 0 { closeDescriptor(fd) }
             throw StoreError("cannot flush the directory \(directory.path): \(text)")
         }
-        close(fd)
+        closeDescriptor(fd)
     }
 
     // MARK: Write
@@ -249,6 +277,7 @@ public final class FileStore: Store, @unchecked Sendable {
             let text = ok ? "" : Self.errnoText()
             condition.lock()
             flushing = false
+            flushes += 1
             if ok {
                 durable = max(durable, target)
                 durableSeq = max(durableSeq, targetSeq)
@@ -342,7 +371,7 @@ public final class FileStore: Store, @unchecked Sendable {
 
     private func finishSnapshot(_ job: SnapshotJob) throws {
         let bytes = try Self.encodeSnapshot(job.events, lastSeq: job.lastSeq)
-        close(try replaceFile(Self.snapshotName, with: bytes))
+        closeDescriptor(try replaceFile(Self.snapshotName, with: bytes))
         // The snapshot is in place; a crash from here on loads it and skips the journal's older records.
         condition.lock()
         defer {
@@ -367,7 +396,7 @@ public final class FileStore: Store, @unchecked Sendable {
             failure = StoreError("\(error); the store accepts no more writes until it is opened again")
             throw error
         }
-        close(journalFD)
+        closeDescriptor(journalFD)
         journalFD = newFD
         base += cutOffset - Int64(header.count)
         fileEnd = Int64(header.count + tailLength)
