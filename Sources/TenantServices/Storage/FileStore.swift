@@ -61,6 +61,12 @@ public final class FileStore: Store, @unchecked Sendable {
     private var snapshotFailure: StoreError?
     private var flushes = 0
 
+    /// Why a store opened for writing can only be read (its directory or journal is not
+    /// writable); every write then fails with this error. Nil when the store is writable.
+    public private(set) var readOnlyReason: StoreError?
+
+    private var writable: Bool { mode == .readWrite && readOnlyReason == nil }
+
     static let journalName = "journal.jsonl"
     static let snapshotName = "snapshot.json"
     static let lockName = "lock"
@@ -79,6 +85,12 @@ public final class FileStore: Store, @unchecked Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
             throw StoreError("cannot create the store directory \(directory.path): \(Self.reason(error))")
+        }
+        if let reason = Self.notWritable(directory.path) {
+            // Serve what is there so people can still look things up; refuse every change.
+            readOnlyReason = StoreError(
+                "the store directory \(directory.path) is not writable (\(reason)); changes cannot be saved")
+            return
         }
         lockFD = try Self.lock(directory)
         for name in [Self.journalName, Self.snapshotName] { unlink(path(name + ".tmp")) }
@@ -148,14 +160,20 @@ public final class FileStore: Store, @unchecked Sendable {
             snapshotSeq = records.count
         }
         var journal = try read(Self.journalName)
-        if journal == nil, mode == .readWrite {
+        if readOnlyReason == nil, mode == .readWrite, journal != nil,
+            let reason = Self.notWritable(path(Self.journalName))
+        {
+            readOnlyReason = StoreError(
+                "\(path(Self.journalName)) is not writable (\(reason)); changes cannot be saved")
+        }
+        if journal == nil, writable {
             try createJournal()
             journal = try read(Self.journalName)
         }
         if let journal {
             let parsed = try Self.decodeJournal(journal, file: path(Self.journalName), after: snapshotSeq)
             records += parsed.records
-            if mode == .readWrite {
+            if writable {
                 journalFD = open(path(Self.journalName), O_RDWR | O_CLOEXEC)
                 guard journalFD >= 0 else {
                     throw StoreError("cannot open \(path(Self.journalName)) for writing: \(Self.errnoText())")
@@ -240,6 +258,7 @@ public final class FileStore: Store, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard mode == .readWrite else { throw StoreError("the store \(directory.path) was opened read-only") }
+        if let readOnlyReason { throw readOnlyReason }
         guard loaded else { throw StoreError("the store \(directory.path) must be loaded before it is written") }
         if let failure { throw failure }
         do {
@@ -309,7 +328,7 @@ public final class FileStore: Store, @unchecked Sendable {
     public var wantsSnapshot: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return mode == .readWrite && loaded && failure == nil && !snapshotting && fileEnd >= nextSnapshotAt
+        return writable && loaded && failure == nil && !snapshotting && fileEnd >= nextSnapshotAt
     }
 
     /// Starts a snapshot of the durable prefix of `history` on a background thread.
@@ -350,7 +369,7 @@ public final class FileStore: Store, @unchecked Sendable {
     private func beginSnapshot(history: [EventRecord]) -> SnapshotJob? {
         condition.lock()
         defer { condition.unlock() }
-        guard mode == .readWrite, loaded, failure == nil, !snapshotting else { return nil }
+        guard writable, loaded, failure == nil, !snapshotting else { return nil }
         let lastSeq = durableSeq
         let events = history.prefix { $0.seq <= lastSeq }
         guard events.last?.seq ?? 0 == lastSeq, events.count == lastSeq else { return nil }
@@ -580,6 +599,12 @@ public final class FileStore: Store, @unchecked Sendable {
     }
 
     // MARK: Errors
+
+    /// Why `path` cannot be written (read-only file system, permission denied), or nil.
+    static func notWritable(_ path: String) -> String? {
+        guard access(path, W_OK) != 0, [EROFS, EACCES, EPERM].contains(errno) else { return nil }
+        return errnoText()
+    }
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
 
