@@ -88,6 +88,11 @@ public struct SchemaSet: Sendable {
         try JSONSchema(uri: Self.baseURI + "catalog.schema.json", registry: registry)
     }
 
+    /// The schema of one file of the file store: `journal-line.json` or `snapshot.json`.
+    public func storeSchema(_ name: String) throws(SchemaError) -> JSONSchema {
+        try JSONSchema(uri: Self.baseURI + "store/\(name)", registry: registry)
+    }
+
     /// The compiled result schema of a method (formats asserted).
     public func resultSchema(for method: String) throws(SchemaError) -> JSONSchema {
         try JSONSchema(

@@ -1,0 +1,53 @@
+import Foundation
+import JanssonJSON
+import TenantServices
+import TenantServicesRPC
+import TenantServicesTesting
+import Testing
+
+/// The files the file store writes match `Schemas/store/`, for a history that touches every
+/// kind of entity (partners, tenants, domains with services, users, discounts and cancellations,
+/// tasks, offers).
+@Suite struct StoreFormatSchemaTests {
+    @Test func journalAndSnapshotMatchTheirSchemas() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-schema-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try FileStore(directory: directory)
+        let world = try WorldBuilder(clock: TestClock("2026-11-18"), store: store)
+        let partner = try world.partner("Muster IT")
+        let tenant = try world.tenant("Muster AG", of: partner)
+        let domain = try world.domain(
+            "muster.ch", of: tenant, options: ["SC-F-OUTBOUND"], status: .provisioned, users: [.signEncrypt: 2])
+        try world.domain("muster.de", of: tenant, mode: .parallel, status: .ordered)
+        let op = Actor.platformOperator()
+        _ = try world.portal.perform(
+            ServiceSetDiscount(domainId: domain, service: "SC-F-INBOUND", percent: 10, reason: .volume), as: op)
+        _ = try world.portal.perform(ServiceCancel(domainId: domain, service: "SC-F-OUTBOUND"), as: op)
+        _ = try world.portal.perform(
+            OfferCreate(
+                tenantId: tenant, validUntil: CivilDate("2026-12-31")!,
+                lines: [OfferCreate.LineRequest(domain: "neu.ch", mode: .inline, services: ["SC-F-INBOUND"], users: 5)]),
+            as: op)
+        // Half in the snapshot, half in the journal.
+        try store.snapshot(history: world.portal.journal)
+        try world.domain("later.ch", of: tenant, status: .confirmed)
+        store.close()
+
+        let schemas = SchemaSet.embedded
+        let snapshot = try JSONValue.parse(Data(contentsOf: directory.appendingPathComponent("snapshot.json")))
+        #expect(try schemas.storeSchema("snapshot.json").validate(snapshot).isEmpty)
+        #expect(snapshot["events"]!.count > 5)
+        let lines = try String(contentsOf: directory.appendingPathComponent("journal.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        #expect(lines.count > 2)
+        let lineSchema = try schemas.storeSchema("journal-line.json")
+        for line in lines {
+            let errors = lineSchema.validate(try JSONValue.parse(Array(line.utf8)))
+            #expect(errors.isEmpty, "\(errors) in \(line.prefix(120))")
+        }
+        // The schema is strict: an unknown member is refused.
+        let tampered = try JSONValue.parse(
+            Array(lines[1].replacingOccurrences(of: "\"part\"", with: "\"extra\":1,\"part\"").utf8))
+        #expect(!lineSchema.validate(tampered).isEmpty)
+    }
+}
