@@ -27,6 +27,11 @@ let package = Package(
     targets: [
         // MARK: C
         .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
             name: "CJansson",
             pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"])]
@@ -154,6 +159,7 @@ let package = Package(
             name: "tenant-services-bench",
             dependencies: [
                 "CJanssonBaseline",
+                "CSQLite",
                 "JanssonJSON",
                 "JSONRPC",
                 "TenantServices",

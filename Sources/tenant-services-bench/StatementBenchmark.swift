@@ -22,8 +22,9 @@ extension Benchmark {
         return Double(usage.ru_maxrss) / 1024
     }
 
-    func statements() throws {
-        let tenants = statementTenants
+    /// A history of `tenants` tenants with three domains each (about ten booked services per
+    /// tenant), as one record per entity: the data of the statement and store benchmarks.
+    static func generatedHistory(tenants: Int) throws -> (records: [EventRecord], services: Int, domains: Int) {
         // The entity types are built from JSON templates (their memberwise initializers are internal).
         let decoder = JSONDecoder()
         func template<T: Decodable>(_ json: String) throws -> T { try decoder.decode(T.self, from: Data(json.utf8)) }
@@ -83,7 +84,12 @@ extension Benchmark {
                 append(domain.id, .domainSaved(domain), tenant: tenant.id, domain: domain.id)
             }
         }
-        if only == "probe" { try probe(records); return }
+        return (records, services, domainNumber)
+    }
+
+    func statements() throws {
+        let tenants = statementTenants
+        let (records, services, domainNumber) = try Self.generatedHistory(tenants: tenants)
         let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))  // 2026-11-18
         var portal: Portal?
         let load = try best(1) { portal = try Portal(clock: clock, store: PreloadedStore(records)) }

@@ -284,3 +284,41 @@ struct TemporaryDirectory {
         #expect(again.tenant.id == "T1", "the undone write used up neither its ID nor its request key")
     }
 }
+
+/// The store's fast record reader reads exactly what the `Codable` conformances write.
+@Suite struct RecordReaderTests {
+    @Test func readsEveryRecordOfARichHistoryLikeJSONDecoder() throws {
+        let world = try WorldBuilder(clock: TestClock("2026-11-18"))
+        let partner = try world.partner("Müller \"Quote\" \\ Back/slash\nNew line \u{1F600}")
+        let tenant = try world.tenant("Tenant Ä", of: partner)
+        let domain = try world.domain(
+            "muster.ch", of: tenant, options: ["SC-F-OUTBOUND"], status: .provisioned,
+            users: [.signEncrypt: 2, .none: 1])
+        try world.domain("muster.de", of: tenant, mode: .parallel, status: .ordered)
+        let op = Actor.platformOperator()
+        _ = try world.portal.perform(
+            ServiceSetDiscount(domainId: domain, service: "SC-F-INBOUND", percent: 12.5, reason: .promotion), as: op)
+        _ = try world.portal.perform(ServiceCancel(domainId: domain, service: "SC-F-OUTBOUND"), as: op)
+        _ = try world.portal.perform(ServiceUncancel(domainId: domain, service: "SC-F-OUTBOUND"), as: op)
+        _ = try world.portal.perform(
+            OfferCreate(
+                tenantId: tenant, lines: [.init(domain: "neu.ch", mode: .inline, services: ["SC-F-INBOUND"], users: 5)]),
+            as: op)
+        let encoder = StoreFormat.encoder()
+        let records = world.portal.journal
+        #expect(records.count > 8)
+        for record in records {
+            let bytes = try encoder.encode(record)
+            let fast = try bytes.withUnsafeBytes { try RecordReader.record($0) }
+            #expect(fast == record)
+            #expect(fast == (try JSONDecoder().decode(EventRecord.self, from: bytes)))
+        }
+    }
+
+    @Test(arguments: [#"{"seq":1}"#, #"{"seq":1.5,"at":0}"#, #"{"unknown":1}"#, #"[]"#, #"{"seq":1,"#])
+    func refusesWhatItDoesNotKnowSoTheStoreFallsBack(text: String) {
+        #expect(throws: RecordReader.Unreadable.self) {
+            _ = try Array(text.utf8).withUnsafeBytes { try RecordReader.record($0) }
+        }
+    }
+}

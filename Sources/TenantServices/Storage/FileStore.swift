@@ -503,99 +503,136 @@ public final class FileStore: Store, @unchecked Sendable {
                     "\(file) has the header \(text); this build reads {\"format\":\"tenant-services-journal\",\"version\":\(StoreFormat.version)}"
                 )
             }
-            // Split into lines; note the first line whose checksum or layout is wrong.
-            var lines: [(range: Range<Int>, index: Int, count: Int, event: Range<Int>)] = []
-            var firstBad: Int?
+            // Every complete line; bytes after the last newline are a torn write.
+            var lines: [Range<Int>] = []
             var start = headerEnd + 1
-            while start < bytes.count, let newline = bytes[start...].firstIndex(of: 10) {
-                let line = UnsafeRawBufferPointer(rebasing: bytes[start..<newline])
-                if let body = StoreFormat.unsealed(line), let part = StoreFormat.parseRecordBody(body) {
-                    if let firstBad {
-                        throw damaged(
-                            file, at: firstBad,
-                            "the record there is unreadable (its checksum does not match) but complete records follow it at byte \(start), so it is not a torn write"
-                        )
-                    }
-                    let eventStart = start + (part.event.baseAddress! - line.baseAddress!)
-                    lines.append((start..<newline, part.index, part.count, eventStart..<eventStart + part.event.count))
-                } else if firstBad == nil {
-                    firstBad = start
-                }
-                start = newline + 1
+            while start < bytes.count,
+                let newline = memchr(bytes.baseAddress! + start, 10, bytes.count - start)
+            {
+                let end = bytes.baseAddress!.distance(to: UnsafeRawPointer(newline))
+                lines.append(start..<end)
+                start = end + 1
             }
-            // Whole operations only: parts 1…n in order; a last incomplete one is torn.
-            var validEnd = firstBad ?? start
+            var entries = try readLines(lines, of: bytes, file: file)
+            // A line whose checksum or layout is wrong may only be followed by other such lines
+            // (a torn write); whole operations only: parts 1…n in order, a last incomplete one is torn.
+            var kept: [Int] = []  // indices of `entries`
+            kept.reserveCapacity(entries.count)
+            var validEnd = start
+            var firstBad: Int?
             var operationStart = 0
             var expected = 1
-            for (i, line) in lines.enumerated() {
-                if line.index == 1 { operationStart = i }
-                guard line.index == expected, i == operationStart || line.count == lines[operationStart].count else {
-                    throw damaged(
-                        file, at: line.range.lowerBound,
-                        "record part \(line.index) of \(line.count) does not continue the operation before it")
+            for (n, entry) in entries.enumerated() {
+                guard let entry else {
+                    if firstBad == nil {
+                        firstBad = lines[n].lowerBound
+                        validEnd = lines[n].lowerBound
+                    }
+                    continue
                 }
-                expected = line.index == line.count ? 1 : line.index + 1
+                if let firstBad {
+                    throw damaged(
+                        file, at: firstBad,
+                        "the record there is unreadable (its checksum does not match) but complete records follow it at byte \(lines[n].lowerBound), so it is not a torn write"
+                    )
+                }
+                if entry.index == 1 { operationStart = kept.count }
+                guard entry.index == expected,
+                    entry.index == 1 || entry.count == entries[kept[operationStart]]!.count
+                else {
+                    throw damaged(
+                        file, at: lines[n].lowerBound,
+                        "record part \(entry.index) of \(entry.count) does not continue the operation before it")
+                }
+                expected = entry.index == entry.count ? 1 : entry.index + 1
+                kept.append(n)
             }
             if expected != 1 {
-                validEnd = lines[operationStart].range.lowerBound
-                lines.removeSubrange(operationStart...)
+                validEnd = lines[kept[operationStart]].lowerBound
+                kept.removeSubrange(operationStart...)
             }
-            let ranges = lines.map(\.event)
-            let records = try decodeInParallel(ranges, of: bytes, file: file)
-            var previous = records.first.map { $0.seq - 1 } ?? snapshotSeq
+            var previous = kept.first.map { entries[$0]!.record.seq - 1 } ?? snapshotSeq
             guard previous <= snapshotSeq else {
                 throw damaged(
-                    file, at: lines[0].range.lowerBound,
+                    file, at: lines[kept[0]].lowerBound,
                     "its first record has seq \(previous + 1) but the snapshot ends at \(snapshotSeq): records are missing"
                 )
             }
-            for (i, record) in records.enumerated() {
+            var records: [EventRecord] = []
+            records.reserveCapacity(kept.count)
+            for n in kept {
+                let record = entries[n].take()!.record
                 guard record.seq == previous + 1 else {
-                    throw damaged(file, at: lines[i].range.lowerBound, "seq \(record.seq) follows seq \(previous)")
+                    throw damaged(file, at: lines[n].lowerBound, "seq \(record.seq) follows seq \(previous)")
                 }
                 previous = record.seq
+                if record.seq > snapshotSeq { records.append(record) }
             }
-            return ParsedJournal(records: records.filter { $0.seq > snapshotSeq }, validEnd: Int64(validEnd))
+            return ParsedJournal(records: records, validEnd: Int64(validEnd))
         }
+    }
+
+    /// Checks and decodes journal lines on every core: nil for a line whose checksum or layout is
+    /// wrong; throws for a line whose checksum is right but whose event cannot be read.
+    static func readLines(_ lines: [Range<Int>], of bytes: UnsafeRawBufferPointer, file: String) throws
+        -> [(index: Int, count: Int, record: EventRecord)?]
+    {
+        nonisolated(unsafe) let bytes = bytes
+        return try inParallel(lines.count) { n -> (index: Int, count: Int, record: EventRecord)? in
+            let line = UnsafeRawBufferPointer(rebasing: bytes[lines[n]])
+            guard let body = StoreFormat.unsealed(line), let part = StoreFormat.parseRecordBody(body) else {
+                return nil
+            }
+            let offset = lines[n].lowerBound + line.baseAddress!.distance(to: part.event.baseAddress!)
+            return (part.index, part.count, try record(part.event, file: file, offset: offset))
+        }
+    }
+
+    /// One event: the fast reader, else `JSONDecoder` (which names what is wrong).
+    static func record(_ bytes: UnsafeRawBufferPointer, file: String, offset: Int) throws -> EventRecord {
+        if let record = try? RecordReader.record(bytes) { return record }
+        do {
+            return try JSONDecoder().decode(EventRecord.self, from: Data(bytes))
+        } catch {
+            throw damaged(file, at: offset, "the record there is not a valid event: \(error)")
+        }
+    }
+
+    /// `body(i)` for every `i` in `0..<count`, computed on every core, in order. The error of the
+    /// lowest failing index is thrown.
+    static func inParallel<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+        let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 4, count / 256))
+        var results = [T?](repeating: nil, count: count)
+        let failure = Locked<(index: Int, error: StoreError)?>(nil)
+        results.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
+                    do {
+                        buffer[i] = try body(i)
+                    } catch {
+                        let error = error as? StoreError ?? StoreError("\(error)")
+                        failure.withLock { if $0 == nil || $0!.index > i { $0 = (i, error) } }
+                        return
+                    }
+                }
+            }
+        }
+        if let failure = failure.withLock({ $0 }) { throw failure.error }
+        var all: [T] = []
+        all.reserveCapacity(count)
+        for i in 0..<count { all.append(results[i].take()!) }
+        return all
     }
 
     /// Decodes the events at `ranges` of `bytes`, on every core.
     static func decodeInParallel(_ ranges: [Range<Int>], of bytes: UnsafeRawBufferPointer, file: String) throws
         -> [EventRecord]
     {
-        let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 4, ranges.count / 256))
-        let results = Locked<[Int: Result<[EventRecord], StoreError>]>([:])
         nonisolated(unsafe) let bytes = bytes
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let lower = ranges.count * chunk / chunks
-            let upper = ranges.count * (chunk + 1) / chunks
-            let decoder = JSONDecoder()
-            var records: [EventRecord] = []
-            records.reserveCapacity(upper - lower)
-            var result: Result<[EventRecord], StoreError>
-            do {
-                for i in lower..<upper {
-                    let range = ranges[i]
-                    let data = Data(
-                        bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + range.lowerBound),
-                        count: range.count, deallocator: .none)
-                    do {
-                        records.append(try decoder.decode(EventRecord.self, from: data))
-                    } catch {
-                        throw damaged(file, at: range.lowerBound, "the record there is not a valid event: \(error)")
-                    }
-                }
-                result = .success(records)
-            } catch {
-                result = .failure(error as! StoreError)
-            }
-            results.withLock { $0[chunk] = result }
+        return try inParallel(ranges.count) {
+            try record(UnsafeRawBufferPointer(rebasing: bytes[ranges[$0]]), file: file, offset: ranges[$0].lowerBound)
         }
-        var all: [EventRecord] = []
-        all.reserveCapacity(ranges.count)
-        let byChunk = results.withLock { $0 }
-        for chunk in 0..<chunks { all += try byChunk[chunk]!.get() }
-        return all
     }
 
     // MARK: Errors

@@ -1,0 +1,564 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reads event records as the file store writes them, without `Codable`, so large stores load
+/// quickly. It reads the same JSON the `Codable` conformances write; whatever it does not
+/// understand it reports, and the store then decodes that record with `JSONDecoder`, so this is a
+/// fast path only, never a second definition of the format.
+struct RecordReader {
+    struct Unreadable: Error {}
+
+    private let bytes: UnsafeRawBufferPointer
+    private var i = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// The record in `bytes`, which must hold exactly one JSON object.
+    static func record(_ bytes: UnsafeRawBufferPointer) throws -> EventRecord {
+        var reader = RecordReader(bytes)
+        let record = try reader.eventRecord()
+        reader.skipSpace()
+        guard reader.i == bytes.count else { throw Unreadable() }
+        return record
+    }
+
+    // MARK: Entities
+
+    private mutating func eventRecord() throws -> EventRecord {
+        var seq: Int?
+        var at: Date?
+        var actor: ActorReference?
+        var action: String?
+        var target: String?
+        var summary: String?
+        var partnerId: String?
+        var tenantId: String?
+        var domainId: String?
+        var changes: [Change]?
+        try object { reader, key in
+            switch key {
+            case "seq": seq = try reader.int()
+            case "at": at = try reader.date()
+            case "actor": actor = try reader.actorReference()
+            case "action": action = try reader.string()
+            case "target": target = try reader.string()
+            case "summary": summary = try reader.string()
+            case "partnerId": partnerId = try reader.optionalString()
+            case "tenantId": tenantId = try reader.optionalString()
+            case "domainId": domainId = try reader.optionalString()
+            case "changes": changes = try reader.array { try $0.change() }
+            default: throw Unreadable()
+            }
+        }
+        guard let seq, let at, let actor, let action, let target, let summary, let changes else { throw Unreadable() }
+        return EventRecord(
+            seq: seq, at: at, actor: actor, action: action, target: target, summary: summary, partnerId: partnerId,
+            tenantId: tenantId, domainId: domainId, changes: changes)
+    }
+
+    private mutating func actorReference() throws -> ActorReference {
+        var id: String?
+        var kind: Actor.Kind?
+        try object { reader, key in
+            switch key {
+            case "id": id = try reader.string()
+            case "kind": kind = try reader.enumeration()
+            default: throw Unreadable()
+            }
+        }
+        guard let id, let kind else { throw Unreadable() }
+        return ActorReference(id: id, kind: kind)
+    }
+
+    private mutating func change() throws -> Change {
+        var change: Change?
+        try object { reader, key in
+            guard change == nil else { throw Unreadable() }
+            switch key {
+            case "partnerSaved": change = .partnerSaved(try reader.partner())
+            case "tenantSaved": change = .tenantSaved(try reader.tenant())
+            case "domainSaved": change = .domainSaved(try reader.domain())
+            case "taskSaved": change = .taskSaved(try reader.task())
+            case "offerSaved": change = .offerSaved(try reader.decodeWithFoundation(Offer.self))
+            default: throw Unreadable()
+            }
+        }
+        guard let change else { throw Unreadable() }
+        return change
+    }
+
+    private mutating func partner() throws -> Partner {
+        var id: String?
+        var name: String?
+        var createdAt: Date?
+        try object { reader, key in
+            switch key {
+            case "id": id = try reader.string()
+            case "name": name = try reader.string()
+            case "createdAt": createdAt = try reader.date()
+            default: throw Unreadable()
+            }
+        }
+        guard let id, let name, let createdAt else { throw Unreadable() }
+        return Partner(id: id, name: name, createdAt: createdAt)
+    }
+
+    private mutating func tenant() throws -> Tenant {
+        var id: String?
+        var partnerId: String?
+        var name: String?
+        var contact: Contact?
+        var address: Address?
+        var invoiceReference: String?
+        var source: TenantSource?
+        var externalId: String?
+        var products: [String]?
+        var version: Int?
+        var createdAt: Date?
+        try object { reader, key in
+            switch key {
+            case "id": id = try reader.string()
+            case "partnerId": partnerId = try reader.string()
+            case "name": name = try reader.string()
+            case "contact": contact = try reader.null() ? nil : try reader.contact()
+            case "address": address = try reader.address()
+            case "invoiceReference": invoiceReference = try reader.optionalString()
+            case "source": source = try reader.enumeration()
+            case "externalId": externalId = try reader.optionalString()
+            case "products": products = try reader.array { try $0.string() }
+            case "version": version = try reader.int()
+            case "createdAt": createdAt = try reader.date()
+            default: throw Unreadable()
+            }
+        }
+        guard let id, let partnerId, let name, let address, let source, let products, let version, let createdAt
+        else { throw Unreadable() }
+        return Tenant(
+            id: id, partnerId: partnerId, name: name, contact: contact, address: address,
+            invoiceReference: invoiceReference, source: source, externalId: externalId, products: products,
+            version: version, createdAt: createdAt)
+    }
+
+    private mutating func contact() throws -> Contact {
+        var email: String?
+        var phone: String?
+        try object { reader, key in
+            switch key {
+            case "email": email = try reader.string()
+            case "phone": phone = try reader.optionalString()
+            default: throw Unreadable()
+            }
+        }
+        guard let email else { throw Unreadable() }
+        return Contact(email: email, phone: phone)
+    }
+
+    private mutating func address() throws -> Address {
+        var street: String?
+        var postalCode: String?
+        var city: String?
+        var country: String?
+        try object { reader, key in
+            switch key {
+            case "street": street = try reader.string()
+            case "postalCode": postalCode = try reader.string()
+            case "city": city = try reader.string()
+            case "country": country = try reader.string()
+            default: throw Unreadable()
+            }
+        }
+        guard let street, let postalCode, let city, let country else { throw Unreadable() }
+        return Address(street: street, postalCode: postalCode, city: city, country: country)
+    }
+
+    private mutating func domain() throws -> Domain {
+        var id: String?
+        var tenantId: String?
+        var name: String?
+        var region: Region?
+        var lastMode: IntegrationMode?
+        var confidential: Bool?
+        var access: [String]?
+        var services: [BookedService]?
+        var nextServiceNumber: Int?
+        var users: [User]?
+        var version: Int?
+        var createdAt: Date?
+        try object { reader, key in
+            switch key {
+            case "id": id = try reader.string()
+            case "tenantId": tenantId = try reader.string()
+            case "name": name = try reader.string()
+            case "region": region = try reader.enumeration()
+            case "lastMode": lastMode = try reader.null() ? nil : try reader.enumeration()
+            case "confidential": confidential = try reader.bool()
+            case "access": access = try reader.array { try $0.string() }
+            case "services": services = try reader.array { try $0.service() }
+            case "nextServiceNumber": nextServiceNumber = try reader.int()
+            case "users": users = try reader.array { try $0.user() }
+            case "version": version = try reader.int()
+            case "createdAt": createdAt = try reader.date()
+            default: throw Unreadable()
+            }
+        }
+        guard let id, let tenantId, let name, let region, let confidential, let access, let services,
+            let nextServiceNumber, let users, let version, let createdAt
+        else { throw Unreadable() }
+        return Domain(
+            id: id, tenantId: tenantId, name: name, region: region, lastMode: lastMode, confidential: confidential,
+            access: access, services: services, nextServiceNumber: nextServiceNumber, users: users, version: version,
+            createdAt: createdAt)
+    }
+
+    private mutating func service() throws -> BookedService {
+        var number: Int?
+        var code: String?
+        var status: ServiceStatus?
+        var orderedAt: Date?
+        var confirmedAt: Date?
+        var provisionedAt: Date?
+        var billingStart: CivilDate?
+        var endDate: CivilDate?
+        var discount: Discount?
+        var cancellation: Cancellation?
+        try object { reader, key in
+            switch key {
+            case "number": number = try reader.int()
+            case "code": code = try reader.string()
+            case "status": status = try reader.enumeration()
+            case "orderedAt": orderedAt = try reader.date()
+            case "confirmedAt": confirmedAt = try reader.null() ? nil : try reader.date()
+            case "provisionedAt": provisionedAt = try reader.null() ? nil : try reader.date()
+            case "billingStart": billingStart = try reader.null() ? nil : try reader.civilDate()
+            case "endDate": endDate = try reader.null() ? nil : try reader.civilDate()
+            case "discount": discount = try reader.null() ? nil : try reader.discount()
+            case "cancellation": cancellation = try reader.null() ? nil : try reader.cancellation()
+            default: throw Unreadable()
+            }
+        }
+        guard let number, let code, let status, let orderedAt else { throw Unreadable() }
+        return BookedService(
+            number: number, code: code, status: status, orderedAt: orderedAt, confirmedAt: confirmedAt,
+            provisionedAt: provisionedAt, billingStart: billingStart, endDate: endDate, discount: discount,
+            cancellation: cancellation)
+    }
+
+    private mutating func discount() throws -> Discount {
+        var basisPoints: Int?
+        var reason: Discount.Reason?
+        try object { reader, key in
+            switch key {
+            case "basisPoints": basisPoints = try reader.int()
+            case "reason": reason = try reader.null() ? nil : try reader.enumeration()
+            default: throw Unreadable()
+            }
+        }
+        guard let basisPoints else { throw Unreadable() }
+        return Discount(basisPoints: basisPoints, reason: reason)
+    }
+
+    private mutating func cancellation() throws -> Cancellation {
+        var operation: Int?
+        var previousStatus: ServiceStatus?
+        var previousEndDate: CivilDate?
+        var previous: [Cancellation]?
+        try object { reader, key in
+            switch key {
+            case "operation": operation = try reader.int()
+            case "previousStatus": previousStatus = try reader.enumeration()
+            case "previousEndDate": previousEndDate = try reader.null() ? nil : try reader.civilDate()
+            case "previous": previous = try reader.array { try $0.cancellation() }
+            default: throw Unreadable()
+            }
+        }
+        guard let operation, let previousStatus, let previous else { throw Unreadable() }
+        return Cancellation(
+            operation: operation, previousStatus: previousStatus, previousEndDate: previousEndDate, previous: previous)
+    }
+
+    private mutating func user() throws -> User {
+        var address: String?
+        var protection: Protection?
+        var active: Bool?
+        try object { reader, key in
+            switch key {
+            case "address": address = try reader.string()
+            case "protection": protection = try reader.enumeration()
+            case "active": active = try reader.bool()
+            default: throw Unreadable()
+            }
+        }
+        guard let address, let protection, let active else { throw Unreadable() }
+        return User(address: address, protection: protection, active: active)
+    }
+
+    private mutating func task() throws -> DeployTask {
+        var id: String?
+        var domainId: String?
+        var service: String?
+        var serviceNumber: Int?
+        var kind: TaskKind?
+        var record: DNSRecord?
+        var status: TaskStatus?
+        var createdAt: Date?
+        var doneAt: Date?
+        try object { reader, key in
+            switch key {
+            case "id": id = try reader.string()
+            case "domainId": domainId = try reader.string()
+            case "service": service = try reader.string()
+            case "serviceNumber": serviceNumber = try reader.int()
+            case "kind": kind = try reader.enumeration()
+            case "record": record = try reader.dnsRecord()
+            case "status": status = try reader.enumeration()
+            case "createdAt": createdAt = try reader.date()
+            case "doneAt": doneAt = try reader.null() ? nil : try reader.date()
+            default: throw Unreadable()
+            }
+        }
+        guard let id, let domainId, let service, let serviceNumber, let kind, let record, let status, let createdAt
+        else { throw Unreadable() }
+        return DeployTask(
+            id: id, domainId: domainId, service: service, serviceNumber: serviceNumber, kind: kind, record: record,
+            status: status, createdAt: createdAt, doneAt: doneAt)
+    }
+
+    private mutating func dnsRecord() throws -> DNSRecord {
+        var type: String?
+        var name: String?
+        var value: String?
+        try object { reader, key in
+            switch key {
+            case "type": type = try reader.string()
+            case "name": name = try reader.string()
+            case "value": value = try reader.string()
+            default: throw Unreadable()
+            }
+        }
+        guard let type, let name, let value else { throw Unreadable() }
+        return DNSRecord(type: type, name: name, value: value)
+    }
+
+    /// A rare value (offers): decoded with `JSONDecoder` from its own bytes.
+    private mutating func decodeWithFoundation<T: Decodable>(_ type: T.Type) throws -> T {
+        skipSpace()
+        let start = i
+        try skipValue()
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+        return try JSONDecoder().decode(T.self, from: Data(slice))
+    }
+
+    // MARK: JSON
+
+    private mutating func skipSpace() {
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+    }
+
+    private mutating func consume(_ byte: UInt8) -> Bool {
+        skipSpace()
+        guard i < bytes.count, bytes[i] == byte else { return false }
+        i += 1
+        return true
+    }
+
+    private mutating func expect(_ byte: UInt8) throws {
+        guard consume(byte) else { throw Unreadable() }
+    }
+
+    /// A member name, compared without making a `String`.
+    struct Key {
+        let bytes: UnsafeRawBufferPointer
+
+        static func ~= (pattern: StaticString, key: Key) -> Bool {
+            pattern.utf8CodeUnitCount == key.bytes.count
+                && memcmp(pattern.utf8Start, key.bytes.baseAddress!, key.bytes.count) == 0
+        }
+    }
+
+    private mutating func key() throws -> Key {
+        try expect(UInt8(ascii: "\""))
+        let start = i
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
+            guard bytes[i] != UInt8(ascii: "\\") else { throw Unreadable() }
+            i += 1
+        }
+        guard i < bytes.count, i > start else { throw Unreadable() }
+        i += 1
+        return Key(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i - 1]))
+    }
+
+    private mutating func object(_ member: (inout RecordReader, Key) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        if consume(UInt8(ascii: "}")) { return }
+        repeat {
+            let key = try key()
+            try expect(UInt8(ascii: ":"))
+            try member(&self, key)
+        } while consume(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "}"))
+    }
+
+    private mutating func array<T>(_ element: (inout RecordReader) throws -> T) throws -> [T] {
+        try expect(UInt8(ascii: "["))
+        var result: [T] = []
+        if consume(UInt8(ascii: "]")) { return result }
+        repeat { result.append(try element(&self)) } while consume(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "]"))
+        return result
+    }
+
+    private mutating func string() throws -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = i
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+                i += 1
+                return text
+            }
+            // Escapes and control characters: leave it to the careful path.
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            i += 1
+        }
+        i = start - 1
+        return try decodeWithFoundation(String.self)
+    }
+
+    private mutating func optionalString() throws -> String? { try null() ? nil : try string() }
+
+    /// Consumes `null` if it comes next.
+    private mutating func null() throws -> Bool {
+        skipSpace()
+        guard i + 4 <= bytes.count, bytes[i] == UInt8(ascii: "n") else { return false }
+        guard bytes[i + 1] == UInt8(ascii: "u"), bytes[i + 2] == UInt8(ascii: "l"), bytes[i + 3] == UInt8(ascii: "l")
+        else { throw Unreadable() }
+        i += 4
+        return true
+    }
+
+    private mutating func bool() throws -> Bool {
+        skipSpace()
+        if i + 4 <= bytes.count, bytes[i] == UInt8(ascii: "t"), bytes[i + 1] == UInt8(ascii: "r"),
+            bytes[i + 2] == UInt8(ascii: "u"), bytes[i + 3] == UInt8(ascii: "e")
+        {
+            i += 4
+            return true
+        }
+        if i + 5 <= bytes.count, bytes[i] == UInt8(ascii: "f"), bytes[i + 1] == UInt8(ascii: "a"),
+            bytes[i + 2] == UInt8(ascii: "l"), bytes[i + 3] == UInt8(ascii: "s"), bytes[i + 4] == UInt8(ascii: "e")
+        {
+            i += 5
+            return false
+        }
+        throw Unreadable()
+    }
+
+    private mutating func int() throws -> Int {
+        skipSpace()
+        var negative = false
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
+        let start = i
+        var value = 0
+        while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
+            guard i - start < 18 else { throw Unreadable() }
+            value = value * 10 + Int(bytes[i] - UInt8(ascii: "0"))
+            i += 1
+        }
+        guard i > start else { throw Unreadable() }
+        if i < bytes.count,
+            bytes[i] == UInt8(ascii: ".") || bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")
+        {
+            throw Unreadable()
+        }
+        return negative ? -value : value
+    }
+
+    /// A `Date` as `JSONEncoder` writes it by default: seconds since the reference date.
+    private mutating func date() throws -> Date {
+        skipSpace()
+        let start = i
+        while i < bytes.count, let byte = Optional(bytes[i]),
+            (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+                || byte == UInt8(ascii: "+")
+        {
+            i += 1
+        }
+        let length = i - start
+        guard length > 0, length < 40 else { throw Unreadable() }
+        // strtod rounds correctly, so the shortest representation the encoder wrote reads back exactly.
+        var buffer = (
+            UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0)
+        )
+        let value = withUnsafeMutableBytes(of: &buffer) { raw -> Double? in
+            raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
+            raw[length] = 0
+            let text = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+            var end: UnsafeMutablePointer<CChar>?
+            let value = strtod(text, &end)
+            return end == text + length ? value : nil
+        }
+        guard let value, value.isFinite else { throw Unreadable() }
+        return Date(timeIntervalSinceReferenceDate: value)
+    }
+
+    private mutating func civilDate() throws -> CivilDate {
+        guard let date = CivilDate(try string()) else { throw Unreadable() }
+        return date
+    }
+
+    private mutating func enumeration<T: RawRepresentable<String>>() throws -> T {
+        guard let value = T(rawValue: try string()) else { throw Unreadable() }
+        return value
+    }
+
+    /// Skips one value of any kind (for a value handed to `JSONDecoder`).
+    private mutating func skipValue() throws {
+        skipSpace()
+        guard i < bytes.count else { throw Unreadable() }
+        var depth = 0
+        var inString = false
+        while i < bytes.count {
+            let byte = bytes[i]
+            i += 1
+            if inString {
+                if byte == UInt8(ascii: "\\") {
+                    i += 1
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    if depth == 0 { return }
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 { return }
+                if depth < 0 { throw Unreadable() }
+            case UInt8(ascii: ","), UInt8(ascii: ":"):
+                if depth == 0 {
+                    i -= 1
+                    return
+                }
+            default:
+                if depth == 0, i < bytes.count,
+                    [UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[i])
+                {
+                    return
+                }
+            }
+        }
+        if depth != 0 || inString { throw Unreadable() }
+    }
+}

@@ -1,0 +1,240 @@
+import CSQLite
+import Foundation
+import TenantServices
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Durable writes side by side with SQLite and a bare append+fsync loop; loading large stores;
+/// the cost of a write in a small and a large store.
+extension Benchmark {
+    static let op = #"{"id":"ops","kind":"operator"}"#
+
+    static func tenantCreateLine(_ i: Int) -> [UInt8] {
+        Array(
+            #"{"jsonrpc":"2.0","id":\#(i),"method":"tenant.create","params":{"actor":\#(op),"partnerId":"P1","name":"Tenant \#(i)","contact":{"email":"it@tenant\#(i).ch","phone":"+41 44 123 45 67"},"address":{"street":"Bahnhofstrasse 1","postalCode":"8001","city":"Zürich","country":"CH"}}}"#
+                .utf8) + [0x0A]
+    }
+
+    static func temporaryDirectory(_ name: String) -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tenant-services-bench-\(name)-\(getpid())")
+        try? FileManager.default.removeItem(at: url)
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// One journal line of a typical tenant.create, as the store writes it.
+    static func sampleEventBytes() throws -> [UInt8] {
+        let portal = try Portal(clock: ManualClock(Date(timeIntervalSince1970: 1_795_000_000)))
+        let partner = try portal.perform(PartnerCreate(name: "Bench"), as: .platformOperator()).partner.id
+        _ = try portal.perform(
+            TenantCreate(
+                partnerId: partner, name: "Tenant 1",
+                contact: Contact(email: "it@tenant1.ch", phone: "+41 44 123 45 67"),
+                address: Address(street: "Bahnhofstrasse 1", postalCode: "8001", city: "Zürich", country: "CH")),
+            as: .platformOperator())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(portal.journal.last!)) + [0x0A]
+    }
+
+    func durableWrites() throws {
+        let writes = storeWrites
+        let event = try Self.sampleEventBytes()
+        print(
+            "\n## Durable tenant.create (\(writes) writes each; files in \(FileManager.default.temporaryDirectory.path))"
+        )
+
+        // Ceiling: append one event line and fdatasync, nothing else.
+        let bare = Self.temporaryDirectory("bare")
+        let fd = open(bare.appendingPathComponent("log").path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        let bareTime = best(1) {
+            for _ in 0..<writes {
+                _ = event.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                fdatasync(fd)
+            }
+        }
+        close(fd)
+
+        // SQLite: WAL, synchronous=FULL, one transaction per write, the same event JSON.
+        let sqliteDirectory = Self.temporaryDirectory("sqlite")
+        var db: OpaquePointer?
+        precondition(sqlite3_open(sqliteDirectory.appendingPathComponent("events.db").path, &db) == SQLITE_OK)
+        for pragma in [
+            "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+            "CREATE TABLE events(seq INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+        ] {
+            precondition(sqlite3_exec(db, pragma, nil, nil, nil) == SQLITE_OK, String(cString: sqlite3_errmsg(db)))
+        }
+        var insert: OpaquePointer?
+        precondition(sqlite3_prepare_v2(db, "INSERT INTO events(body) VALUES (?)", -1, &insert, nil) == SQLITE_OK)
+        let sqliteTime = best(1) {
+            for _ in 0..<writes {
+                event.withUnsafeBytes { bytes in
+                    _ = sqlite3_bind_text(
+                        insert, 1, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+                }
+                precondition(sqlite3_step(insert) == SQLITE_DONE)  // autocommit: one transaction
+                sqlite3_reset(insert)
+            }
+        }
+        sqlite3_finalize(insert)
+        sqlite3_close(db)
+
+        // The server over stdio on a file store: lock-step, then pipelined.
+        let storeDirectory = Self.temporaryDirectory("store")
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("tenant-services")
+        let server = try ServerProcess(binary, ["serve", "--store", storeDirectory.path, "--log-level", "error"])
+        server.send(
+            Array(
+                #"{"jsonrpc":"2.0","id":0,"method":"partner.create","params":{"actor":\#(Self.op),"name":"Bench"}}"#
+                    .utf8)
+                + [0x0A])
+        _ = server.receiveLine()
+        var next = 1
+        let lockStep = best(1) {
+            for _ in 0..<writes {
+                server.send(Self.tenantCreateLine(next))
+                next += 1
+                _ = server.receiveLine()
+            }
+        }
+        let pipelinedCount = writes * 5
+        var payload: [UInt8] = []
+        for _ in 0..<pipelinedCount {
+            payload += Self.tenantCreateLine(next)
+            next += 1
+        }
+        let input = server.inputDescriptor
+        let bytes = payload
+        let writer = Thread { ServerProcess.send(bytes, to: input) }
+        let pipelined = best(1) {
+            writer.start()
+            for _ in 0..<pipelinedCount { _ = server.receiveLine() }
+        }
+        server.stop()
+
+        // The library in process, one thread, lock-step.
+        let libraryDirectory = Self.temporaryDirectory("library")
+        let store = try FileStore(directory: libraryDirectory)
+        let portal = try Portal(store: store)
+        let partner = try portal.perform(PartnerCreate(name: "Bench"), as: .platformOperator()).partner.id
+        let library = try best(1) {
+            for i in 0..<writes {
+                _ = try portal.perform(
+                    TenantCreate(
+                        partnerId: partner, name: "Tenant \(i)", contact: Contact(email: "it@t.ch"),
+                        address: Address(street: "S 1", postalCode: "8001", city: "Zürich", country: "CH")),
+                    as: .platformOperator())
+            }
+        }
+        store.close()
+
+        let rate = { (count: Int, time: Double) in Double(count) / time }
+        let sqliteRate = rate(writes, sqliteTime)
+        print(String(format: "append+fdatasync ceiling       %8.0f writes/s", rate(writes, bareTime)))
+        print(String(format: "SQLite WAL, synchronous=FULL   %8.0f writes/s", sqliteRate))
+        print(
+            String(
+                format: "server lock-step (stdio)       %8.0f writes/s = %.2f× SQLite (goal ≥ 0.8×)",
+                rate(writes, lockStep),
+                rate(writes, lockStep) / sqliteRate))
+        print(
+            String(
+                format: "server pipelined (stdio)       %8.0f writes/s = %.2f× SQLite (goal ≥ 3×)",
+                rate(pipelinedCount, pipelined), rate(pipelinedCount, pipelined) / sqliteRate))
+        print(String(format: "library lock-step (in process)  %8.0f writes/s", rate(writes, library)))
+        for directory in [bare, sqliteDirectory, storeDirectory, libraryDirectory] {
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    /// Writes a generated history into a new file store, optionally as a snapshot.
+    static func writeStore(_ records: [EventRecord], to directory: URL, snapshot: Bool) throws {
+        let store = try FileStore(directory: directory)
+        _ = try store.load()
+        var position = StorePosition(0)
+        for record in records { position = try store.write([record]) }
+        try store.waitUntilDurable(position)
+        if snapshot { try store.snapshot(history: records) }
+        store.close()
+    }
+
+    func storeLoading() throws {
+        print("\n## Loading a store (fresh process each; time to open and replay, peak memory of that process)")
+        for tenants in storeLoadTenants {
+            let (records, services, domains) = try Self.generatedHistory(tenants: tenants)
+            for snapshot in [false, true] {
+                let directory = Self.temporaryDirectory("load")
+                try Self.writeStore(records, to: directory, snapshot: snapshot)
+                let size = try FileManager.default.contentsOfDirectory(
+                    at: directory, includingPropertiesForKeys: [.fileSizeKey]
+                )
+                .reduce(0) { $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
+                let binary = URL(fileURLWithPath: CommandLine.arguments[0])
+                let child = Process()
+                let output = Pipe()
+                child.executableURL = binary
+                child.arguments = ["--load-store", directory.path]
+                child.standardOutput = output
+                try child.run()
+                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                child.waitUntilExit()
+                print(
+                    String(
+                        format: "%7d tenants / %7d domains / %8d services, %@: %6.0f MB on disk, %@ (goal: < 3 s)",
+                        tenants, domains, services, snapshot ? "snapshot" : "journal ", Double(size) / 1e6,
+                        text.trimmingCharacters(in: .whitespacesAndNewlines)))
+                try? FileManager.default.removeItem(at: directory)
+            }
+        }
+    }
+
+    /// Run in a child process: opens a store, prints load time and peak memory.
+    static func loadStore(_ path: String) throws {
+        if ProcessInfo.processInfo.environment["LOAD_ONLY"] != nil {
+            let start = ContinuousClock.now
+            let store = try FileStore(directory: URL(fileURLWithPath: path), mode: .readOnly)
+            let records = try store.load()
+            return print(
+                String(format: "read %6.2f s (%d events)", seconds(ContinuousClock.now - start), records.count))
+        }
+        let start = ContinuousClock.now
+        let store = try FileStore(directory: URL(fileURLWithPath: path))
+        let portal = try Portal(store: store)
+        let elapsed = seconds(ContinuousClock.now - start)
+        print(
+            String(
+                format: "load %6.2f s, peak %5.0f MiB (%d events)", elapsed, peakMemoryMiB(), portal.journal.count))
+        store.close()
+    }
+
+    func writeCost() throws {
+        print("\n## Cost of a durable write by store size (library, lock-step, \(storeWrites) tenant.create)")
+        var perWrite: [Double] = []
+        for tenants in [1_000, storeCostTenants] {
+            let (records, _, _) = try Self.generatedHistory(tenants: tenants)
+            let directory = Self.temporaryDirectory("cost")
+            try Self.writeStore(records, to: directory, snapshot: true)
+            let store = try FileStore(directory: directory)
+            let portal = try Portal(store: store)
+            let time = try best(1) {
+                for i in 0..<storeWrites {
+                    _ = try portal.perform(
+                        TenantCreate(
+                            partnerId: "P1", name: "New \(i)", contact: Contact(email: "it@t.ch"),
+                            address: Address(street: "S 1", postalCode: "8001", city: "Zürich", country: "CH")),
+                        as: .platformOperator())
+                }
+            }
+            store.close()
+            try? FileManager.default.removeItem(at: directory)
+            perWrite.append(time / Double(storeWrites) * 1000)
+            print(String(format: "%7d tenants: %6.3f ms per write", tenants, perWrite.last!))
+        }
+        print(String(format: "ratio large/small        %6.2f (goal ≤ 1.3)", perWrite[1] / perWrite[0]))
+    }
+}
