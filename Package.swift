@@ -98,6 +98,7 @@ let package = Package(
 
         .testTarget(
             name: "EndToEndTests",
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
 

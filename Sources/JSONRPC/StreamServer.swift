@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -9,15 +11,20 @@ public enum StreamServer {
     /// Reads frames until end of input, answering each in the same framing and in the order
     /// received; returns at EOF after every reply is written, or when the output is closed.
     ///
-    /// Every frame already received is started before the replies of earlier ones are
-    /// finished, so pipelined writes share one flush of the store (group commit); replies are
-    /// then written together.
+    /// Two threads share the work: this one reads, checks and starts each request; a second one
+    /// finishes the replies in order (waiting for durability, encoding) and writes them. So
+    /// requests keep being started while earlier ones wait for their flush, and pipelined writes
+    /// share one flush of the store (group commit).
     ///
-    /// - Parameter onReply: called after each reply is written (for logging).
+    /// - Parameter onReply: called after each reply is written (for logging), on the writing thread.
     public static func run(
         input: Int32, output: Int32, framing: Framing? = nil, dispatcher: Dispatcher,
-        onReply: (Int) -> Void = { _ in }
+        onReply: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws(StreamError) {
+        let queue = ReplyQueue()
+        let writer = Thread { queue.drain(to: output, onReply: onReply) }
+        writer.start()
+        defer { queue.finishAndWait() }
         var reader = FrameReader(framing: framing, maxMessageBytes: dispatcher.limits.maxMessageBytes)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
@@ -26,38 +33,14 @@ public enum StreamServer {
                 if errno == EINTR { continue }
                 throw StreamError(operation: "read", errno: errno)
             }
-            if n == 0 { return }
+            if n == 0 { break }
             reader.append(chunk[0..<n])
-            var started: [PendingReply] = []
             while let frame = reader.next() {
-                started.append(dispatcher.begin(frame))
-                if started.count == maxStarted {
-                    guard try finish(started, framing: reader.framing ?? .ndjson, output: output, onReply: onReply)
-                    else { return }
-                    started.removeAll(keepingCapacity: true)
-                }
-            }
-            guard try finish(started, framing: reader.framing ?? .ndjson, output: output, onReply: onReply) else {
-                return
+                guard queue.push(dispatcher.begin(frame), framing: reader.framing ?? .ndjson) else { return }
             }
         }
-    }
-
-    /// Most frames started before their replies are written.
-    static let maxStarted = 256
-
-    /// Finishes started replies in order and writes them with one call; false when the reader has gone away.
-    private static func finish(
-        _ started: [PendingReply], framing: Framing, output: Int32, onReply: (Int) -> Void
-    ) throws(StreamError) -> Bool {
-        var buffer: [UInt8] = []
-        for pending in started {
-            guard let reply = pending.finish() else { continue }
-            let framed = framing.frame(reply)
-            buffer += framed
-            onReply(framed.count)
-        }
-        return buffer.isEmpty ? true : try writeAll(output, buffer)
+        queue.finishAndWait()
+        if let failure = queue.failure { throw failure }
     }
 
     /// Writes every byte; false when the reader has gone away (EPIPE).
@@ -83,6 +66,90 @@ public enum StreamServer {
         let protocolOutput = dup(1)
         dup2(2, 1)
         return protocolOutput
+    }
+}
+
+/// Started replies on their way from the reading thread to the writing thread, in order.
+private final class ReplyQueue: @unchecked Sendable {
+    // Every member is guarded by `condition`.
+    private let condition = NSCondition()
+    private var items: [(reply: PendingReply, framing: Framing)] = []
+    private var inputEnded = false
+    private var writerDone = false
+    private var outputGone = false
+    private(set) var failure: StreamError?
+    /// Most replies started but not yet written; the reader waits beyond it.
+    private let limit = 1024
+
+    /// Queues a started reply; false when the output is closed and reading should stop.
+    func push(_ reply: PendingReply, framing: Framing) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= limit && !outputGone { condition.wait() }
+        guard !outputGone else { return false }
+        items.append((reply, framing))
+        condition.broadcast()
+        return true
+    }
+
+    /// Marks the end of input and waits until every queued reply is written.
+    func finishAndWait() {
+        condition.lock()
+        defer { condition.unlock() }
+        inputEnded = true
+        condition.broadcast()
+        while !writerDone { condition.wait() }
+    }
+
+    /// The writing thread: finishes replies in order and writes what is ready in one call.
+    func drain(to output: Int32, onReply: @Sendable (Int) -> Void) {
+        while true {
+            condition.lock()
+            while items.isEmpty && !inputEnded { condition.wait() }
+            let batch = items
+            items.removeAll(keepingCapacity: true)
+            let done = batch.isEmpty && inputEnded
+            condition.broadcast()
+            condition.unlock()
+            if done { break }
+            var buffer: [UInt8] = []
+            var sizes: [Int] = []
+            for item in batch {
+                guard let reply = item.reply.finish() else { continue }
+                let framed = item.framing.frame(reply)
+                buffer += framed
+                sizes.append(framed.count)
+            }
+            let written: Bool
+            do throws(StreamError) {
+                written = buffer.isEmpty ? true : try StreamServer.writeAll(output, buffer)
+            } catch {
+                stop(failure: error)
+                break
+            }
+            guard written else {
+                stop(failure: nil)
+                break
+            }
+            for size in sizes { onReply(size) }
+        }
+        condition.lock()
+        writerDone = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func stop(failure: StreamError?) {
+        condition.lock()
+        outputGone = true
+        self.failure = failure
+        // Replies still queued are dropped: nobody reads them. Their work was done; finish them
+        // so that writes waiting for durability are not left behind.
+        let rest = items
+        items.removeAll()
+        condition.broadcast()
+        condition.unlock()
+        for item in rest { _ = item.reply.finish() }
     }
 }
 

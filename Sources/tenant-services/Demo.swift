@@ -1,115 +1,145 @@
 import ArgumentParser
 import Foundation
-import Logging
 import TenantServices
-
-/// A fixed clock for a reproducible demo.
-struct FixedClock: TenantServices.Clock {
-    let instant: Date
-    func now() -> Date { instant }
-}
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Play an ordering scenario on an in-memory store and print the portal's views.")
+        abstract: "Play a customer's whole lifecycle on a temporary store and print the portal's views.",
+        discussion: """
+            A Sales person of the partner Muster IT orders for Muster AG on a fixed clock (from \
+            2026-11-02, Europe/Zurich): a guided domain with options, a manual domain that fails its \
+            consistency check and is fixed, confirmation, deployment with DNS tasks, users, a discount, a \
+            cancellation (dry run, then real) and its undoing, the month's statement and an offer. The \
+            output is the same on every run. --keep-store DIR keeps the store for `tenant-services view`.
+            """)
 
     @OptionGroup var options: GlobalOptions
+    @Option(help: "Keep the demo's store in this directory (new or empty) instead of a temporary one.")
+    var keepStore: String?
 
     func run() throws {
         options.bootstrap()
-        let log = Logger(label: "tenant-services.demo")
-        let portal = try Portal(clock: FixedClock(instant: Date(timeIntervalSince1970: 1_795_000_000)))
-        let op = Actor.platformOperator()
+        let directory =
+            keepStore.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("tenant-services-demo-\(UUID())")
+        if let keepStore, let existing = try? FileManager.default.contentsOfDirectory(atPath: keepStore),
+            !existing.isEmpty
+        {
+            throw ValidationError("--keep-store \(keepStore) is not empty; name a new or empty directory")
+        }
+        defer { if keepStore == nil { try? FileManager.default.removeItem(at: directory) } }
+        let store = try FileStore(directory: directory)
+        defer { store.close() }
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_793_610_000))  // 2026-11-02 08:00 in Zurich
+        let portal = try Portal(clock: clock, calendar: BusinessCalendar(), store: store)
+        try DemoScript(portal: portal, clock: clock).play()
+        if let keepStore {
+            print("\nThe store is kept in \(keepStore); try: tenant-services view tenants --store \(keepStore)")
+        }
+    }
+}
+
+/// The demo's steps; every line it prints comes from a portal view.
+struct DemoScript {
+    let portal: Portal
+    let clock: ManualClock
+    let op = Actor.platformOperator()
+
+    func section(_ title: String) { print("\n## \(title)\n") }
+
+    func nextDay() { clock.advance(by: 86_400) }
+
+    func play() throws {
+        section("1. A partner and its Sales person order for a new customer")
         let partner = try portal.perform(PartnerCreate(name: "Muster IT AG"), as: op).partner
         let anna = Actor(id: "u-anna", kind: .partnerAdmin, partnerId: partner.id, roles: [.ALL], expertMode: true)
-        log.info("created partner \(partner.id)")
         let tenant = try portal.perform(
             TenantCreate(
-                name: "Muster AG", contact: Contact(email: "it@muster.ch"),
+                name: "Muster AG", contact: Contact(email: "it@muster.ch", phone: "+41 44 123 45 67"),
                 address: Address(street: "Bahnhofstrasse 1", postalCode: "8001", city: "Zürich", country: "CH")),
             as: anna
         ).tenant
-        let domain = try portal.perform(
+        print(
+            "Partner \(partner.name) (\(partner.id)); tenant \(tenant.name) (\(tenant.id)), region \(tenant.region.rawValue), billed in \(tenant.currency)"
+        )
+
+        section("2. A guided domain with options, and a manual one")
+        let guided = try portal.perform(
             DomainAdd(tenantId: tenant.id, name: "Muster.ch", mode: .inline, services: ["SC-F-OUTBOUND", "SC-SIGENC"]),
             as: anna
         ).domain
+        print(PortalTables.domain(guided))
         let manual = try portal.perform(DomainAddManually(tenantId: tenant.id, name: "muster-müller.ch"), as: anna)
             .domain
-        let check = try portal.perform(DomainCheck(domainId: manual.id), as: anna)
-        print("Check of \(manual.name): \(check.consistent ? "consistent" : "inconsistent")")
-        for v in check.violations { print("  [\(v.rule.rawValue)] \(v.message)") }
+        _ = try portal.perform(ServiceAdd(domainId: manual.id, services: ["SC-SIGONLY"]), as: anna)
+        let failed = try portal.perform(DomainCheck(domainId: manual.id), as: anna)
+        print("\nConsistency check of \(manual.name): \(failed.consistent ? "consistent" : "refused")")
+        for violation in failed.violations { print("  [\(violation.rule.rawValue)] \(violation.message)") }
         _ = try portal.perform(ServiceAdd(domainId: manual.id, services: ["SC-MS365"]), as: anna)
-        print(
-            "After adding SC-MS365: consistent = \(try portal.perform(DomainCheck(domainId: manual.id), as: anna).consistent)\n"
-        )
-        for d in [domain.id, manual.id] {
-            _ = try portal.perform(DomainConfirm(domainId: d), as: anna)
-            let deployed = try portal.perform(DomainDeploy(domainId: d), as: anna)
-            for task in deployed.tasks {
-                print("Task \(task.id): \(task.record.type) \(task.record.name) → \(task.record.value)")
-                _ = try portal.perform(TaskComplete(taskId: task.id), as: anna)
-            }
+        let fixed = try portal.perform(DomainCheck(domainId: manual.id), as: anna)
+        print("After adding SC-MS365: \(fixed.consistent ? "consistent" : "still refused")")
+
+        section("3. Confirm, deploy, and the DNS tasks for the Tech people")
+        var tasks: [TaskView] = []
+        for domain in [guided.id, manual.id] {
+            _ = try portal.perform(DomainConfirm(domainId: domain), as: anna)
+            tasks += try portal.perform(DomainDeploy(domainId: domain), as: anna).tasks
         }
+        print(PortalTables.tasks(tasks))
+        nextDay()
+        for task in tasks { _ = try portal.perform(TaskComplete(taskId: task.id), as: anna) }
+        print("\nThe next day every task is done; services go live and billing starts.")
+
+        section("4. Users, and a discount")
         _ = try portal.perform(
             UsersImport(
-                domainId: domain.id,
+                domainId: guided.id,
                 users: [
                     .init(address: "anna@muster.ch", protection: .signEncrypt),
                     .init(address: "ben@muster.ch", protection: .signOnly),
                     .init(address: "info@muster.ch", protection: .none),
                 ]), as: anna)
         _ = try portal.perform(
-            ServiceSetDiscount(domainId: domain.id, service: "SC-SIGENC", percent: 10, reason: .nfr), as: anna)
-        let dry = try portal.perform(
-            ServiceCancel(domainId: domain.id, service: "SC-F-OUTBOUND", dryRun: true), as: anna)
-        print(
-            "\nCancelling SC-F-OUTBOUND would also end: "
-                + dry.cancelled.map { "\($0.code) (\($0.endDate))" }.joined(separator: ", "))
-        print()
-        let tenants = try portal.perform(TenantList(), as: anna).tenants
-        print(
-            table(
-                ["Name", "ID", "Managed domains", "Total services"],
-                tenants.map { [$0.name, $0.id, String($0.managedDomains), String($0.totalServices)] }))
-        for d in try portal.perform(TenantGet(tenantId: tenant.id), as: anna).domains {
-            print("\n\(d.name) (\(d.id), mode \(d.mode?.rawValue ?? "–"), users \(d.users.total))")
-            print(
-                table(
-                    ["Number", "Service", "Status", "Billing start", "Discount"],
-                    d.services.map {
-                        [
-                            String($0.number), $0.code, $0.status.rawValue, $0.billingStart?.description ?? "–",
-                            $0.discount?.label ?? "–",
-                        ]
-                    }))
-        }
-        try Self.billing(portal, as: anna)
-    }
-}
+            ServiceSetDiscount(domainId: guided.id, service: "SC-SIGENC", percent: 10, reason: .nfr), as: anna)
+        try showTenant(tenant.id, as: anna)
 
-extension Demo {
-    /// Prints a month's statement and renders an offer, after the portal's tables.
-    static func billing(_ portal: Portal, as actor: Actor) throws {
-        let statement = try portal.perform(BillingStatement(month: Month("2026-11")!), as: actor)
-        print("\nStatement 2026-11")
+        section("5. Cancelling SC-F-OUTBOUND: the dry run shows the cascade")
+        nextDay()
+        let dry = try portal.perform(
+            ServiceCancel(domainId: guided.id, service: "SC-F-OUTBOUND", dryRun: true), as: anna)
         print(
             table(
-                ["Domain", "Service", "Quantity", "Unit price", "Discount", "Total"],
-                statement.lines.map {
-                    [
-                        $0.domain, $0.service, String($0.quantity), money($0.unitPrice), $0.discount?.label ?? "–",
-                        money($0.total),
-                    ]
-                }))
-        for total in statement.totals { print("Total \(total.currency) \(money(total.total))") }
+                ["Number", "Service", "Status", "End date"],
+                dry.cancelled.map { [String($0.number), $0.code, $0.status.rawValue, $0.endDate.description] }))
+        let real = try portal.perform(ServiceCancel(domainId: guided.id, service: "SC-F-OUTBOUND"), as: anna)
+        print("\nCancelled for real: \(real.cancelled.map(\.code).joined(separator: ", "))")
+        print(PortalTables.domain(real.domain))
+        let restored = try portal.perform(ServiceUncancel(domainId: guided.id, service: "SC-F-OUTBOUND"), as: anna)
+        print("\nThe customer changed their mind: uncancelled.")
+        print(PortalTables.domain(restored.domain))
+
+        section("6. The tenants list and the November statement")
+        print(PortalTables.tenants(try portal.perform(TenantList(), as: anna).tenants))
+        print()
+        print(PortalTables.statement(try portal.perform(BillingStatement(month: Month("2026-11")!), as: anna)))
+
+        section("7. An offer for a prospect")
         let offer = try portal.perform(
             OfferCreate(
                 prospect: Prospect(
                     name: "Neu AG", contact: Contact(email: "info@neu.ch"),
                     address: Address(street: "Seestrasse 5", postalCode: "6000", city: "Luzern", country: "CH")),
                 lines: [.init(domain: "neu.ch", mode: .inline, services: ["SC-F-OUTBOUND", "SC-SIGONLY"], users: 12)]),
-            as: actor
+            as: anna
         ).offer
-        print("\n" + (try portal.perform(OfferRender(offerId: offer.id, format: .markdown), as: actor).document))
+        print(try portal.perform(OfferRender(offerId: offer.id, format: .markdown), as: anna).document)
+    }
+
+    func showTenant(_ id: String, as actor: Actor) throws {
+        let view = try portal.perform(TenantGet(tenantId: id), as: actor)
+        for (i, domain) in view.domains.enumerated() {
+            if i > 0 { print() }
+            print(PortalTables.domain(domain))
+        }
     }
 }

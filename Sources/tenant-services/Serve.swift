@@ -51,22 +51,19 @@ struct Serve: ParsableCommand {
             try checkCatalogFile(catalog)
         }
         let backend: any Store
+        let progress = ProgressLine(forced: options.progress)
         if inMemory {
             backend = InMemoryStore()
         } else {
-            let started = ContinuousClock.now
-            let fileStore = try FileStore(
-                directory: URL(fileURLWithPath: store), snapshotThreshold: Int64(snapshotMib) << 20)
-            backend = fileStore
-            log.info("opened store", metadata: ["store": "\(store)", "took": "\(ContinuousClock.now - started)"])
+            backend = try openStore(store, progress: progress, snapshotThreshold: Int64(snapshotMib) << 20)
         }
-        let started = ContinuousClock.now
         let portal = try Portal(
             catalog: try loadCatalog(catalog), clock: testClock ?? SystemClock(),
             calendar: BusinessCalendar(timeZone: zone), store: backend)
-        log.info(
-            "loaded the history",
-            metadata: ["events": "\(portal.journal.count)", "took": "\(ContinuousClock.now - started)"])
+        progress.finish("loaded \(portal.journal.count.formatted()) events from \(inMemory ? "memory" : store)")
+        if let reason = (backend as? FileStore)?.readOnlyReason {
+            log.warning("serving read-only: \(reason)")
+        }
         let limits = Limits(maxMessageBytes: maxMessageBytes, maxBatchSize: maxBatchSize, maxDepth: maxDepth)
         let dispatcher = Dispatcher(
             methods: try TenantServicesMethods.table(portal: portal, clock: testClock), limits: limits,
@@ -119,6 +116,18 @@ struct SchemasCommand: ParsableCommand {
             print("wrote \(directory.appendingPathComponent("openrpc.json").path)")
         }
     }
+}
+
+/// Opens a file store, showing progress on `progress` while it loads.
+func openStore(
+    _ path: String, progress: ProgressLine, snapshotThreshold: Int64 = 64 << 20, mode: FileStore.Mode = .readWrite
+) throws -> FileStore {
+    let store = try FileStore(
+        directory: URL(fileURLWithPath: path), mode: mode, snapshotThreshold: snapshotThreshold,
+        onLoadProgress: { file, done, total in
+            progress.update("reading \(URL(fileURLWithPath: file).lastPathComponent)", done: done, total: total)
+        })
+    return store
 }
 
 /// Checks a catalog file against `Schemas/catalog.schema.json` and names every violation.

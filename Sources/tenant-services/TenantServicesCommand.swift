@@ -8,7 +8,7 @@ struct TenantServicesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant-services",
         abstract: "Tenants, domains and booked services of a cloud e-mail security reseller portal.",
-        subcommands: [Serve.self, Demo.self, CatalogCommand.self, SchemasCommand.self],
+        subcommands: [Serve.self, Demo.self, ViewCommand.self, CatalogCommand.self, SchemasCommand.self],
         defaultSubcommand: Demo.self)
 }
 
@@ -16,6 +16,7 @@ struct TenantServicesCommand: ParsableCommand {
 struct GlobalOptions: ParsableArguments {
     @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .notice
+    @Flag(help: "Show progress of long work on stderr even when it is not a terminal.") var progress = false
 
     func bootstrap() {
         let level = logLevel
@@ -58,18 +59,4 @@ func loadCatalog(_ path: String?) throws -> Catalog {
     } catch {
         throw ValidationError("cannot load catalog \(path): \(error)")
     }
-}
-
-func money(_ minor: Int) -> String { String(format: "%d.%02d", minor / 100, minor % 100) }
-
-/// Left-aligned columns separated by two spaces, with a rule under the header.
-func table(_ header: [String], _ rows: [[String]]) -> String {
-    let all = [header] + rows
-    let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
-    func line(_ row: [String]) -> String {
-        row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-            .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-    }
-    return ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line))
-        .joined(separator: "\n")
 }

@@ -71,11 +71,21 @@ public final class FileStore: Store, @unchecked Sendable {
     static let snapshotName = "snapshot.json"
     static let lockName = "lock"
 
+    /// Reports how far ``load()`` has come: the file being read, records done, records in it.
+    public typealias LoadProgress = @Sendable (_ file: String, _ done: Int, _ total: Int) -> Void
+
+    private let onLoadProgress: LoadProgress?
+
     /// Opens (and in ``Mode/readWrite`` creates and locks) the store in `directory`.
     ///
+    /// - Parameter onLoadProgress: called from any thread while ``load()`` decodes records.
     /// - Throws: ``StoreError`` naming the holder's process ID when another process has the
     ///   directory open for writing, or the reason the directory cannot be used.
-    public init(directory: URL, mode: Mode = .readWrite, snapshotThreshold: Int64 = 64 << 20) throws {
+    public init(
+        directory: URL, mode: Mode = .readWrite, snapshotThreshold: Int64 = 64 << 20,
+        onLoadProgress: LoadProgress? = nil
+    ) throws {
+        self.onLoadProgress = onLoadProgress
         self.directory = directory
         self.mode = mode
         self.snapshotThreshold = snapshotThreshold
@@ -156,7 +166,7 @@ public final class FileStore: Store, @unchecked Sendable {
         var records: [EventRecord] = []
         var snapshotSeq = 0
         if let data = try read(Self.snapshotName) {
-            records = try Self.decodeSnapshot(data, file: path(Self.snapshotName))
+            records = try Self.decodeSnapshot(data, file: path(Self.snapshotName), progress: onLoadProgress)
             snapshotSeq = records.count
         }
         var journal = try read(Self.journalName)
@@ -171,7 +181,8 @@ public final class FileStore: Store, @unchecked Sendable {
             journal = try read(Self.journalName)
         }
         if let journal {
-            let parsed = try Self.decodeJournal(journal, file: path(Self.journalName), after: snapshotSeq)
+            let parsed = try Self.decodeJournal(
+                journal, file: path(Self.journalName), after: snapshotSeq, progress: onLoadProgress)
             records += parsed.records
             if writable {
                 journalFD = open(path(Self.journalName), O_RDWR | O_CLOEXEC)
@@ -445,7 +456,7 @@ public final class FileStore: Store, @unchecked Sendable {
         )
     }
 
-    static func decodeSnapshot(_ data: Data, file: String) throws -> [EventRecord] {
+    static func decodeSnapshot(_ data: Data, file: String, progress: LoadProgress? = nil) throws -> [EventRecord] {
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> [EventRecord] in
             guard bytes.count > 0, bytes[bytes.count - 1] == UInt8(ascii: "\n"),
                 let body = StoreFormat.unsealed(UnsafeRawBufferPointer(rebasing: bytes[0..<bytes.count - 1]))
@@ -475,7 +486,7 @@ public final class FileStore: Store, @unchecked Sendable {
             guard start == body.count - 1, body[start] == UInt8(ascii: "]") else {
                 throw damaged(file, at: start, "the event list does not end with ]")
             }
-            let records = try decodeInParallel(lines, of: body, file: file)
+            let records = try decodeInParallel(lines, of: body, file: file, progress: progress)
             for (i, record) in records.enumerated() where record.seq != i + 1 {
                 throw damaged(file, at: lines[i].lowerBound, "event \(i + 1) has seq \(record.seq)")
             }
@@ -492,7 +503,9 @@ public final class FileStore: Store, @unchecked Sendable {
         var validEnd: Int64
     }
 
-    static func decodeJournal(_ data: Data, file: String, after snapshotSeq: Int) throws -> ParsedJournal {
+    static func decodeJournal(_ data: Data, file: String, after snapshotSeq: Int, progress: LoadProgress? = nil) throws
+        -> ParsedJournal
+    {
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> ParsedJournal in
             guard let headerEnd = bytes.firstIndex(of: 10),
                 let header = StoreFormat.unsealed(UnsafeRawBufferPointer(rebasing: bytes[0..<headerEnd]))
@@ -513,7 +526,7 @@ public final class FileStore: Store, @unchecked Sendable {
                 lines.append(start..<end)
                 start = end + 1
             }
-            var entries = try readLines(lines, of: bytes, file: file)
+            var entries = try readLines(lines, of: bytes, file: file, progress: progress)
             // A line whose checksum or layout is wrong may only be followed by other such lines
             // (a torn write); whole operations only: parts 1…n in order, a last incomplete one is torn.
             var kept: [Int] = []  // indices of `entries`
@@ -574,11 +587,12 @@ public final class FileStore: Store, @unchecked Sendable {
 
     /// Checks and decodes journal lines on every core: nil for a line whose checksum or layout is
     /// wrong; throws for a line whose checksum is right but whose event cannot be read.
-    static func readLines(_ lines: [Range<Int>], of bytes: UnsafeRawBufferPointer, file: String) throws
-        -> [(index: Int, count: Int, record: EventRecord)?]
-    {
+    static func readLines(
+        _ lines: [Range<Int>], of bytes: UnsafeRawBufferPointer, file: String, progress: LoadProgress?
+    ) throws -> [(index: Int, count: Int, record: EventRecord)?] {
         nonisolated(unsafe) let bytes = bytes
-        return try inParallel(lines.count) { n -> (index: Int, count: Int, record: EventRecord)? in
+        return try inParallel(lines.count, progress: counting(progress, file: file, total: lines.count)) {
+            n -> (index: Int, count: Int, record: EventRecord)? in
             let line = UnsafeRawBufferPointer(rebasing: bytes[lines[n]])
             guard let body = StoreFormat.unsealed(line), let part = StoreFormat.parseRecordBody(body) else {
                 return nil
@@ -586,6 +600,12 @@ public final class FileStore: Store, @unchecked Sendable {
             let offset = lines[n].lowerBound + line.baseAddress!.distance(to: part.event.baseAddress!)
             return (part.index, part.count, try record(part.event, file: file, offset: offset))
         }
+    }
+
+    /// A progress report of records done in `file`, or nil.
+    static func counting(_ progress: LoadProgress?, file: String, total: Int) -> (@Sendable (Int) -> Void)? {
+        guard let progress else { return nil }
+        return { done in progress(file, done, total) }
     }
 
     /// One event: the fast reader, else `JSONDecoder` (which names what is wrong).
@@ -600,10 +620,13 @@ public final class FileStore: Store, @unchecked Sendable {
 
     /// `body(i)` for every `i` in `0..<count`, computed on every core, in order. The error of the
     /// lowest failing index is thrown.
-    static func inParallel<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
-        let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 4, count / 256))
+    static func inParallel<T: Sendable>(
+        _ count: Int, progress: (@Sendable (Int) -> Void)? = nil, _ body: @Sendable (Int) throws -> T
+    ) throws -> [T] {
+        let chunks = max(1, min(64, count / 256))
         var results = [T?](repeating: nil, count: count)
         let failure = Locked<(index: Int, error: StoreError)?>(nil)
+        let done = Locked(0)
         results.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let buffer = buffer
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
@@ -616,6 +639,13 @@ public final class FileStore: Store, @unchecked Sendable {
                         return
                     }
                 }
+                if let progress {
+                    let range = (count * chunk / chunks)..<(count * (chunk + 1) / chunks)
+                    progress(
+                        done.withLock {
+                            $0 += range.count; return $0
+                        })
+                }
             }
         }
         if let failure = failure.withLock({ $0 }) { throw failure.error }
@@ -626,11 +656,11 @@ public final class FileStore: Store, @unchecked Sendable {
     }
 
     /// Decodes the events at `ranges` of `bytes`, on every core.
-    static func decodeInParallel(_ ranges: [Range<Int>], of bytes: UnsafeRawBufferPointer, file: String) throws
-        -> [EventRecord]
-    {
+    static func decodeInParallel(
+        _ ranges: [Range<Int>], of bytes: UnsafeRawBufferPointer, file: String, progress: LoadProgress? = nil
+    ) throws -> [EventRecord] {
         nonisolated(unsafe) let bytes = bytes
-        return try inParallel(ranges.count) {
+        return try inParallel(ranges.count, progress: counting(progress, file: file, total: ranges.count)) {
             try record(UnsafeRawBufferPointer(rebasing: bytes[ranges[$0]]), file: file, offset: ranges[$0].lowerBound)
         }
     }

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+/// The demo's output is fixed (golden file), and the read-only views show a store as it is, also
+/// while a server holds it.
+@Suite struct DemoAndViewTests {
+    static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Golden/demo.txt")
+
+    func text(_ run: Run) -> String { String(decoding: run.stdout, as: UTF8.self) }
+
+    @Test func theDemoPrintsExactlyTheGoldenOutput() throws {
+        let run = try Run.server(["demo"], input: [])
+        #expect(run.status == 0, "\(run.stderr)")
+        let expected = try String(contentsOf: Self.golden, encoding: .utf8)
+        let actual = text(run)
+        if actual != expected {
+            let diff = zip(
+                actual.split(separator: "\n", omittingEmptySubsequences: false),
+                expected.split(separator: "\n", omittingEmptySubsequences: false)
+            ).enumerated()
+                .first { $0.element.0 != $0.element.1 }
+            Issue.record(
+                """
+                the demo's output differs from Tests/EndToEndTests/Golden/demo.txt at line \
+                \((diff?.offset ?? 0) + 1): got "\(diff?.element.0 ?? "")", expected "\(diff?.element.1 ?? "")". \
+                If the change is intended: swift run tenant-services demo > Tests/EndToEndTests/Golden/demo.txt
+                """)
+        }
+        #expect(actual.contains("## 7. An offer for a prospect"))
+    }
+
+    @Test func viewsReadTheDemosStoreWhileAServerHoldsIt() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("views-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let demo = try Run.server(["demo", "--keep-store", directory.path], input: [])
+        #expect(demo.status == 0, "\(demo.stderr)")
+
+        // A server holds the store's lock for the rest of the test.
+        let server = Process()
+        server.executableURL = Run.binary
+        server.arguments = ["serve", "--store", directory.path, "--log-level", "error"]
+        let input = Pipe()
+        let output = Pipe()
+        server.standardInput = input
+        server.standardOutput = output
+        try server.run()
+        defer {
+            try? input.fileHandleForWriting.close()
+            server.waitUntilExit()
+        }
+        // One answered request proves the server has opened (and locked) the store.
+        try input.fileHandleForWriting.write(
+            contentsOf: ndjson([#"{"jsonrpc":"2.0","id":1,"method":"partner.list","params":{"actor":\#(op)}}"#]))
+        var reply = Data()
+        while !reply.contains(0x0A) { reply += output.fileHandleForReading.availableData }
+
+        let store = ["--store", directory.path]
+        let tenants = text(try Run.server(["view", "tenants"] + store, input: []))
+        #expect(tenants.contains("Muster AG  T1  2                7"), "\(tenants)")
+        let tenant = text(try Run.server(["view", "tenant", "T1"] + store, input: []))
+        #expect(tenant.contains("4       SC-SIGENC      provisioned  2026-11-03     10 % (nfr)"), "\(tenant)")
+        let tasks = text(try Run.server(["view", "tasks"] + store, input: []))
+        #expect(tasks == "No open tasks.\n")
+        let csv = text(try Run.server(["view", "statement", "2026-11", "--csv"] + store, input: []))
+        #expect(csv.hasPrefix("month,tenantId,tenantName,domainId,domain,service,quantity"))
+        #expect(csv.contains("2026-11,T1,Muster AG,D1,muster.ch,SC-SIGENC,1,3.00,CHF,10.00,nfr,2.70"))
+        let file = directory.appendingPathComponent("offer.md").path
+        let offer = try Run.server(["view", "offer", "O1", "--output", file] + store, input: [])
+        #expect(offer.status == 0, "\(offer.stderr)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8).hasPrefix("# Offer O1"))
+        // Another partner sees none of it.
+        let other = text(try Run.server(["view", "tenants", "--partner", "P2"] + store, input: []))
+        #expect(!other.contains("Muster"))
+    }
+
+    @Test func aViewOfAMissingStoreSaysSo() throws {
+        let run = try Run.server(["view", "tenants", "--store", "/nonexistent/store"], input: [])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("there is no store at /nonexistent/store"))
+    }
+
+    @Test func progressIsSilentWhenStderrIsNotATerminalUnlessAsked() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("progress-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try Run.server(["demo", "--keep-store", directory.path], input: [])
+        let quiet = try Run.server(["view", "tenants", "--store", directory.path], input: [])
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+        let asked = try Run.server(["view", "tenants", "--store", directory.path, "--progress"], input: [])
+        #expect(asked.stderr.contains("reading journal.jsonl 100%"), "\(asked.stderr)")
+        #expect(asked.stderr.contains("loaded 18 events"), "\(asked.stderr)")
+    }
+}
