@@ -162,12 +162,11 @@ struct TemporaryDirectory {
         let history = try Self.populate(directory.url, tenants: 2)
         let journal = directory.file("journal.jsonl")
         let intact = try Data(contentsOf: journal)
-        let encoder = StoreFormat.encoder()
         var extra = history.last!
         extra.seq += 1
         let handle = try FileHandle(forWritingTo: journal)
         try handle.seekToEnd()
-        try handle.write(contentsOf: Data(try StoreFormat.journalLine(extra, index: 1, count: 2, encoder: encoder)))
+        try handle.write(contentsOf: Data(try StoreFormat.journalLine(extra, index: 1, count: 2)))
         try handle.close()
         let (portal, store) = try Self.open(directory.url)
         #expect(portal.journal == history)
@@ -287,9 +286,10 @@ struct TemporaryDirectory {
 
 /// The store's fast record reader reads exactly what the `Codable` conformances write.
 @Suite struct RecordReaderTests {
+    // Also checks RecordWriter, the reader's counterpart.
     @Test func readsEveryRecordOfARichHistoryLikeJSONDecoder() throws {
         let world = try WorldBuilder(clock: TestClock("2026-11-18"))
-        let partner = try world.partner("Müller \"Quote\" \\ Back/slash\nNew line \u{1F600}")
+        let partner = try world.partner("Müller \"Quote\" \\ Back/slash\nNew line\t\u{01} \u{1F600}")
         let tenant = try world.tenant("Tenant Ä", of: partner)
         let domain = try world.domain(
             "muster.ch", of: tenant, options: ["SC-F-OUTBOUND"], status: .provisioned,
@@ -312,6 +312,10 @@ struct TemporaryDirectory {
             let fast = try bytes.withUnsafeBytes { try RecordReader.record($0) }
             #expect(fast == record)
             #expect(fast == (try JSONDecoder().decode(EventRecord.self, from: bytes)))
+            // The store's own writer: read back the same by both readers.
+            let written = Data(try RecordWriter.json(record))
+            #expect(try JSONDecoder().decode(EventRecord.self, from: written) == record)
+            #expect(try written.withUnsafeBytes { try RecordReader.record($0) } == record)
         }
     }
 

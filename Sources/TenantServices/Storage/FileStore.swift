@@ -257,11 +257,10 @@ public final class FileStore: Store, @unchecked Sendable {
     // MARK: Write
 
     public func write(_ records: [EventRecord]) throws -> StorePosition {
-        let encoder = StoreFormat.encoder()
         var bytes: [UInt8] = []
         do {
             for (i, record) in records.enumerated() {
-                bytes += try StoreFormat.journalLine(record, index: i + 1, count: records.count, encoder: encoder)
+                bytes += try StoreFormat.journalLine(record, index: i + 1, count: records.count)
             }
         } catch {
             throw StoreError("cannot encode the records: \(error)")
@@ -437,11 +436,10 @@ public final class FileStore: Store, @unchecked Sendable {
     }
 
     static func encodeSnapshot(_ events: ArraySlice<EventRecord>, lastSeq: Int) throws -> [UInt8] {
-        let encoder = StoreFormat.encoder()
         var body = StoreFormat.snapshotHeaderPrefix
         body += Array("\(StoreFormat.version),\"lastSeq\":\(lastSeq),\"events\":[\n".utf8)
         for (i, event) in events.enumerated() {
-            body += try encoder.encode(event)
+            body += try RecordWriter.json(event)
             body += Array((i == events.count - 1 ? "\n" : ",\n").utf8)
         }
         body.append(UInt8(ascii: "]"))

@@ -66,8 +66,8 @@ enum StoreFormat {
     }
 
     /// The journal line of one record: part `index` (from 1) of `count`.
-    static func journalLine(_ record: EventRecord, index: Int, count: Int, encoder: JSONEncoder) throws -> [UInt8] {
-        sealed(Array(#"{"part":[\#(index),\#(count)],"event":"#.utf8) + (try encoder.encode(record)))
+    static func journalLine(_ record: EventRecord, index: Int, count: Int) throws -> [UInt8] {
+        sealed(Array(#"{"part":[\#(index),\#(count)],"event":"#.utf8) + (try RecordWriter.json(record)))
     }
 
     /// The part and the event's bytes of a journal record body.
