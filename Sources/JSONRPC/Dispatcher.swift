@@ -10,26 +10,47 @@ public struct Method: Sendable {
     public typealias DeferredHandler = @Sendable (_ params: JSONValue?) throws -> Completion
     /// The rest of a deferred handler's work: waits if needed, then gives the result.
     public typealias Completion = @Sendable () throws -> JSONValue
+    /// A handler in three phases: preparing (pure, e.g. decoding; may run on another thread while
+    /// earlier requests are still being applied), starting (in the order received), completing.
+    public typealias Preparation = @Sendable (_ params: JSONValue?) throws -> Start
+    /// The ordered phase of a prepared request; returns its completion.
+    public typealias Start = @Sendable () throws -> Completion
 
     public var name: String
     /// Checked before the handler runs; a violation answers −32602 with `data.errors`.
     public var paramsSchema: JSONSchema?
-    public var handler: DeferredHandler
+    public var prepare: Preparation
 
     public init(_ name: String, paramsSchema: JSONSchema? = nil, handler: @escaping Handler) {
         self.name = name
         self.paramsSchema = paramsSchema
-        self.handler = { params in
-            let result = try handler(params)
-            return { result }
+        self.prepare = { params in
+            {
+                let result = try handler(params)
+                return { result }
+            }
         }
     }
 
     public init(_ name: String, paramsSchema: JSONSchema? = nil, deferredHandler: @escaping DeferredHandler) {
         self.name = name
         self.paramsSchema = paramsSchema
-        self.handler = deferredHandler
+        self.prepare = { params in { try deferredHandler(params) } }
     }
+
+    public init(_ name: String, paramsSchema: JSONSchema? = nil, prepare: @escaping Preparation) {
+        self.name = name
+        self.paramsSchema = paramsSchema
+        self.prepare = prepare
+    }
+}
+
+/// A request that was parsed, checked and prepared, but not yet started.
+public struct PreparedReply: Sendable {
+    fileprivate let begin: @Sendable () -> PendingReply
+
+    /// Starts the request (in the order requests were received) and returns its pending reply.
+    public func start() -> PendingReply { begin() }
 }
 
 /// A reply whose result may still be waiting for its method's completion.
@@ -69,12 +90,17 @@ public struct Dispatcher: Sendable {
 
     /// Starts handling one frame: every check and the method's work run now; the reply is
     /// produced by ``PendingReply/finish()``, which waits for deferred handlers.
-    public func begin(_ frame: Frame) -> PendingReply {
+    public func begin(_ frame: Frame) -> PendingReply { prepare(frame).start() }
+
+    /// Parses, checks and prepares one frame without starting it; safe to run on another
+    /// thread than the one that starts requests.
+    public func prepare(_ frame: Frame) -> PreparedReply {
         switch frame {
         case .message(let bytes):
-            return begin(bytes)
+            return prepare(bytes)
         default:
-            return PendingReply(ready: immediateReply(to: frame))
+            let reply = PendingReply(ready: immediateReply(to: frame))
+            return PreparedReply { reply }
         }
     }
 
@@ -103,10 +129,13 @@ public struct Dispatcher: Sendable {
     public func handle(_ message: [UInt8]) -> [UInt8]? { begin(message).finish() }
 
     /// Starts handling one message; see ``begin(_:)-(Frame)``.
-    public func begin(_ message: [UInt8]) -> PendingReply {
+    public func begin(_ message: [UInt8]) -> PendingReply { prepare(message).start() }
+
+    /// Parses, checks and prepares one message; see ``prepare(_:)-(Frame)``.
+    public func prepare(_ message: [UInt8]) -> PreparedReply {
         if let depth = Self.depthExceeding(limits.maxDepth, in: message) {
-            return PendingReply(
-                ready: Self.errorResponse(
+            return Self.ready(
+                Self.errorResponse(
                     JSONRPCError(
                         .limitExceeded, "message nested deeper than \(limits.maxDepth) levels (found \(depth))",
                         data: JSONRPCError.details(
@@ -118,8 +147,8 @@ public struct Dispatcher: Sendable {
         do {
             value = try JSONValue.parse(message, options: JSONParseOptions(rejectDuplicateKeys: true, allowNUL: true))
         } catch {
-            return PendingReply(
-                ready: Self.errorResponse(
+            return Self.ready(
+                Self.errorResponse(
                     JSONRPCError(
                         .parseError, "parse error: \(error)",
                         data: JSONRPCError.details(
@@ -133,14 +162,14 @@ public struct Dispatcher: Sendable {
         }
         if value.kind == .array {
             guard value.count > 0 else {
-                return PendingReply(
-                    ready: Self.errorResponse(
+                return Self.ready(
+                    Self.errorResponse(
                         JSONRPCError(.invalidRequest, "invalid request: an empty batch"), id: .null
                     ).serialized())
             }
             guard value.count <= limits.maxBatchSize else {
-                return PendingReply(
-                    ready: Self.errorResponse(
+                return Self.ready(
+                    Self.errorResponse(
                         JSONRPCError(
                             .limitExceeded,
                             "batch of \(value.count) requests is over the limit of \(limits.maxBatchSize)",
@@ -149,32 +178,48 @@ public struct Dispatcher: Sendable {
                         id: .null
                     ).serialized())
             }
-            let started = value.elements.map(respond(to:))
-            return PendingReply {
-                let replies = started.compactMap { $0() }
-                return replies.isEmpty ? nil : JSONValue.array(replies).serialized()
+            let prepared = value.elements.map(respond(to:))
+            return PreparedReply {
+                let started = prepared.map { $0() }
+                return PendingReply {
+                    let replies = started.compactMap { $0() }
+                    return replies.isEmpty ? nil : JSONValue.array(replies).serialized()
+                }
             }
         }
-        let started = respond(to: value)
-        return PendingReply { started()?.serialized() }
+        let prepared = respond(to: value)
+        return PreparedReply {
+            let started = prepared()
+            return PendingReply { started()?.serialized() }
+        }
+    }
+
+    private static func ready(_ reply: [UInt8]?) -> PreparedReply {
+        let pending = PendingReply(ready: reply)
+        return PreparedReply { pending }
     }
 
     private static let envelopeMembers: Set<String> = ["jsonrpc", "method", "params", "id"]
 
-    /// Runs one request now; the returned closure gives its response object (waiting for a
-    /// deferred handler's completion), or nil for a notification.
-    func respond(to request: JSONValue) -> @Sendable () -> JSONValue? {
+    /// Gives the response object of one request, or nil for a notification.
+    typealias Finish = @Sendable () -> JSONValue?
+    /// Starts one prepared request and returns how to finish it.
+    typealias Start = @Sendable () -> Finish
+
+    /// Checks and prepares one request now; the returned closure starts it, and the closure
+    /// that one returns gives its response.
+    func respond(to request: JSONValue) -> Start {
         guard request.kind == .object else {
             let reply = Self.errorResponse(
                 JSONRPCError(.invalidRequest, "invalid request: a request must be an object"), id: .null)
-            return { reply }
+            return { { reply } }
         }
         let id = request["id"]
         let validID = id.map { [.string, .integer, .real, .null].contains($0.kind) } ?? true
         let replyID = validID ? (id ?? .null) : .null
-        func invalid(_ message: String) -> @Sendable () -> JSONValue? {
+        func invalid(_ message: String) -> Start {
             let reply = Self.errorResponse(JSONRPCError(.invalidRequest, "invalid request: " + message), id: replyID)
-            return { reply }
+            return { { reply } }
         }
         guard validID else { return invalid("id must be a string, a number or null") }
         guard request["jsonrpc"]?.stringValue == "2.0" else { return invalid("jsonrpc must be \"2.0\"") }
@@ -187,20 +232,23 @@ public struct Dispatcher: Sendable {
             return invalid("unknown member '\(unknown)'; a request has only jsonrpc, method, params and id")
         }
         let isNotification = id == nil
-        let started = call(name, params)
+        let prepared = call(name, params)
         return {
-            let outcome = started.flatMap { completion in self.run(name, completion) }
-            if isNotification { return nil }
-            switch outcome {
-            case .success(let result):
-                return .object([("jsonrpc", "2.0"), ("result", result), ("id", replyID)])
-            case .failure(let error):
-                return Self.errorResponse(error, id: replyID)
+            let started = prepared.flatMap { start in self.run(name, start) }
+            return {
+                let outcome = started.flatMap { completion in self.run(name, completion) }
+                if isNotification { return nil }
+                switch outcome {
+                case .success(let result):
+                    return .object([("jsonrpc", "2.0"), ("result", result), ("id", replyID)])
+                case .failure(let error):
+                    return Self.errorResponse(error, id: replyID)
+                }
             }
         }
     }
 
-    private func call(_ name: String, _ params: JSONValue?) -> Result<Method.Completion, JSONRPCError> {
+    private func call(_ name: String, _ params: JSONValue?) -> Result<Method.Start, JSONRPCError> {
         guard let method = methods[name] else {
             return .failure(
                 JSONRPCError(
@@ -225,7 +273,7 @@ public struct Dispatcher: Sendable {
                         data: JSONRPCError.details("invalid-params", [("errors", list)])))
             }
         }
-        return run(name) { try method.handler(params) }
+        return run(name) { try method.prepare(params) }
     }
 
     /// Runs a handler or a completion; an error that is not a `JSONRPCError` is a bug (−32603).

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -11,36 +12,85 @@ public enum StreamServer {
     /// Reads frames until end of input, answering each in the same framing and in the order
     /// received; returns at EOF after every reply is written, or when the output is closed.
     ///
-    /// Two threads share the work: this one reads, checks and starts each request; a second one
-    /// finishes the replies in order (waiting for durability, encoding) and writes them. So
-    /// requests keep being started while earlier ones wait for their flush, and pipelined writes
-    /// share one flush of the store (group commit).
+    /// Three threads share the work, each in the order requests arrived: this one reads, parses,
+    /// checks and prepares them; a second starts them (applies changes); a third finishes the
+    /// replies (waiting for durability, encoding) and writes them. So requests keep being
+    /// prepared and started while earlier ones wait for their flush, and pipelined writes share
+    /// one flush of the store (group commit).
     ///
     /// - Parameter onReply: called after each reply is written (for logging), on the writing thread.
     public static func run(
         input: Int32, output: Int32, framing: Framing? = nil, dispatcher: Dispatcher,
         onReply: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws(StreamError) {
-        let queue = ReplyQueue()
-        let writer = Thread { queue.drain(to: output, onReply: onReply) }
-        writer.start()
-        defer { queue.finishAndWait() }
+        let prepared = Handoff<(reply: PreparedReply, framing: Framing)>()
+        let started = Handoff<(reply: PendingReply, framing: Framing)>()
+        let failure = Mutex<StreamError?>(nil)
+        let threads = DispatchGroup()
+        threads.enter()
+        Thread {
+            defer { threads.leave() }
+            while let batch = prepared.take() {
+                for item in batch where !started.push((item.reply.start(), item.framing)) {
+                    prepared.abandon()
+                    return
+                }
+            }
+            started.close()
+        }.start()
+        threads.enter()
+        Thread {
+            defer { threads.leave() }
+            do throws(StreamError) {
+                try writeReplies(started, to: output, onReply: onReply)
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            // The output is gone or failed: stop the others.
+            started.abandon()
+            prepared.abandon()
+        }.start()
+
         var reader = FrameReader(framing: framing, maxMessageBytes: dispatcher.limits.maxMessageBytes)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
+        reading: while true {
             let n = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
+                prepared.close()
+                threads.wait()
                 throw StreamError(operation: "read", errno: errno)
             }
             if n == 0 { break }
             reader.append(chunk[0..<n])
             while let frame = reader.next() {
-                guard queue.push(dispatcher.begin(frame), framing: reader.framing ?? .ndjson) else { return }
+                guard prepared.push((dispatcher.prepare(frame), reader.framing ?? .ndjson)) else { break reading }
             }
         }
-        queue.finishAndWait()
-        if let failure = queue.failure { throw failure }
+        prepared.close()
+        threads.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    /// The writing thread: finishes replies in order and writes what is ready in one call, until
+    /// the input is done (returns) or the reader of the output has gone away (returns early).
+    private static func writeReplies(
+        _ started: Handoff<(reply: PendingReply, framing: Framing)>, to output: Int32, onReply: (Int) -> Void
+    ) throws(StreamError) {
+        while let batch = started.take() {
+            var buffer: [UInt8] = []
+            var sizes: [Int] = []
+            for item in batch {
+                guard let reply = item.reply.finish() else { continue }
+                let framed = item.framing.frame(reply)
+                buffer += framed
+                sizes.append(framed.count)
+            }
+            if !buffer.isEmpty {
+                guard try writeAll(output, buffer) else { return }
+            }
+            for size in sizes { onReply(size) }
+        }
     }
 
     /// Writes every byte; false when the reader has gone away (EPIPE).
@@ -69,87 +119,54 @@ public enum StreamServer {
     }
 }
 
-/// Started replies on their way from the reading thread to the writing thread, in order.
-private final class ReplyQueue: @unchecked Sendable {
+/// Items on their way from one thread to the next, in order, with a bound on how many wait.
+final class Handoff<Item: Sendable>: @unchecked Sendable {
     // Every member is guarded by `condition`.
     private let condition = NSCondition()
-    private var items: [(reply: PendingReply, framing: Framing)] = []
-    private var inputEnded = false
-    private var writerDone = false
-    private var outputGone = false
-    private(set) var failure: StreamError?
-    /// Most replies started but not yet written; the reader waits beyond it.
+    private var items: [Item] = []
+    private var closed = false
+    private var abandoned = false
+    /// Most items waiting; the producer waits beyond it.
     private let limit = 1024
 
-    /// Queues a started reply; false when the output is closed and reading should stop.
-    func push(_ reply: PendingReply, framing: Framing) -> Bool {
+    /// Hands an item on; false when the consumer has gone away.
+    func push(_ item: Item) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while items.count >= limit && !outputGone { condition.wait() }
-        guard !outputGone else { return false }
-        items.append((reply, framing))
-        condition.broadcast()
+        while items.count >= limit && !abandoned { condition.wait() }
+        guard !abandoned else { return false }
+        items.append(item)
+        if items.count == 1 { condition.broadcast() }
         return true
     }
 
-    /// Marks the end of input and waits until every queued reply is written.
-    func finishAndWait() {
+    /// The producer is done: the consumer takes what is left, then gets nil.
+    func close() {
         condition.lock()
-        defer { condition.unlock() }
-        inputEnded = true
-        condition.broadcast()
-        while !writerDone { condition.wait() }
-    }
-
-    /// The writing thread: finishes replies in order and writes what is ready in one call.
-    func drain(to output: Int32, onReply: @Sendable (Int) -> Void) {
-        while true {
-            condition.lock()
-            while items.isEmpty && !inputEnded { condition.wait() }
-            let batch = items
-            items.removeAll(keepingCapacity: true)
-            let done = batch.isEmpty && inputEnded
-            condition.broadcast()
-            condition.unlock()
-            if done { break }
-            var buffer: [UInt8] = []
-            var sizes: [Int] = []
-            for item in batch {
-                guard let reply = item.reply.finish() else { continue }
-                let framed = item.framing.frame(reply)
-                buffer += framed
-                sizes.append(framed.count)
-            }
-            let written: Bool
-            do throws(StreamError) {
-                written = buffer.isEmpty ? true : try StreamServer.writeAll(output, buffer)
-            } catch {
-                stop(failure: error)
-                break
-            }
-            guard written else {
-                stop(failure: nil)
-                break
-            }
-            for size in sizes { onReply(size) }
-        }
-        condition.lock()
-        writerDone = true
+        closed = true
         condition.broadcast()
         condition.unlock()
     }
 
-    private func stop(failure: StreamError?) {
+    /// The consumer is gone: the producer's pushes fail from now on.
+    func abandon() {
         condition.lock()
-        outputGone = true
-        self.failure = failure
-        // Replies still queued are dropped: nobody reads them. Their work was done; finish them
-        // so that writes waiting for durability are not left behind.
-        let rest = items
+        abandoned = true
         items.removeAll()
         condition.broadcast()
         condition.unlock()
-        for item in rest { _ = item.reply.finish() }
+    }
+
+    /// Every waiting item, in order; waits for one; nil once closed and empty or abandoned.
+    func take() -> [Item]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty && !closed && !abandoned { condition.wait() }
+        guard !items.isEmpty, !abandoned else { return nil }
+        let batch = items
+        items.removeAll(keepingCapacity: true)
+        condition.broadcast()
+        return batch
     }
 }
 

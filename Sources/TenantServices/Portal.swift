@@ -1,5 +1,6 @@
 public import Foundation
 import OrderedCollections
+import Synchronization
 
 /// A request to the portal: one operation of SPEC §7 with its parameters (everything but the actor).
 ///
@@ -29,6 +30,8 @@ public final class Portal: Sendable {
     private let clock: any Clock
     private let store: any Store
     private let core: Locked<Core>
+    /// Every write at or before this position is durable.
+    private let durableUpTo = Atomic<Int64>(0)
     private let faults: Faults
 
     private struct RecordedRequest: Sendable {
@@ -150,6 +153,10 @@ public final class Portal: Sendable {
                 core.requests[actor.id, default: [:]][requestKey] = RecordedRequest(
                     method: R.method, fingerprint: fingerprint, response: response, position: position)
             }
+            let durable = durableUpTo.load(ordering: .relaxed)
+            if let first = core.pending.first, first.position.rawValue <= durable {
+                core.pending.removeAll { $0.position.rawValue <= durable }
+            }
             if let position {
                 core.pending.append(
                     PendingWrite(
@@ -177,15 +184,9 @@ public final class Portal: Sendable {
             throw PortalError(
                 .storageFailure, "the change could not be made durable and was undone: \(error)")
         }
-        let history: [EventRecord]? = core.withLock { core in
-            if let durable = core.pending.firstIndex(where: { $0.position > position }) {
-                core.pending.removeSubrange(..<durable)
-            } else {
-                core.pending.removeAll()
-            }
-            return store.wantsSnapshot ? core.state.events : nil
-        }
-        if let history { store.compact(history: history) }
+        // Durable writes leave `pending` at the next submit, so waiting never contends for the lock.
+        durableUpTo.max(position.rawValue, ordering: .relaxed)
+        if store.wantsSnapshot { store.compact(history: core.withLock { $0.state.events }) }
     }
 
     private static func fingerprint(_ request: some Encodable) throws -> Data {

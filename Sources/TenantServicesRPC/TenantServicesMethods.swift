@@ -53,7 +53,8 @@ public enum TenantServicesMethods {
         let decoder = JSONValueDecoder()
         let encoder = JSONValueEncoder()
         return Method(R.method, paramsSchema: try schemas.paramsSchema(for: R.method)) {
-            params throws -> Method.Completion in
+            params throws -> Method.Start in
+            // Prepared (decoded) possibly while earlier requests are still being applied.
             let params = params ?? .object([])
             let actor: Actor
             let request: R
@@ -77,18 +78,22 @@ public enum TenantServicesMethods {
                             )
                         ]))
             }
-            let pending: PendingResponse<R.Response>
-            do {
-                pending = try portal.submit(request, as: actor, requestKey: params["requestKey"]?.stringValue)
-            } catch let error as PortalError {
-                throw rpcError(error)
-            }
-            // Acknowledged only once durable; requests received meanwhile share the flush.
+            let requestKey = params["requestKey"]?.stringValue
             return {
+                // Started in the order received.
+                let pending: PendingResponse<R.Response>
                 do {
-                    return try encoder.encode(try pending.wait())
+                    pending = try portal.submit(request, as: actor, requestKey: requestKey)
                 } catch let error as PortalError {
                     throw rpcError(error)
+                }
+                // Acknowledged only once durable; requests received meanwhile share the flush.
+                return {
+                    do {
+                        return try encoder.encode(try pending.wait())
+                    } catch let error as PortalError {
+                        throw rpcError(error)
+                    }
                 }
             }
         }
