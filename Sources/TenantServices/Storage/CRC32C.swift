@@ -1,6 +1,6 @@
 /// CRC-32C (Castagnoli), the checksum of the file store's records.
 struct CRC32C {
-    private static let tables: [[UInt32]] = {
+    private static let tables: [UInt32] = {
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for n in 0..<256 {
             var crc = UInt32(n)
@@ -10,15 +10,16 @@ struct CRC32C {
         for n in 0..<256 {
             for k in 1..<8 { tables[k][n] = (tables[k - 1][n] >> 8) ^ tables[0][Int(tables[k - 1][n] & 0xFF)] }
         }
-        return tables
+        return tables.flatMap { $0 }
     }()
 
     /// The checksum of `bytes`.
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
-        Self.tables.withUnsafeBufferPointer { tables in
-            let t0 = tables[0], t1 = tables[1], t2 = tables[2], t3 = tables[3]
-            let t4 = tables[4], t5 = tables[5], t6 = tables[6], t7 = tables[7]
+        Self.tables.withUnsafeBufferPointer { all in
+            let base = all.baseAddress!
+            let t0 = base, t1 = base + 256, t2 = base + 512, t3 = base + 768
+            let t4 = base + 1024, t5 = base + 1280, t6 = base + 1536, t7 = base + 1792
             var i = 0
             let count = bytes.count
             while i + 8 <= count {

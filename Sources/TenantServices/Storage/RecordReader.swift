@@ -482,9 +482,50 @@ struct RecordReader {
         return negative ? -value : value
     }
 
+    /// Powers of ten that are exact doubles.
+    private static let exactPowersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
+
     /// A `Date` as `JSONEncoder` writes it by default: seconds since the reference date.
     private mutating func date() throws -> Date {
         skipSpace()
+        let start = i
+        // Fast path (Clinger): at most 2^53 as an integer of digits, at most 22 after the point;
+        // one correctly rounded division of two exact doubles gives the exact nearest double.
+        var negative = false
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fraction = 0
+        var seenPoint = false
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                mantissa = mantissa &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
+                digits += 1
+                if seenPoint { fraction += 1 }
+            } else if byte == UInt8(ascii: "."), !seenPoint {
+                seenPoint = true
+            } else {
+                break
+            }
+            i += 1
+        }
+        let next = i < bytes.count ? bytes[i] : 0
+        if digits > 0, digits <= 15 || (digits <= 16 && mantissa <= 1 << 53), fraction <= 22,
+            next != UInt8(ascii: "e"), next != UInt8(ascii: "E")
+        {
+            let magnitude = Double(mantissa) / Self.exactPowersOfTen[fraction]
+            return Date(timeIntervalSinceReferenceDate: negative ? -magnitude : magnitude)
+        }
+        i = start
+        return try slowDate()
+    }
+
+    /// Any JSON number, through `strtod` (correctly rounded).
+    private mutating func slowDate() throws -> Date {
         let start = i
         while i < bytes.count, let byte = Optional(bytes[i]),
             (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
@@ -495,10 +536,7 @@ struct RecordReader {
         }
         let length = i - start
         guard length > 0, length < 40 else { throw Unreadable() }
-        // strtod rounds correctly, so the shortest representation the encoder wrote reads back exactly.
-        var buffer = (
-            UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0)
-        )
+        var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         let value = withUnsafeMutableBytes(of: &buffer) { raw -> Double? in
             raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
             raw[length] = 0
