@@ -74,7 +74,7 @@ public final class Portal: Sendable {
         self.calendar = calendar
         self.store = store
         var state = PortalState()
-        for record in try store.load() { state.apply(record) }
+        try store.load { state.apply($0) }
         self.core = Locked(Core(state: state))
     }
 

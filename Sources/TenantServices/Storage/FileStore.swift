@@ -14,6 +14,53 @@ private func closeDescriptor(_ fd: Int32) {
     #endif
 }
 
+/// Which chunks of a parallel decoding are handed out and done.
+private final class ChunkBoard: @unchecked Sendable {
+    // Every member is guarded by `condition`.
+    private let condition = NSCondition()
+    private var done: [Bool]
+    private var failures: [Int: StoreError] = [:]
+    private var nextChunk = 0
+    private var cancelled = false
+    private var itemsDone = 0
+
+    init(chunks: Int) { done = Array(repeating: false, count: chunks) }
+
+    /// The next chunk to work on, or nil when none is left.
+    func next() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !cancelled, nextChunk < done.count else { return nil }
+        nextChunk += 1
+        return nextChunk - 1
+    }
+
+    /// Marks a chunk done; returns how many items are done in all.
+    func finish(_ chunk: Int, failure: StoreError?, items: Int) -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        done[chunk] = true
+        failures[chunk] = failure
+        itemsDone += items
+        condition.broadcast()
+        return itemsDone
+    }
+
+    /// Waits until a chunk is done; throws its failure.
+    func wait(for chunk: Int) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while !done[chunk] { condition.wait() }
+        if let failure = failures[chunk] { throw failure }
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.unlock()
+    }
+}
+
 /// A store in a directory: `snapshot.json` (the history up to some event) and `journal.jsonl`
 /// (the events after it), both checksummed, plus a `lock` file naming the process that writes.
 ///
@@ -161,13 +208,24 @@ public final class FileStore: Store, @unchecked Sendable {
     // MARK: Load
 
     public func load() throws -> [EventRecord] {
+        var records: [EventRecord] = []
+        try load { records.append($0) }
+        return records
+    }
+
+    /// Reads the snapshot and the journal, checking every record, and hands the records to
+    /// `apply` in order while later ones are still being decoded on the other cores.
+    public func load(into apply: (EventRecord) throws -> Void) throws {
         condition.lock()
         defer { condition.unlock() }
-        var records: [EventRecord] = []
         var snapshotSeq = 0
+        var lastSeq = 0
         if let data = try read(Self.snapshotName) {
-            records = try Self.decodeSnapshot(data, file: path(Self.snapshotName), progress: onLoadProgress)
-            snapshotSeq = records.count
+            try Self.decodeSnapshot(data, file: path(Self.snapshotName), progress: onLoadProgress) { record in
+                try apply(record)
+                snapshotSeq = record.seq
+            }
+            lastSeq = snapshotSeq
         }
         var journal = try read(Self.journalName)
         if readOnlyReason == nil, mode == .readWrite, journal != nil,
@@ -181,31 +239,33 @@ public final class FileStore: Store, @unchecked Sendable {
             journal = try read(Self.journalName)
         }
         if let journal {
-            let parsed = try Self.decodeJournal(
-                journal, file: path(Self.journalName), after: snapshotSeq, progress: onLoadProgress)
-            records += parsed.records
+            let validEnd = try Self.decodeJournal(
+                journal, file: path(Self.journalName), after: snapshotSeq, progress: onLoadProgress
+            ) { record in
+                try apply(record)
+                lastSeq = record.seq
+            }
             if writable {
                 journalFD = open(path(Self.journalName), O_RDWR | O_CLOEXEC)
                 guard journalFD >= 0 else {
                     throw StoreError("cannot open \(path(Self.journalName)) for writing: \(Self.errnoText())")
                 }
-                if parsed.validEnd < Int64(journal.count) {
+                if validEnd < Int64(journal.count) {
                     // A torn last operation: it was never acknowledged, so cutting it loses nothing.
-                    guard ftruncate(journalFD, off_t(parsed.validEnd)) == 0, fdatasync(journalFD) == 0 else {
+                    guard ftruncate(journalFD, off_t(validEnd)) == 0, fdatasync(journalFD) == 0 else {
                         throw StoreError(
-                            "cannot cut the torn end of \(path(Self.journalName)) at byte \(parsed.validEnd): \(Self.errnoText())"
+                            "cannot cut the torn end of \(path(Self.journalName)) at byte \(validEnd): \(Self.errnoText())"
                         )
                     }
                 }
-                fileEnd = parsed.validEnd
+                fileEnd = validEnd
             }
         }
         written = fileEnd
         durable = fileEnd
-        writtenSeq = records.last?.seq ?? 0
+        writtenSeq = lastSeq
         durableSeq = writtenSeq
         loaded = true
-        return records
     }
 
     private func read(_ name: String) throws -> Data? {
@@ -454,8 +514,10 @@ public final class FileStore: Store, @unchecked Sendable {
         )
     }
 
-    static func decodeSnapshot(_ data: Data, file: String, progress: LoadProgress? = nil) throws -> [EventRecord] {
-        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> [EventRecord] in
+    static func decodeSnapshot(
+        _ data: Data, file: String, progress: LoadProgress? = nil, into apply: (EventRecord) throws -> Void
+    ) throws {
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
             guard bytes.count > 0, bytes[bytes.count - 1] == UInt8(ascii: "\n"),
                 let body = StoreFormat.unsealed(UnsafeRawBufferPointer(rebasing: bytes[0..<bytes.count - 1]))
             else {
@@ -484,27 +546,31 @@ public final class FileStore: Store, @unchecked Sendable {
             guard start == body.count - 1, body[start] == UInt8(ascii: "]") else {
                 throw damaged(file, at: start, "the event list does not end with ]")
             }
-            let records = try decodeInParallel(lines, of: body, file: file, progress: progress)
-            for (i, record) in records.enumerated() where record.seq != i + 1 {
-                throw damaged(file, at: lines[i].lowerBound, "event \(i + 1) has seq \(record.seq)")
+            guard lines.count == lastSeq else {
+                throw damaged(file, at: 0, "the header says \(lastSeq) events, the file holds \(lines.count)")
             }
-            guard records.count == lastSeq else {
-                throw damaged(file, at: 0, "the header says \(lastSeq) events, the file holds \(records.count)")
+            nonisolated(unsafe) let events = body
+            let ranges = lines
+            try inParallel(ranges.count, progress: counting(progress, file: file, total: ranges.count)) {
+                try record(
+                    UnsafeRawBufferPointer(rebasing: events[ranges[$0]]), file: file, offset: ranges[$0].lowerBound)
+            } consume: { i, record in
+                guard record.seq == i + 1 else {
+                    throw damaged(file, at: lines[i].lowerBound, "event \(i + 1) has seq \(record.seq)")
+                }
+                try apply(record)
             }
-            return records
         }
     }
 
-    struct ParsedJournal {
-        var records: [EventRecord]
-        /// Where the last complete operation ends; anything after it is a torn write.
-        var validEnd: Int64
-    }
-
-    static func decodeJournal(_ data: Data, file: String, after snapshotSeq: Int, progress: LoadProgress? = nil) throws
-        -> ParsedJournal
-    {
-        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> ParsedJournal in
+    /// Checks and decodes the journal, handing every record after `snapshotSeq` of every complete
+    /// operation to `apply` in order; returns where the last complete operation ends (anything
+    /// after it is a torn write).
+    static func decodeJournal(
+        _ data: Data, file: String, after snapshotSeq: Int, progress: LoadProgress? = nil,
+        into apply: (EventRecord) throws -> Void
+    ) throws -> Int64 {
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> Int64 in
             guard let headerEnd = bytes.firstIndex(of: 10),
                 let header = StoreFormat.unsealed(UnsafeRawBufferPointer(rebasing: bytes[0..<headerEnd]))
             else { throw damaged(file, at: 0, "its header line is missing or its checksum does not match") }
@@ -524,22 +590,32 @@ public final class FileStore: Store, @unchecked Sendable {
                 lines.append(start..<end)
                 start = end + 1
             }
-            var entries = try readLines(lines, of: bytes, file: file, progress: progress)
             // A line whose checksum or layout is wrong may only be followed by other such lines
-            // (a torn write); whole operations only: parts 1…n in order, a last incomplete one is torn.
-            var kept: [Int] = []  // indices of `entries`
-            kept.reserveCapacity(entries.count)
+            // (a torn write). Whole operations only: parts 1…n in order; the records of an
+            // operation are applied once its last part is read, so a torn last one never is.
             var validEnd = start
             var firstBad: Int?
+            var operation: [EventRecord] = []
             var operationStart = 0
-            var expected = 1
-            for (n, entry) in entries.enumerated() {
+            var operationSize = 0
+            var previous: Int?
+            nonisolated(unsafe) let bytes = bytes
+            let ranges = lines
+            try inParallel(ranges.count, progress: counting(progress, file: file, total: ranges.count)) {
+                n -> (index: Int, count: Int, record: EventRecord)? in
+                let line = UnsafeRawBufferPointer(rebasing: bytes[ranges[n]])
+                guard let body = StoreFormat.unsealed(line), let part = StoreFormat.parseRecordBody(body) else {
+                    return nil
+                }
+                let offset = ranges[n].lowerBound + line.baseAddress!.distance(to: part.event.baseAddress!)
+                return (part.index, part.count, try record(part.event, file: file, offset: offset))
+            } consume: { n, entry in
                 guard let entry else {
                     if firstBad == nil {
                         firstBad = lines[n].lowerBound
                         validEnd = lines[n].lowerBound
                     }
-                    continue
+                    return
                 }
                 if let firstBad {
                     throw damaged(
@@ -547,56 +623,36 @@ public final class FileStore: Store, @unchecked Sendable {
                         "the record there is unreadable (its checksum does not match) but complete records follow it at byte \(lines[n].lowerBound), so it is not a torn write"
                     )
                 }
-                if entry.index == 1 { operationStart = kept.count }
-                guard entry.index == expected,
-                    entry.index == 1 || entry.count == entries[kept[operationStart]]!.count
-                else {
+                if entry.index == 1 {
+                    operationStart = n
+                    operationSize = entry.count
+                }
+                guard entry.index == operation.count + 1, entry.count == operationSize else {
                     throw damaged(
                         file, at: lines[n].lowerBound,
                         "record part \(entry.index) of \(entry.count) does not continue the operation before it")
                 }
-                expected = entry.index == entry.count ? 1 : entry.index + 1
-                kept.append(n)
-            }
-            if expected != 1 {
-                validEnd = lines[kept[operationStart]].lowerBound
-                kept.removeSubrange(operationStart...)
-            }
-            var previous = kept.first.map { entries[$0]!.record.seq - 1 } ?? snapshotSeq
-            guard previous <= snapshotSeq else {
-                throw damaged(
-                    file, at: lines[kept[0]].lowerBound,
-                    "its first record has seq \(previous + 1) but the snapshot ends at \(snapshotSeq): records are missing"
-                )
-            }
-            var records: [EventRecord] = []
-            records.reserveCapacity(kept.count)
-            for n in kept {
-                let record = entries[n].take()!.record
-                guard record.seq == previous + 1 else {
-                    throw damaged(file, at: lines[n].lowerBound, "seq \(record.seq) follows seq \(previous)")
+                operation.append(entry.record)
+                guard entry.index == entry.count else { return }
+                for record in operation {
+                    let expected = (previous ?? (record.seq - 1)) + 1
+                    if previous == nil, record.seq > snapshotSeq + 1 {
+                        throw damaged(
+                            file, at: lines[operationStart].lowerBound,
+                            "its first record has seq \(record.seq) but the snapshot ends at \(snapshotSeq): records are missing"
+                        )
+                    }
+                    guard record.seq == expected else {
+                        throw damaged(
+                            file, at: lines[operationStart].lowerBound, "seq \(record.seq) follows seq \(expected - 1)")
+                    }
+                    previous = record.seq
+                    if record.seq > snapshotSeq { try apply(record) }
                 }
-                previous = record.seq
-                if record.seq > snapshotSeq { records.append(record) }
+                operation.removeAll(keepingCapacity: true)
             }
-            return ParsedJournal(records: records, validEnd: Int64(validEnd))
-        }
-    }
-
-    /// Checks and decodes journal lines on every core: nil for a line whose checksum or layout is
-    /// wrong; throws for a line whose checksum is right but whose event cannot be read.
-    static func readLines(
-        _ lines: [Range<Int>], of bytes: UnsafeRawBufferPointer, file: String, progress: LoadProgress?
-    ) throws -> [(index: Int, count: Int, record: EventRecord)?] {
-        nonisolated(unsafe) let bytes = bytes
-        return try inParallel(lines.count, progress: counting(progress, file: file, total: lines.count)) {
-            n -> (index: Int, count: Int, record: EventRecord)? in
-            let line = UnsafeRawBufferPointer(rebasing: bytes[lines[n]])
-            guard let body = StoreFormat.unsealed(line), let part = StoreFormat.parseRecordBody(body) else {
-                return nil
-            }
-            let offset = lines[n].lowerBound + line.baseAddress!.distance(to: part.event.baseAddress!)
-            return (part.index, part.count, try record(part.event, file: file, offset: offset))
+            if !operation.isEmpty { validEnd = lines[operationStart].lowerBound }
+            return Int64(validEnd)
         }
     }
 
@@ -616,50 +672,47 @@ public final class FileStore: Store, @unchecked Sendable {
         }
     }
 
-    /// `body(i)` for every `i` in `0..<count`, computed on every core, in order. The error of the
-    /// lowest failing index is thrown.
+    /// Computes `body(i)` for every `i` in `0..<count` on every core, and hands the results to
+    /// `consume` in order on the calling thread while later ones are still being computed. The
+    /// first error in that order is thrown (by `body` or `consume`).
     static func inParallel<T: Sendable>(
-        _ count: Int, progress: (@Sendable (Int) -> Void)? = nil, _ body: @Sendable (Int) throws -> T
-    ) throws -> [T] {
-        let chunks = max(1, min(64, count / 256))
-        var results = [T?](repeating: nil, count: count)
-        let failure = Locked<(index: Int, error: StoreError)?>(nil)
-        let done = Locked(0)
-        results.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let buffer = buffer
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
-                    do {
-                        buffer[i] = try body(i)
-                    } catch {
-                        let error = error as? StoreError ?? StoreError("\(error)")
-                        failure.withLock { if $0 == nil || $0!.index > i { $0 = (i, error) } }
-                        return
+        _ count: Int, progress: (@Sendable (Int) -> Void)? = nil, _ body: @escaping @Sendable (Int) throws -> T,
+        consume: (Int, T) throws -> Void
+    ) throws {
+        let chunks = max(1, min(512, count / 128))
+        let range = { @Sendable (chunk: Int) in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) }
+        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        let board = ChunkBoard(chunks: chunks)
+        let workers = DispatchGroup()
+        defer {
+            // The workers write into `results`: stop them and wait before it goes.
+            board.cancel()
+            workers.wait()
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        nonisolated(unsafe) let output = results
+        for _ in 0..<ProcessInfo.processInfo.activeProcessorCount {
+            DispatchQueue.global().async(group: workers) {
+                while let chunk = board.next() {
+                    var failure: StoreError?
+                    for i in range(chunk) {
+                        do {
+                            output[i] = try body(i)
+                        } catch {
+                            failure = error as? StoreError ?? StoreError("\(error)")
+                            break
+                        }
                     }
-                }
-                if let progress {
-                    let range = (count * chunk / chunks)..<(count * (chunk + 1) / chunks)
-                    progress(
-                        done.withLock {
-                            $0 += range.count; return $0
-                        })
+                    let done = board.finish(chunk, failure: failure, items: range(chunk).count)
+                    progress?(done)
                 }
             }
         }
-        if let failure = failure.withLock({ $0 }) { throw failure.error }
-        var all: [T] = []
-        all.reserveCapacity(count)
-        for i in 0..<count { all.append(results[i].take()!) }
-        return all
-    }
-
-    /// Decodes the events at `ranges` of `bytes`, on every core.
-    static func decodeInParallel(
-        _ ranges: [Range<Int>], of bytes: UnsafeRawBufferPointer, file: String, progress: LoadProgress? = nil
-    ) throws -> [EventRecord] {
-        nonisolated(unsafe) let bytes = bytes
-        return try inParallel(ranges.count, progress: counting(progress, file: file, total: ranges.count)) {
-            try record(UnsafeRawBufferPointer(rebasing: bytes[ranges[$0]]), file: file, offset: ranges[$0].lowerBound)
+        for chunk in 0..<chunks {
+            try board.wait(for: chunk)
+            for i in range(chunk) { try consume(i, results[i].take()!) }
         }
     }
 

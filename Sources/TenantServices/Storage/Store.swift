@@ -17,6 +17,9 @@
 public protocol Store: AnyObject, Sendable {
     /// Every durable record, in order.
     func load() throws -> [EventRecord]
+    /// Hands every durable record to `apply`, in order, possibly while later ones are still
+    /// being read (the default calls ``load()``). If it throws, the load failed as a whole.
+    func load(into apply: (EventRecord) throws -> Void) throws
     /// Writes the records of one operation after all earlier ones, all or nothing.
     func write(_ records: [EventRecord]) throws -> StorePosition
     /// Returns when everything written up to `position` is durable; throws when it cannot be
@@ -29,6 +32,10 @@ public protocol Store: AnyObject, Sendable {
 }
 
 extension Store {
+    public func load(into apply: (EventRecord) throws -> Void) throws {
+        for record in try load() { try apply(record) }
+    }
+
     public var wantsSnapshot: Bool { false }
     public func compact(history: [EventRecord]) {}
 }
