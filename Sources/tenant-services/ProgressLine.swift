@@ -12,6 +12,7 @@ final class ProgressLine: Sendable {
         var lastDraw: ContinuousClock.Instant?
         var drawn = false
         var lastQuarter = -1
+        var label = ""
     }
 
     private let enabled: Bool
@@ -29,6 +30,11 @@ final class ProgressLine: Sendable {
         let percent = total > 0 ? done * 100 / total : 100
         let interactive = self.interactive
         let draw = state.withLock { state -> Bool in
+            if state.label != label {
+                state.label = label
+                state.lastQuarter = -1
+                state.lastDraw = nil
+            }
             if interactive {
                 if let last = state.lastDraw, now - last < .milliseconds(100), done < total { return false }
                 state.lastDraw = now

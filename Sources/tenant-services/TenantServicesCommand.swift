@@ -8,7 +8,9 @@ struct TenantServicesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant-services",
         abstract: "Tenants, domains and booked services of a cloud e-mail security reseller portal.",
-        subcommands: [Serve.self, Demo.self, ViewCommand.self, CatalogCommand.self, SchemasCommand.self],
+        subcommands: [
+            Serve.self, Demo.self, ViewCommand.self, ImportCommand.self, CatalogCommand.self, SchemasCommand.self,
+        ],
         defaultSubcommand: Demo.self)
 }
 

@@ -90,4 +90,37 @@ import Testing
         #expect(asked.stderr.contains("reading journal.jsonl 100%"), "\(asked.stderr)")
         #expect(asked.stderr.contains("loaded 18 events"), "\(asked.stderr)")
     }
+
+    @Test func aBigImportRunsInBatchesWithProgressAndStopsAtARefusedBatch() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try Run.server(["demo", "--keep-store", directory.path], input: [])
+        func entries(_ count: Int, emptyNameAt bad: Int? = nil) throws -> String {
+            let list = (0..<count).map { i in
+                [
+                    "name": i == bad ? " " : "CRM \(i)", "externalId": "crm-\(i)",
+                    "address": ["street": "S 1", "postalCode": "8000", "city": "Zürich", "country": "CH"],
+                ] as [String: Any]
+            }
+            let file = directory.appendingPathComponent("import-\(count)-\(bad ?? -1).json")
+            try JSONSerialization.data(withJSONObject: list).write(to: file)
+            return file.path
+        }
+        let store = ["--store", directory.path, "--partner", "P1"]
+        let run = try Run.server(["import", "--batch", "300", "--progress", try entries(1200)] + store, input: [])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("importing"))
+        #expect(run.stderr.contains("100% (1,200 of 1,200)"))
+        #expect(text(run) == "1200 tenants created or updated for partner P1\n")
+        let tenants = text(try Run.server(["view", "tenants", "--store", directory.path], input: []))
+        #expect(tenants.split(separator: "\n").count == 2 + 1 + 1200, "the demo's tenant and the imported ones")
+
+        // The same external IDs again update instead of creating; a refused batch stops the import.
+        let refused = try Run.server(
+            ["import", "--batch", "500", try entries(700, emptyNameAt: 600)] + store, input: [])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("the batch of entries 501–700 was refused"), "\(refused.stderr)")
+        let after = text(try Run.server(["view", "tenants", "--store", directory.path], input: []))
+        #expect(after.split(separator: "\n").count == 2 + 1 + 1200, "updates only; the refused batch changed nothing")
+    }
 }
