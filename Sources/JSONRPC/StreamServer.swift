@@ -26,6 +26,15 @@ public enum StreamServer {
         let prepared = Handoff<(reply: PreparedReply, framing: Framing)>()
         let started = Handoff<(reply: PendingReply, framing: Framing)>()
         let failure = Mutex<StreamError?>(nil)
+        // The writing thread wakes the reading one through this pipe when the output goes away,
+        // so a reader blocked on quiet input stops too.
+        var wake: [Int32] = [-1, -1]
+        guard pipe(&wake) == 0 else { throw StreamError(operation: "pipe", errno: errno) }
+        let (wakeRead, wakeWrite) = (wake[0], wake[1])
+        defer {
+            close(wakeRead)
+            close(wakeWrite)
+        }
         let threads = DispatchGroup()
         threads.enter()
         Thread {
@@ -46,14 +55,27 @@ public enum StreamServer {
             } catch {
                 failure.withLock { $0 = error }
             }
-            // The output is gone or failed: stop the others.
+            // The output is gone or failed (or all is done): stop the others.
             started.abandon()
             prepared.abandon()
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
         }.start()
 
         var reader = FrameReader(framing: framing, maxMessageBytes: dispatcher.limits.maxMessageBytes)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         reading: while true {
+            var fds = [
+                pollfd(fd: input, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+            ]
+            if poll(&fds, 2, -1) < 0 {
+                if errno == EINTR { continue }
+                prepared.close()
+                threads.wait()
+                throw StreamError(operation: "poll", errno: errno)
+            }
+            if fds[1].revents != 0 { break }
             let n = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
