@@ -4,11 +4,9 @@ public import JanssonJSON
 public struct Method: Sendable {
     /// What a handler receives: the params (object or array, nil when absent).
     public typealias Handler = @Sendable (_ params: JSONValue?) throws -> JSONValue
-    /// A handler that does its work at once but whose result may wait (for durability): it returns
-    /// a completion that the server calls before sending the reply, after later requests that were
-    /// already received have started. The completion may still throw.
-    public typealias DeferredHandler = @Sendable (_ params: JSONValue?) throws -> Completion
-    /// The rest of a deferred handler's work: waits if needed, then gives the result.
+    /// The last phase of a prepared handler: waits if needed (for durability), then gives the
+    /// result. The server calls it before sending the reply, after later requests that were
+    /// already received have started. It may still throw.
     public typealias Completion = @Sendable () throws -> JSONValue
     /// A handler in three phases: preparing (pure, e.g. decoding; may run on another thread while
     /// earlier requests are still being applied), starting (in the order received), completing.
@@ -30,12 +28,6 @@ public struct Method: Sendable {
                 return { result }
             }
         }
-    }
-
-    public init(_ name: String, paramsSchema: JSONSchema? = nil, deferredHandler: @escaping DeferredHandler) {
-        self.name = name
-        self.paramsSchema = paramsSchema
-        self.prepare = { params in { try deferredHandler(params) } }
     }
 
     public init(_ name: String, paramsSchema: JSONSchema? = nil, prepare: @escaping Preparation) {
@@ -86,11 +78,7 @@ public struct Dispatcher: Sendable {
     public var methodNames: [String] { methods.keys.sorted() }
 
     /// The reply to one frame, as compact JSON, or nil when nothing is to be sent (notifications).
-    public func reply(to frame: Frame) -> [UInt8]? { begin(frame).finish() }
-
-    /// Starts handling one frame: every check and the method's work run now; the reply is
-    /// produced by ``PendingReply/finish()``, which waits for deferred handlers.
-    public func begin(_ frame: Frame) -> PendingReply { prepare(frame).start() }
+    public func reply(to frame: Frame) -> [UInt8]? { prepare(frame).start().finish() }
 
     /// Parses, checks and prepares one frame without starting it; safe to run on another
     /// thread than the one that starts requests.
@@ -98,38 +86,27 @@ public struct Dispatcher: Sendable {
         switch frame {
         case .message(let bytes):
             return prepare(bytes)
-        default:
-            let reply = PendingReply(ready: immediateReply(to: frame))
-            return PreparedReply { reply }
-        }
-    }
-
-    private func immediateReply(to frame: Frame) -> [UInt8]? {
-        switch frame {
-        case .message(let bytes):
-            return handle(bytes)
         case .oversized(let limit):
-            return Self.errorResponse(
-                JSONRPCError(
-                    .limitExceeded, "message larger than \(limit) bytes; it was skipped",
-                    data: JSONRPCError.details(
-                        "limit-exceeded", [("limit", "maxMessageBytes"), ("max", JSONValue(limit))])),
-                id: .null
-            ).serialized()
+            return Self.ready(
+                Self.errorResponse(
+                    JSONRPCError(
+                        .limitExceeded, "message larger than \(limit) bytes; it was skipped",
+                        data: JSONRPCError.details(
+                            "limit-exceeded", [("limit", "maxMessageBytes"), ("max", JSONValue(limit))])),
+                    id: .null
+                ).serialized())
         case .badHeader(let problem):
-            return Self.errorResponse(
-                JSONRPCError(
-                    .parseError, "unusable message header: \(problem)", data: JSONRPCError.details("parse-error")),
-                id: .null
-            ).serialized()
+            return Self.ready(
+                Self.errorResponse(
+                    JSONRPCError(
+                        .parseError, "unusable message header: \(problem)", data: JSONRPCError.details("parse-error")),
+                    id: .null
+                ).serialized())
         }
     }
 
     /// The reply to one message, as compact JSON, or nil when nothing is to be sent.
-    public func handle(_ message: [UInt8]) -> [UInt8]? { begin(message).finish() }
-
-    /// Starts handling one message; see ``begin(_:)-(Frame)``.
-    public func begin(_ message: [UInt8]) -> PendingReply { prepare(message).start() }
+    public func handle(_ message: [UInt8]) -> [UInt8]? { prepare(message).start().finish() }
 
     /// Parses, checks and prepares one message; see ``prepare(_:)-(Frame)``.
     public func prepare(_ message: [UInt8]) -> PreparedReply {

@@ -248,13 +248,6 @@ extension Benchmark {
 
     /// Run in a child process: opens a store, prints load time and peak memory.
     static func loadStore(_ path: String) throws {
-        if ProcessInfo.processInfo.environment["LOAD_ONLY"] != nil {
-            let start = ContinuousClock.now
-            let store = try FileStore(directory: URL(fileURLWithPath: path), mode: .readOnly)
-            let records = try store.load()
-            return print(
-                String(format: "read %6.2f s (%d events)", seconds(ContinuousClock.now - start), records.count))
-        }
         let start = ContinuousClock.now
         let store = try FileStore(directory: URL(fileURLWithPath: path))
         let portal = try Portal(store: store)

@@ -53,9 +53,8 @@ final class ProgressLine: Sendable {
     /// Ends the line with what was done and how long it took.
     func finish(_ summary: String) {
         guard enabled else { return }
-        let seconds =
-            Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - started).components.seconds)
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         let drawn = state.withLock { $0.drawn }
         write((drawn ? "\r\u{1B}[K" : "") + summary + String(format: " (%.1f s)\n", seconds))
     }

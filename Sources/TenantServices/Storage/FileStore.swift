@@ -97,7 +97,8 @@ public final class FileStore: Store, @unchecked Sendable {
     private var fileEnd: Int64 = 0
     /// Positions are logical: file offset + `base`, so they keep growing across journal rewrites.
     private var base: Int64 = 0
-    private var written: Int64 = 0
+    /// Logical end of what was written.
+    private var written: Int64 { fileEnd + base }
     private var writtenSeq = 0
     private var durable: Int64 = 0
     private var durableSeq = 0
@@ -234,10 +235,7 @@ public final class FileStore: Store, @unchecked Sendable {
             readOnlyReason = StoreError(
                 "\(path(Self.journalName)) is not writable (\(reason)); changes cannot be saved")
         }
-        if journal == nil, writable {
-            try createJournal()
-            journal = try read(Self.journalName)
-        }
+        if journal == nil, writable { journal = Data(try createJournal()) }
         if let journal {
             let validEnd = try Self.decodeJournal(
                 journal, file: path(Self.journalName), after: snapshotSeq, progress: onLoadProgress
@@ -261,8 +259,7 @@ public final class FileStore: Store, @unchecked Sendable {
                 fileEnd = validEnd
             }
         }
-        written = fileEnd
-        durable = fileEnd
+        durable = written
         writtenSeq = lastSeq
         durableSeq = writtenSeq
         loaded = true
@@ -278,13 +275,16 @@ public final class FileStore: Store, @unchecked Sendable {
         }
     }
 
-    private func createJournal() throws {
+    /// Creates an empty journal; returns its bytes.
+    private func createJournal() throws -> [UInt8] {
         let header = StoreFormat.sealed(StoreFormat.journalHeader)
         closeDescriptor(try replaceFile(Self.journalName, with: header))
+        try syncDirectory()
+        return header
     }
 
-    /// Writes `bytes` to a temporary file, flushes it, renames it over `name` and flushes the
-    /// directory. Returns the open descriptor of the new file.
+    /// Writes `bytes` to a temporary file, flushes it and renames it over `name`; returns the open
+    /// descriptor of the new file. The rename is durable only after ``syncDirectory()``.
     private func replaceFile(_ name: String, with bytes: [UInt8]) throws -> Int32 {
         let temporary = path(name + ".tmp")
         let fd = open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -300,7 +300,6 @@ public final class FileStore: Store, @unchecked Sendable {
             unlink(temporary)
             throw error
         }
-        try syncDirectory()
         return fd
     }
 
@@ -343,7 +342,6 @@ public final class FileStore: Store, @unchecked Sendable {
             throw error
         }
         fileEnd += Int64(bytes.count)
-        written = fileEnd + base
         writtenSeq = records.last?.seq ?? writtenSeq
         return StorePosition(written)
     }
@@ -461,6 +459,7 @@ public final class FileStore: Store, @unchecked Sendable {
     private func finishSnapshot(_ job: SnapshotJob) throws {
         let bytes = try Self.encodeSnapshot(job.events, lastSeq: job.lastSeq)
         closeDescriptor(try replaceFile(Self.snapshotName, with: bytes))
+        try syncDirectory()
         // The snapshot is in place; a crash from here on loads it and skips the journal's older records.
         condition.lock()
         defer {
@@ -477,22 +476,23 @@ public final class FileStore: Store, @unchecked Sendable {
             throw StoreError("cannot read \(path(Self.journalName)) to cut it: \(Self.errnoText())")
         }
         let header = StoreFormat.sealed(StoreFormat.journalHeader)
-        let newFD: Int32
-        do {
-            newFD = try replaceFile(Self.journalName, with: header + tail)
-        } catch let error as StoreError where error.message.hasPrefix("cannot flush the directory") {
-            // The new journal may or may not survive a crash: stop writing rather than risk losing writes.
-            failure = StoreError("\(error); the store accepts no more writes until it is opened again")
-            throw error
-        }
+        // Renamed into place: from here on the new file is the journal.
+        let newFD = try replaceFile(Self.journalName, with: header + tail)
         closeDescriptor(journalFD)
         journalFD = newFD
         base += cutOffset - Int64(header.count)
         fileEnd = Int64(header.count + tailLength)
+        nextSnapshotAt = fileEnd + snapshotThreshold
+        do {
+            try syncDirectory()
+        } catch {
+            // The rename may or may not survive a crash: stop writing rather than risk losing writes.
+            failure = StoreError("\(error); the store accepts no more writes until it is opened again")
+            throw error
+        }
         // The new file was flushed whole.
         durable = written
         durableSeq = writtenSeq
-        nextSnapshotAt = max(nextSnapshotAt - base, fileEnd + snapshotThreshold)
     }
 
     static func encodeSnapshot(_ events: ArraySlice<EventRecord>, lastSeq: Int) throws -> [UInt8] {
