@@ -125,6 +125,7 @@ public struct FrameReader: Sendable {
                 framing = first == UInt8(ascii: "C") || first == UInt8(ascii: "c") ? .lsp : .ndjson
                 scanned = start
             }
+            scanned = max(scanned, start)
             switch framing! {
             case .ndjson:
                 guard let newline = buffer[scanned...].firstIndex(of: 0x0A) else {
@@ -156,6 +157,11 @@ public struct FrameReader: Sendable {
                         return .badHeader("header block longer than \(maxHeaderBytes) bytes without an empty line")
                     }
                     return nil
+                }
+                guard end - start <= maxHeaderBytes else {
+                    start += 1
+                    skipping = .toHeader
+                    return .badHeader("header block longer than \(maxHeaderBytes) bytes")
                 }
                 let header = String(decoding: buffer[start..<end], as: UTF8.self)
                 let bodyStart = end + 4

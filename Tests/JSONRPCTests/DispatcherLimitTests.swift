@@ -15,7 +15,7 @@ import Testing
         let unparsed = try Self.reply(small, "[{}, {}, [1, 2, {\"a\": [3]}], \"x,y\", {} ")
         #expect(unparsed["error"]?["code"]?.intValue == -32001)
         #expect(unparsed["error"]?["data"]?["limit"]?.stringValue == "maxBatchSize")
-        #expect(unparsed["error"]?["message"]?.stringValue?.contains("batch of 4 requests") == true)
+        #expect(unparsed["error"]?["message"]?.stringValue?.contains("batch of 5 requests") == true)
         // Commas inside strings and nested values do not count.
         let three = try Self.reply(small, #"[{"a": "x,y,z"}, [1, 2, 3], {"b": {"c": 1, "d": 2}}]"#)
         #expect(three.count == 3)

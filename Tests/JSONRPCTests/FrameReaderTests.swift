@@ -115,12 +115,12 @@ import Testing
     }
 
     @Test func aHeaderBlockThatNeverEndsIsSkippedToTheNextFrame() {
-        var reader = FrameReader()
+        var reader = FrameReader(framing: .lsp)
         reader.append(Array(repeating: UInt8(ascii: "x"), count: 9000) + Framing.lsp.frame(Array("[2]".utf8)))
         let frames = Self.frames(&reader)
         #expect(frames.count == 2)
-        #expect(Self.isBadHeader(frames.first))
-        #expect(frames.last == .message(Array("[2]".utf8)))
+        #expect(Self.isBadHeader(frames.first), "a bad header first")
+        #expect(frames.last == .message(Array("[2]".utf8)), "then the next frame")
     }
 
     @Test func aLongLineInSmallChunksCostsLinearTime() {
