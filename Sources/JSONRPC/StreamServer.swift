@@ -21,7 +21,8 @@ public enum StreamServer {
     /// Memory stays bounded whatever the client does: the bytes in flight (requests read and not
     /// yet finished, counted as their message bytes, plus replies not yet written) are bounded by
     /// ``Limits/maxBytesInFlight``, and at most twice ``Limits/maxRequestsInFlight`` requests
-    /// (or one batch) wait between starting and finishing. At the bound this thread stops reading until replies
+    /// (or one batch) wait between each stage and the next, so parsed requests and unencoded
+    /// results are bounded too. At the bound this thread stops reading until replies
     /// drain, so a client that never reads its replies blocks itself, not the server's memory.
     /// Descriptors in non-blocking mode are waited on (`poll`) when they would block.
     ///
@@ -107,8 +108,8 @@ public enum StreamServer {
             let bytes: Int
             if case .message(let body) = frame { bytes = body.count } else { bytes = 64 }
             guard budget.admit(requestBytes: bytes) else { return false }
-            return prepared.push(
-                (dispatcher.prepare(frame), reader.framing ?? .ndjson, bytes), weight: 1)
+            let reply = dispatcher.prepare(frame)
+            return prepared.push((reply, reader.framing ?? .ndjson, bytes), weight: reply.requestCount)
         }
         reading: while true {
             var fds = [

@@ -83,7 +83,8 @@ extension Benchmark {
             }
             row(
                 "tenant.import, 10,000 empty entries (20,000 errors)",
-                String(format: "reply %.1f KB, %.0f ms, peak %.0f MiB", Double(reply.count) / 1000, seconds(one) * 1000,
+                String(
+                    format: "reply %.1f KB, %.0f ms, peak %.0f MiB", Double(reply.count) / 1000, seconds(one) * 1000,
                     usage.peakMiB))
             let batch = "[" + Array(repeating: request, count: 100).joined(separator: ",") + "]"
             let hundred = clock.measure {
@@ -92,7 +93,8 @@ extension Benchmark {
             }
             row(
                 "a batch of 100 such requests",
-                String(format: "reply %.1f MB, %.1f s, peak %.0f MiB", Double(reply.count) / 1e6, seconds(hundred),
+                String(
+                    format: "reply %.1f MB, %.1f s, peak %.0f MiB", Double(reply.count) / 1e6, seconds(hundred),
                     usage.peakMiB))
             s.stop()
         }

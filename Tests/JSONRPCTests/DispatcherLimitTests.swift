@@ -31,7 +31,8 @@ import Testing
     @Test func invalidParamsListAtMostAHundredErrorsAndTheTotal() throws {
         let checked = Dispatcher(methods: [Method("import", paramsSchema: Self.listSchema) { _ in .null }])
         let items = Array(repeating: "{}", count: 10_000).joined(separator: ",")
-        let reply = try Self.reply(checked, #"{"jsonrpc":"2.0","id":1,"method":"import","params":{"items":[\#(items)]}}"#)
+        let reply = try Self.reply(
+            checked, #"{"jsonrpc":"2.0","id":1,"method":"import","params":{"items":[\#(items)]}}"#)
         let data = reply["error"]?["data"]
         #expect(reply["error"]?["code"]?.intValue == -32602)
         #expect(data?["errors"]?.count == JSONRPCError.maxParamErrors)

@@ -93,7 +93,9 @@ import Testing
         #expect(frames.last == .message(Array("[2]".utf8)))
     }
 
-    @Test(arguments: ["Content-Length: abc", "Content-Type: x", "Content-Length 7", "Content-Length: 7\r\nContent-Length: 8"])
+    @Test(arguments: [
+        "Content-Length: abc", "Content-Type: x", "Content-Length 7", "Content-Length: 7\r\nContent-Length: 8",
+    ])
     func aHeaderWithoutUsableLengthResynchronizesAtTheNextContentLength(header: String) {
         // The body of the bad frame follows its header directly, and the next frame follows
         // the body without a newline, as LSP clients send them.

@@ -133,7 +133,9 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(2)
         // Send for two seconds, or until 5000 batches (50,000 requests, 500 MB of replies) are in.
         while ContinuousClock.now < deadline && sent < 5000 * batch.count {
-            let n = batch.withUnsafeBytes { write(toServer[1], $0.baseAddress! + sent % batch.count, batch.count - sent % batch.count) }
+            let n = batch.withUnsafeBytes {
+                write(toServer[1], $0.baseAddress! + sent % batch.count, batch.count - sent % batch.count)
+            }
             if n > 0 { sent += n } else { usleep(1000) }
         }
         // Bytes in flight: 256 KiB of replies and requests, 64 KiB in the output pipe, at most
