@@ -40,6 +40,14 @@ public struct Method: Sendable {
 /// A request that was parsed, checked and prepared, but not yet started.
 public struct PreparedReply: Sendable {
     fileprivate let begin: @Sendable () -> PendingReply
+    /// How many requests the frame holds (the elements of a batch; 1 otherwise), for the stream
+    /// server's bound on work in flight.
+    public let requestCount: Int
+
+    fileprivate init(requestCount: Int = 1, _ begin: @escaping @Sendable () -> PendingReply) {
+        self.requestCount = requestCount
+        self.begin = begin
+    }
 
     /// Starts the request (in the order requests were received) and returns its pending reply.
     public func start() -> PendingReply { begin() }
@@ -110,13 +118,27 @@ public struct Dispatcher: Sendable {
 
     /// Parses, checks and prepares one message; see ``prepare(_:)-(Frame)``.
     public func prepare(_ message: [UInt8]) -> PreparedReply {
-        if let depth = Self.depthExceeding(limits.maxDepth, in: message) {
+        // Limits are checked on the bytes, before parsing: a message over one costs no more
+        // memory than its bytes.
+        let shape = Self.prescan(message)
+        if shape.deepest > limits.maxDepth {
             return Self.ready(
                 Self.errorResponse(
                     JSONRPCError(
-                        .limitExceeded, "message nested deeper than \(limits.maxDepth) levels (found \(depth))",
+                        .limitExceeded, "message nested deeper than \(limits.maxDepth) levels (found \(shape.deepest))",
                         data: JSONRPCError.details(
                             "limit-exceeded", [("limit", "maxDepth"), ("max", JSONValue(limits.maxDepth))])),
+                    id: .null
+                ).serialized())
+        }
+        if let elements = shape.batchElements, elements > limits.maxBatchSize {
+            return Self.ready(
+                Self.errorResponse(
+                    JSONRPCError(
+                        .limitExceeded,
+                        "batch of \(elements) requests is over the limit of \(limits.maxBatchSize); it was not parsed",
+                        data: JSONRPCError.details(
+                            "limit-exceeded", [("limit", "maxBatchSize"), ("max", JSONValue(limits.maxBatchSize))])),
                     id: .null
                 ).serialized())
         }
@@ -144,19 +166,8 @@ public struct Dispatcher: Sendable {
                         JSONRPCError(.invalidRequest, "invalid request: an empty batch"), id: .null
                     ).serialized())
             }
-            guard value.count <= limits.maxBatchSize else {
-                return Self.ready(
-                    Self.errorResponse(
-                        JSONRPCError(
-                            .limitExceeded,
-                            "batch of \(value.count) requests is over the limit of \(limits.maxBatchSize)",
-                            data: JSONRPCError.details(
-                                "limit-exceeded", [("limit", "maxBatchSize"), ("max", JSONValue(limits.maxBatchSize))])),
-                        id: .null
-                    ).serialized())
-            }
             let prepared = value.elements.map(respond(to:))
-            return PreparedReply {
+            return PreparedReply(requestCount: prepared.count) {
                 let started = prepared.map { $0() }
                 return PendingReply {
                     let replies = started.compactMap { $0() }
@@ -232,22 +243,13 @@ public struct Dispatcher: Sendable {
                     .methodNotFound, "method '\(name)' does not exist", data: JSONRPCError.details("method-not-found")))
         }
         if let schema = method.paramsSchema {
-            let errors = schema.validate(params ?? .object([]))
-            if !errors.isEmpty {
-                let list = JSONValue.array(
-                    errors.map {
-                        .object([
-                            ("path", JSONValue($0.instancePath)), ("keyword", JSONValue($0.keyword)),
-                            ("message", JSONValue($0.message)),
-                        ])
-                    })
-                let first = errors[0]
+            let report = schema.validate(params ?? .object([]), keepingAtMost: JSONRPCError.maxParamErrors)
+            if report.total > 0 {
                 return .failure(
-                    JSONRPCError(
-                        .invalidParams,
-                        "invalid params: \(first.instancePath.isEmpty ? "params" : first.instancePath) \(first.message)"
-                            + (errors.count > 1 ? " (and \(errors.count - 1) more)" : ""),
-                        data: JSONRPCError.details("invalid-params", [("errors", list)])))
+                    .invalidParams(
+                        report.errors.map {
+                            ParamError(path: $0.instancePath, keyword: $0.keyword, message: $0.message)
+                        }, total: report.total))
             }
         }
         return run(name) { try method.prepare(params) }
@@ -270,12 +272,24 @@ public struct Dispatcher: Sendable {
         .object([("jsonrpc", "2.0"), ("error", error.json), ("id", id)])
     }
 
-    /// The nesting depth if it exceeds `limit`, scanning bytes outside strings; nil otherwise.
-    static func depthExceeding(_ limit: Int, in bytes: [UInt8]) -> Int? {
-        var depth = 0
+    /// What the byte pre-scan found: the deepest nesting, and the number of top-level elements
+    /// when the message is an array (a batch).
+    struct Shape: Equatable {
         var deepest = 0
+        var batchElements: Int?
+    }
+
+    /// Scans the bytes once, outside strings, for nesting and batch size. A batch's elements are
+    /// counted as the values that start at the top level of the array, so malformed JSON may
+    /// count differently than a parser would; it is refused either way.
+    static func prescan(_ bytes: [UInt8]) -> Shape {
+        var shape = Shape()
+        var depth = 0
         var inString = false
         var escaped = false
+        var isBatch = false
+        var elements = 0
+        var expectingElement = false
         for b in bytes {
             if inString {
                 if escaped {
@@ -287,15 +301,27 @@ public struct Dispatcher: Sendable {
                 }
                 continue
             }
+            if expectingElement && depth == 1 && !FrameReader.isBlank(b) && b != UInt8(ascii: "]")
+                && b != UInt8(ascii: ",")
+            {
+                elements += 1
+                expectingElement = false
+            }
             switch b {
             case UInt8(ascii: "\""): inString = true
             case UInt8(ascii: "["), UInt8(ascii: "{"):
+                if depth == 0 && shape.deepest == 0 && b == UInt8(ascii: "[") {
+                    isBatch = true
+                    expectingElement = true
+                }
                 depth += 1
-                deepest = max(deepest, depth)
+                shape.deepest = max(shape.deepest, depth)
             case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            case UInt8(ascii: ","): if depth == 1 && isBatch { expectingElement = true }
             default: break
             }
         }
-        return deepest > limit ? deepest : nil
+        if isBatch { shape.batchElements = elements }
+        return shape
     }
 }

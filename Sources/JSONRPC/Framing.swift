@@ -26,22 +26,39 @@ public enum Frame: Equatable, Sendable {
 
 /// Splits a byte stream into messages. Detects the framing from the first non-blank byte
 /// (`{` or `[`: NDJSON, `C`: Content-Length) unless one is given. Feed it any chunks; it keeps
-/// partial messages until they are complete.
+/// partial messages until they are complete, and looks at each byte once (a long line arriving
+/// in many chunks costs time linear in its length).
+///
+/// It stays in sync whatever arrives:
+/// - an NDJSON line over the size limit is skipped to its newline;
+/// - an LSP body over the size limit is skipped by its `Content-Length`;
+/// - an LSP header block with a bad line is answered as ``Frame/badHeader(_:)``; if it still has
+///   one usable `Content-Length`, that many body bytes are skipped, otherwise (no, a bad or more
+///   than one `Content-Length`, or a block longer than 8 KiB) the reader skips to the next
+///   `Content-Length:` (any case) in the stream, which starts the next frame. The body of the
+///   bad frame is skipped on the way; a `Content-Length:` text inside it would be taken for the
+///   next header, which then gets its own answer, and the reader resynchronizes again.
+/// - at end of input (``finish()``), a last NDJSON line without a newline is a message.
 public struct FrameReader: Sendable {
     public private(set) var framing: Framing?
     let maxMessageBytes: Int
     let maxHeaderBytes = 8192
     private var buffer: [UInt8] = []
     private var start = 0
-    /// Bytes of an oversized message still to skip (LSP), or skipping to the next newline (NDJSON).
+    /// NDJSON: the bytes from `start` to here hold no newline (so no byte is scanned twice).
+    private var scanned = 0
+    /// Bytes of an oversized message still to skip (LSP), skipping to the next newline (NDJSON),
+    /// or to the next `Content-Length:` (LSP, after an unusable header block).
     private var skipping: Skip = .none
 
     private enum Skip: Sendable, Equatable {
-        case none, bytes(Int), line
+        case none, bytes(Int), line, toHeader
     }
 
     /// Length of an LSP body whose header was read; `start` is at the body.
     private var awaitingBody: Int?
+
+    static let contentLength = Array("content-length:".utf8)
 
     public init(framing: Framing? = nil, maxMessageBytes: Int = Limits().maxMessageBytes) {
         self.framing = framing
@@ -52,6 +69,7 @@ public struct FrameReader: Sendable {
     public mutating func append(_ bytes: some Sequence<UInt8>) {
         if start > 65536 && start > buffer.count / 2 {
             buffer.removeSubrange(0..<start)
+            scanned -= start
             start = 0
         }
         buffer.append(contentsOf: bytes)
@@ -60,9 +78,21 @@ public struct FrameReader: Sendable {
     /// Bytes received but not yet part of a complete frame.
     public var pendingByteCount: Int { buffer.count - start }
 
+    /// The input has ended: the last frame, if the bytes left make one (an NDJSON line without a
+    /// final newline), or nil. An LSP frame cut short by the end of input is dropped.
+    public mutating func finish() -> Frame? {
+        if let frame = next() { return frame }
+        guard framing == .ndjson, skipping == .none, start < buffer.count else { return nil }
+        let frame = line(start..<buffer.count)
+        start = buffer.count
+        scanned = start
+        return frame
+    }
+
     /// The next complete frame, or nil if more bytes are needed.
     public mutating func next() -> Frame? {
         while true {
+            scanned = max(scanned, start)
             switch skipping {
             case .bytes(let n):
                 let available = buffer.count - start
@@ -74,22 +104,32 @@ public struct FrameReader: Sendable {
                 start += n
                 skipping = .none
             case .line:
-                guard let newline = buffer[start...].firstIndex(of: 0x0A) else {
+                guard let newline = buffer[scanned...].firstIndex(of: 0x0A) else {
                     start = buffer.count
                     return nil
                 }
                 start = newline + 1
                 skipping = .none
+            case .toHeader:
+                guard let header = nextHeaderStart() else { return nil }
+                start = header
+                skipping = .none
             case .none:
                 break
             }
             if framing == nil {
-                guard let first = buffer[start...].first(where: { !Self.isBlank($0) }) else { return nil }
+                // Blank bytes before the first message carry nothing: drop them as they come.
+                while start < buffer.count && Self.isBlank(buffer[start]) { start += 1 }
+                guard start < buffer.count else { return nil }
+                let first = buffer[start]
                 framing = first == UInt8(ascii: "C") || first == UInt8(ascii: "c") ? .lsp : .ndjson
+                scanned = start
             }
+            scanned = max(scanned, start)
             switch framing! {
             case .ndjson:
-                guard let newline = buffer[start...].firstIndex(of: 0x0A) else {
+                guard let newline = buffer[scanned...].firstIndex(of: 0x0A) else {
+                    scanned = buffer.count
                     if buffer.count - start > maxMessageBytes {
                         start = buffer.count
                         skipping = .line
@@ -97,12 +137,10 @@ public struct FrameReader: Sendable {
                     }
                     return nil
                 }
-                var line = buffer[start..<newline]
+                let range = start..<newline
                 start = newline + 1
-                if line.last == 0x0D { line = line.dropLast() }
-                if line.allSatisfy(Self.isBlank) { continue }
-                if line.count > maxMessageBytes { return .oversized(limit: maxMessageBytes) }
-                return .message(Array(line))
+                scanned = start
+                if let frame = line(range) { return frame }
             case .lsp:
                 if let length = awaitingBody {
                     guard buffer.count - start >= length else { return nil }
@@ -114,40 +152,95 @@ public struct FrameReader: Sendable {
                 while start < buffer.count && Self.isBlank(buffer[start]) { start += 1 }
                 guard let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: buffer, from: start) else {
                     if buffer.count - start > maxHeaderBytes {
-                        start = buffer.count
+                        start += 1
+                        skipping = .toHeader
                         return .badHeader("header block longer than \(maxHeaderBytes) bytes without an empty line")
                     }
                     return nil
                 }
+                guard end - start <= maxHeaderBytes else {
+                    start += 1
+                    skipping = .toHeader
+                    return .badHeader("header block longer than \(maxHeaderBytes) bytes")
+                }
                 let header = String(decoding: buffer[start..<end], as: UTF8.self)
                 let bodyStart = end + 4
-                var length: Int?
+                var lengths: [Int] = []
                 var problem: String?
-                for line in header.split(separator: "\r\n") {
+                for line in header.split(separator: "\r\n", omittingEmptySubsequences: false) {
                     let parts = line.split(separator: ":", maxSplits: 1)
                     guard parts.count == 2 else {
-                        problem = "header line '\(line)' is not 'Name: value'"
+                        problem = problem ?? "header line '\(line)' is not 'Name: value'"
                         continue
                     }
                     if parts[0].lowercased() == "content-length" {
                         let text = parts[1].trimmingCharacters(in: " \t")
                         if let n = Int(text), n >= 0, text.allSatisfy(\.isNumber) {
-                            length = n
+                            lengths.append(n)
                         } else {
-                            problem = "Content-Length '\(text)' is not a non-negative integer"
+                            problem = problem ?? "Content-Length '\(text)' is not a non-negative integer"
+                            lengths.append(-1)
                         }
                     }
                 }
                 start = bodyStart
-                if let problem { return .badHeader(problem) }
-                guard let length else { return .badHeader("the header has no Content-Length") }
+                if lengths.count > 1 {
+                    problem = problem ?? "the header has \(lengths.count) Content-Length lines"
+                }
+                guard lengths.count == 1, let length = lengths.first, length >= 0 else {
+                    // The body's length is unknown: resynchronize at the next header.
+                    skipping = .toHeader
+                    return .badHeader(problem ?? "the header has no Content-Length")
+                }
                 if length > maxMessageBytes {
                     skipping = .bytes(length)
-                    return .oversized(limit: maxMessageBytes)
+                    if problem == nil { return .oversized(limit: maxMessageBytes) }
+                }
+                if let problem {
+                    // The length is known: skip exactly this frame's body.
+                    skipping = .bytes(length)
+                    return .badHeader(problem)
                 }
                 awaitingBody = length
             }
         }
+    }
+
+    /// An NDJSON line as a frame (nil when blank); `range` excludes the newline.
+    private func line(_ range: Range<Int>) -> Frame? {
+        var line = buffer[range]
+        if line.last == 0x0D { line = line.dropLast() }
+        if line.allSatisfy(Self.isBlank) { return nil }
+        if line.count > maxMessageBytes { return .oversized(limit: maxMessageBytes) }
+        return .message(Array(line))
+    }
+
+    /// Where the next `Content-Length:` starts (any case), or nil when the bytes so far hold
+    /// none; then `start` moves past what cannot begin one, so no byte is looked at twice.
+    private mutating func nextHeaderStart() -> Int? {
+        let needle = Self.contentLength
+        var i = start
+        while i < buffer.count {
+            if Self.lowercased(buffer[i]) == needle[0] {
+                var j = 0
+                while j < needle.count && i + j < buffer.count && Self.lowercased(buffer[i + j]) == needle[j] {
+                    j += 1
+                }
+                if j == needle.count { return i }
+                if i + j == buffer.count {
+                    // A possible start cut off by the end of the bytes so far: wait for more.
+                    start = i
+                    return nil
+                }
+            }
+            i += 1
+        }
+        start = buffer.count
+        return nil
+    }
+
+    static func lowercased(_ b: UInt8) -> UInt8 {
+        b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
     }
 
     static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }

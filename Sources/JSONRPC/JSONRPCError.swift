@@ -43,3 +43,53 @@ public struct JSONRPCError: Error, Sendable, Equatable, CustomStringConvertible 
         .object([("reason", JSONValue(reason))] + more)
     }
 }
+
+/// One reason params are invalid, as listed in `data.errors` of an invalid-params error.
+public struct ParamError: Sendable, Equatable {
+    /// JSON pointer of the failing value in the params (`""` is the params object).
+    public var path: String
+    /// The schema keyword (or decoding step) that failed.
+    public var keyword: String
+    /// What is wrong, in words.
+    public var message: String
+
+    public init(path: String, keyword: String, message: String) {
+        self.path = path
+        self.keyword = keyword
+        self.message = message
+    }
+}
+
+extension JSONRPCError {
+    /// Most entries of `data.errors` in one reply (SPEC §7); `data.total` gives the number found.
+    public static let maxParamErrors = 100
+
+    /// The one way to build an invalid-params error (−32602): `data.errors` lists at most
+    /// ``maxParamErrors`` of the errors and `data.total` says how many were found in all.
+    /// - Parameters:
+    ///   - errors: the errors found, at least one (only the first ``maxParamErrors`` are kept).
+    ///   - total: how many were found; at least `errors.count` (the default).
+    ///   - message: the error message; by default it names the first error and how many more there are.
+    ///   - more: further members of `data`, after `errors` and `total`.
+    public static func invalidParams(
+        _ errors: [ParamError], total: Int? = nil, message: String? = nil, more: [(String, JSONValue)] = []
+    ) -> JSONRPCError {
+        let total = max(total ?? errors.count, errors.count)
+        let kept = errors.prefix(maxParamErrors)
+        let list = JSONValue.array(
+            kept.map {
+                .object([
+                    ("path", JSONValue($0.path)), ("keyword", JSONValue($0.keyword)),
+                    ("message", JSONValue($0.message)),
+                ])
+            })
+        var text = "invalid params"
+        if let first = errors.first {
+            text += ": \(first.path.isEmpty ? "params" : first.path) \(first.message)"
+            if total > 1 { text += " (and \(total - 1) more)" }
+        }
+        return JSONRPCError(
+            .invalidParams, message ?? text,
+            data: details("invalid-params", [("errors", list), ("total", JSONValue(total))] + more))
+    }
+}

@@ -12,19 +12,32 @@ public enum StreamServer {
     /// Reads frames until end of input, answering each in the same framing and in the order
     /// received; returns at EOF after every reply is written, or when the output is closed.
     ///
-    /// Three threads share the work, each in the order requests arrived: this one reads, parses,
+    /// Four threads share the work, each in the order requests arrived: this one reads, parses,
     /// checks and prepares them; a second starts them (applies changes); a third finishes the
-    /// replies (waiting for durability, encoding) and writes them. So requests keep being
+    /// replies (waiting for durability, encoding); a fourth writes them. So requests keep being
     /// prepared and started while earlier ones wait for their flush, and pipelined writes share
     /// one flush of the store (group commit).
+    ///
+    /// Memory stays bounded whatever the client does: the bytes in flight (requests read and not
+    /// yet finished, counted as their message bytes, plus replies not yet written) are bounded by
+    /// ``Limits/maxBytesInFlight``, and at most twice ``Limits/maxRequestsInFlight`` requests
+    /// (or one batch) wait between each stage and the next, so parsed requests and unencoded
+    /// results are bounded too. At the bound this thread stops reading until replies
+    /// drain, so a client that never reads its replies blocks itself, not the server's memory.
+    /// Descriptors in non-blocking mode are waited on (`poll`) when they would block.
     ///
     /// - Parameter onReply: called after each reply is written (for logging), on the writing thread.
     public static func run(
         input: Int32, output: Int32, framing: Framing? = nil, dispatcher: Dispatcher,
         onReply: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws(StreamError) {
-        let prepared = Handoff<(reply: PreparedReply, framing: Framing)>()
-        let started = Handoff<(reply: PendingReply, framing: Framing)>()
+        let limits = dispatcher.limits
+        let budget = FlightBudget(limit: limits.maxBytesInFlight)
+        typealias Weighed<R> = (reply: R, framing: Framing, bytes: Int)
+        let prepared = Handoff<Weighed<PreparedReply>>(limit: limits.maxRequestsInFlight)
+        let started = Handoff<Weighed<PendingReply>>(limit: limits.maxRequestsInFlight)
+        // Bounded by the budget (the encoder waits for room), not by a count.
+        let outgoing = Handoff<[UInt8]>(limit: .max)
         let failure = Mutex<StreamError?>(nil)
         // The writing thread wakes the reading one through this pipe when the output goes away,
         // so a reader blocked on quiet input stops too.
@@ -40,9 +53,12 @@ public enum StreamServer {
         Thread {
             defer { threads.leave() }
             while let batch = prepared.take() {
-                for item in batch where !started.push((item.reply.start(), item.framing)) {
-                    prepared.abandon()
-                    return
+                for item in batch {
+                    let pending = item.reply.start()
+                    guard started.push((pending, item.framing, item.bytes), weight: item.reply.requestCount) else {
+                        prepared.abandon()
+                        return
+                    }
                 }
             }
             started.close()
@@ -50,20 +66,51 @@ public enum StreamServer {
         threads.enter()
         Thread {
             defer { threads.leave() }
+            while let batch = started.take() {
+                for item in batch {
+                    // Replies wait for room before they are encoded, so a client that does not
+                    // read holds at most the bound in encoded replies.
+                    guard budget.waitForReplyRoom() else {
+                        started.abandon()
+                        return
+                    }
+                    let reply = item.reply.finish().map(item.framing.frame) ?? []
+                    budget.finished(requestBytes: item.bytes, replyBytes: reply.count)
+                    if !reply.isEmpty && !outgoing.push(reply) {
+                        started.abandon()
+                        return
+                    }
+                }
+            }
+            outgoing.close()
+        }.start()
+        threads.enter()
+        Thread {
+            defer { threads.leave() }
             do throws(StreamError) {
-                try writeReplies(started, to: output, onReply: onReply)
+                try writeReplies(outgoing, to: output, budget: budget, onReply: onReply)
             } catch {
                 failure.withLock { $0 = error }
             }
             // The output is gone or failed (or all is done): stop the others.
+            outgoing.abandon()
             started.abandon()
             prepared.abandon()
+            budget.abandon()
             var byte: UInt8 = 1
             _ = write(wakeWrite, &byte, 1)
         }.start()
 
-        var reader = FrameReader(framing: framing, maxMessageBytes: dispatcher.limits.maxMessageBytes)
+        var reader = FrameReader(framing: framing, maxMessageBytes: limits.maxMessageBytes)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        /// Hands a frame on once the bound allows; false when the output has gone away.
+        func admit(_ frame: Frame) -> Bool {
+            let bytes: Int
+            if case .message(let body) = frame { bytes = body.count } else { bytes = 64 }
+            guard budget.admit(requestBytes: bytes) else { return false }
+            let reply = dispatcher.prepare(frame)
+            return prepared.push((reply, reader.framing ?? .ndjson, bytes), weight: reply.requestCount)
+        }
         reading: while true {
             var fds = [
                 pollfd(fd: input, events: Int16(POLLIN), revents: 0),
@@ -78,15 +125,23 @@ public enum StreamServer {
             if fds[1].revents != 0 { break }
             let n = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if n < 0 {
-                if errno == EINTR { continue }
+                // A non-blocking input (or one shared with another reader) may have nothing
+                // after all: poll again.
+                if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
                 prepared.close()
                 threads.wait()
                 throw StreamError(operation: "read", errno: errno)
             }
-            if n == 0 { break }
+            if n == 0 {
+                // End of input: a last NDJSON line without a newline is a message too.
+                while let frame = reader.finish() {
+                    guard admit(frame) else { break reading }
+                }
+                break
+            }
             reader.append(chunk[0..<n])
             while let frame = reader.next() {
-                guard prepared.push((dispatcher.prepare(frame), reader.framing ?? .ndjson)) else { break reading }
+                guard admit(frame) else { break reading }
             }
         }
         prepared.close()
@@ -94,28 +149,36 @@ public enum StreamServer {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
-    /// The writing thread: finishes replies in order and writes what is ready in one call, until
-    /// the input is done (returns) or the reader of the output has gone away (returns early).
+    /// The writing thread: writes replies in order, what is ready in one call (up to 1 MiB),
+    /// until the input is done (returns) or the reader of the output has gone away (returns early).
     private static func writeReplies(
-        _ started: Handoff<(reply: PendingReply, framing: Framing)>, to output: Int32, onReply: (Int) -> Void
+        _ outgoing: Handoff<[UInt8]>, to output: Int32, budget: FlightBudget, onReply: (Int) -> Void
     ) throws(StreamError) {
-        while let batch = started.take() {
-            var buffer: [UInt8] = []
-            var sizes: [Int] = []
-            for item in batch {
-                guard let reply = item.reply.finish() else { continue }
-                let framed = item.framing.frame(reply)
-                buffer += framed
-                sizes.append(framed.count)
-            }
-            if !buffer.isEmpty {
-                guard try writeAll(output, buffer) else { return }
-            }
+        var buffer: [UInt8] = []
+        var sizes: [Int] = []
+        func flush() throws(StreamError) -> Bool {
+            guard !buffer.isEmpty else { return true }
+            guard try writeAll(output, buffer) else { return false }
+            budget.written(replyBytes: buffer.count)
             for size in sizes { onReply(size) }
+            buffer.removeAll(keepingCapacity: buffer.count <= 1 << 20)
+            sizes.removeAll(keepingCapacity: true)
+            return true
+        }
+        while let batch = outgoing.take() {
+            for reply in batch {
+                buffer += reply
+                sizes.append(reply.count)
+                if buffer.count >= 1 << 20 {
+                    guard try flush() else { return }
+                }
+            }
+            guard try flush() else { return }
         }
     }
 
-    /// Writes every byte; false when the reader has gone away (EPIPE).
+    /// Writes every byte, waiting for the descriptor when it is non-blocking and full; false
+    /// when the reader has gone away (EPIPE).
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(StreamError) -> Bool {
         var offset = 0
         while offset < bytes.count {
@@ -123,6 +186,13 @@ public enum StreamServer {
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EPIPE { return false }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    if poll(&ready, 1, -1) < 0 && errno != EINTR {
+                        throw StreamError(operation: "poll", errno: errno)
+                    }
+                    continue
+                }
                 throw StreamError(operation: "write", errno: errno)
             }
             offset += n
@@ -130,14 +200,82 @@ public enum StreamServer {
         return true
     }
 
-    /// Keeps the real standard output for protocol messages and points file descriptor 1 at
-    /// standard error, so a stray `print` cannot corrupt the stream; ignores SIGPIPE.
-    /// Returns the descriptor to write protocol messages to.
+    /// Makes the standard descriptors safe for a protocol stream, in this order: opens
+    /// `/dev/null` on any of 0, 1 and 2 that is closed (so a later `open` or `dup` cannot land
+    /// there and send log lines into the protocol stream); keeps the real standard output for
+    /// protocol messages; points descriptor 1 at standard error, so a stray `print` cannot
+    /// corrupt the stream; ignores SIGPIPE. Returns the descriptor to write protocol messages to.
     public static func protectStandardOutput() -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) < 0 && errno == EBADF {
+            // open returns the lowest free descriptor, which is this one.
+            let opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+            if opened >= 0 && opened != fd {
+                dup2(opened, fd)
+                close(opened)
+            }
+        }
         let protocolOutput = dup(1)
         dup2(2, 1)
         return protocolOutput
+    }
+}
+
+/// The bytes in flight through the stream server: requests read and not yet finished, and
+/// replies encoded and not yet written. The reader waits while the total is at the limit; the
+/// thread that encodes replies waits while the replies alone are.
+final class FlightBudget: @unchecked Sendable {
+    // Every member is guarded by `condition`.
+    private let condition = NSCondition()
+    private let limit: Int
+    private var requestBytes = 0
+    private var replyBytes = 0
+    private var abandoned = false
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Counts a request read; first waits while the bytes in flight are at the limit (unless
+    /// nothing is in flight). False once abandoned.
+    func admit(requestBytes bytes: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while requestBytes + replyBytes >= limit && requestBytes + replyBytes > 0 && !abandoned { condition.wait() }
+        guard !abandoned else { return false }
+        requestBytes += bytes
+        return true
+    }
+
+    /// Waits while the replies not yet written are at the limit; false once abandoned.
+    func waitForReplyRoom() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while replyBytes >= limit && !abandoned { condition.wait() }
+        return !abandoned
+    }
+
+    /// A request is finished: its bytes are done with, its reply waits to be written.
+    func finished(requestBytes request: Int, replyBytes reply: Int) {
+        condition.lock()
+        requestBytes -= request
+        replyBytes += reply
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Replies were written.
+    func written(replyBytes bytes: Int) {
+        condition.lock()
+        replyBytes -= bytes
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The output has gone away: every wait ends.
+    func abandon() {
+        condition.lock()
+        abandoned = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 
@@ -145,19 +283,23 @@ public enum StreamServer {
 final class Handoff<Item: Sendable>: @unchecked Sendable {
     // Every member is guarded by `condition`.
     private let condition = NSCondition()
-    private var items: [Item] = []
+    private var items: [(item: Item, weight: Int)] = []
+    private var weight = 0
     private var closed = false
     private var abandoned = false
-    /// Most items waiting; the producer waits beyond it.
-    private let limit = 1024
+    /// Most weight waiting; the producer waits beyond it (an item is taken when none waits).
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
 
     /// Hands an item on; false when the consumer has gone away.
-    func push(_ item: Item) -> Bool {
+    func push(_ item: Item, weight: Int = 1) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while items.count >= limit && !abandoned { condition.wait() }
+        while self.weight > 0 && weight > limit - self.weight && !abandoned { condition.wait() }
         guard !abandoned else { return false }
-        items.append(item)
+        items.append((item, weight))
+        self.weight += weight
         if items.count == 1 { condition.broadcast() }
         return true
     }
@@ -175,6 +317,7 @@ final class Handoff<Item: Sendable>: @unchecked Sendable {
         condition.lock()
         abandoned = true
         items.removeAll()
+        weight = 0
         condition.broadcast()
         condition.unlock()
     }
@@ -185,8 +328,9 @@ final class Handoff<Item: Sendable>: @unchecked Sendable {
         defer { condition.unlock() }
         while items.isEmpty && !closed && !abandoned { condition.wait() }
         guard !items.isEmpty, !abandoned else { return nil }
-        let batch = items
+        let batch = items.map(\.item)
         items.removeAll(keepingCapacity: true)
+        weight = 0
         condition.broadcast()
         return batch
     }

@@ -15,6 +15,16 @@ public struct ValidationError: Sendable, Equatable, Hashable, CustomStringConver
     public var description: String { "\(instancePath.isEmpty ? "/" : instancePath): \(message) [\(keywordLocation)]" }
 }
 
+/// The outcome of ``JSONSchema/validate(_:keepingAtMost:)``.
+public struct ValidationReport: Sendable, Equatable {
+    /// The first errors, in the order found (at most the limit asked for).
+    public var errors: [ValidationError]
+    /// How many errors were found in all (at least `errors.count`).
+    public var total: Int
+    /// Whether the instance is valid.
+    public var isValid: Bool { total == 0 }
+}
+
 /// A schema could not be compiled.
 public struct SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Where in the schema (URI with JSON pointer fragment).
@@ -92,17 +102,24 @@ public struct JSONSchema: @unchecked Sendable {
 
     /// Every error of the instance; empty when it is valid.
     public func validate(_ instance: JSONValue) -> [ValidationError] {
-        var errors: [ValidationError]? = []
+        validate(instance, keepingAtMost: .max).errors
+    }
+
+    /// The first `limit` errors of the instance in full, and how many there are in all. Errors
+    /// past the limit are counted without building their messages, so an instance with very
+    /// many errors costs little more than walking it.
+    public func validate(_ instance: JSONValue, keepingAtMost limit: Int) -> ValidationReport {
+        var sink: ErrorSink? = ErrorSink(limit: limit)
         withExtendedLifetime(instance) {
             var evaluator = Evaluator(options: options, dynamicAnchors: dynamicAnchors, collect: collectsAnnotations)
-            _ = evaluator.evaluate(root, instance.raw, errors: &errors)
+            _ = evaluator.evaluate(root, instance.raw, errors: &sink)
         }
-        return errors ?? []
+        return ValidationReport(errors: sink!.errors, total: sink!.total)
     }
 
     /// Whether the instance is valid (faster than ``validate(_:)``: no messages are built).
     public func isValid(_ instance: JSONValue) -> Bool {
-        var errors: [ValidationError]? = nil
+        var errors: ErrorSink? = nil
         return withExtendedLifetime(instance) {
             var evaluator = Evaluator(options: options, dynamicAnchors: dynamicAnchors, collect: collectsAnnotations)
             return evaluator.evaluate(root, instance.raw, errors: &errors) != nil

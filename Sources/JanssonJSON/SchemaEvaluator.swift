@@ -14,6 +14,32 @@ struct Evaluated {
     }
 }
 
+/// Where an evaluation puts its errors: the first `limit` in full, the rest only counted (their
+/// messages and paths are never built).
+struct ErrorSink {
+    private(set) var errors: [ValidationError] = []
+    /// Every error added, kept or not.
+    private(set) var total = 0
+    let limit: Int
+
+    init(limit: Int = .max) { self.limit = limit }
+
+    /// Whether further errors are only counted.
+    var isFull: Bool { errors.count >= limit }
+    /// How many more errors are kept.
+    var room: Int { max(0, limit - errors.count) }
+
+    mutating func add(_ error: @autoclosure () -> ValidationError) {
+        total += 1
+        if errors.count < limit { errors.append(error()) }
+    }
+
+    mutating func add(_ other: ErrorSink) {
+        total += other.total
+        errors += other.errors.prefix(room)
+    }
+}
+
 /// Walks a compiled schema over a jansson instance.
 struct Evaluator {
     let options: SchemaOptions
@@ -35,7 +61,7 @@ struct Evaluator {
     /// Evaluates a child value under a keyword path, restoring the paths afterwards.
     mutating func descend(
         _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instanceToken: String?, keyword: [String],
-        errors: inout [ValidationError]?
+        errors: inout ErrorSink?
     ) -> Evaluated? {
         if let instanceToken { instanceTokens.append(instanceToken) }
         keywordTokens += keyword
@@ -55,13 +81,13 @@ struct Evaluator {
     /// Evaluates a node; returns what it evaluated when valid, nil (with errors appended) when not.
     /// - Parameter errors: where to append errors; nil when only the verdict matters (no messages are built).
     mutating func evaluate(
-        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, errors: inout [ValidationError]?
+        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, errors: inout ErrorSink?
     )
         -> Evaluated?
     {
         if let always = node.alwaysValid {
             if always { return Evaluated() }
-            errors?.append(
+            errors?.add(
                 ValidationError(
                     instancePath: instancePath, keywordLocation: keywordPath(), keyword: "false",
                     message: "no value is allowed here"))
@@ -70,7 +96,7 @@ struct Evaluator {
         depth += 1
         defer { depth -= 1 }
         guard depth < 400 else {
-            errors?.append(
+            errors?.add(
                 ValidationError(
                     instancePath: instancePath, keywordLocation: keywordPath(), keyword: "$ref",
                     message: "the schema recurses without end at this value"))
@@ -86,11 +112,11 @@ struct Evaluator {
         func fail(_ keyword: String, _ message: @autoclosure () -> String, at member: String? = nil) {
             valid = false
             guard errors != nil else { return }
-            let message = message()
-            let path = instancePath + (member.map { "/" + JSONPointer.escape($0) } ?? "")
-            errors?.append(
+            // Built only while the sink keeps errors; past its limit they are just counted.
+            errors!.add(
                 ValidationError(
-                    instancePath: path, keywordLocation: keywordPath(keyword), keyword: keyword, message: message))
+                    instancePath: instancePath + (member.map { "/" + JSONPointer.escape($0) } ?? ""),
+                    keywordLocation: keywordPath(keyword), keyword: keyword, message: message()))
         }
 
         for keyword in node.keywords {
@@ -147,11 +173,12 @@ struct Evaluator {
                 guard kind == .object else { continue }
                 JSONValue.forEachMember(of: instance) { name, _ in
                     let key = JSONValue(name)
-                    var inner: [ValidationError]? = errors == nil ? nil : []
+                    // Only for the message; nothing to keep once the sink is full.
+                    var inner: ErrorSink? = errors.map { ErrorSink(limit: $0.isFull ? 0 : .max) }
                     if descend(sub, key.raw, instanceToken: nil, keyword: [here], errors: &inner) == nil {
                         fail(
                             "propertyNames",
-                            "member name '\(name)' is not allowed: \((inner ?? []).map(\.message).joined(separator: "; "))"
+                            "member name '\(name)' is not allowed: \((inner?.errors ?? []).map(\.message).joined(separator: "; "))"
                         )
                     }
                 }
@@ -215,7 +242,7 @@ struct Evaluator {
                 guard kind == .array else { continue }
                 var matching = 0
                 for i in 0..<json_array_size(instance) {
-                    var ignored: [ValidationError]? = nil
+                    var ignored: ErrorSink? = nil
                     if descend(
                         sub, json_array_get(instance, i)!, instanceToken: String(i), keyword: [here], errors: &ignored)
                         != nil
@@ -290,7 +317,7 @@ struct Evaluator {
                 }
             case .anyOf(let subs):
                 var any = false
-                var inner: [ValidationError]? = nil
+                var inner: ErrorSink? = nil
                 for (i, sub) in subs.enumerated() {
                     if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &inner) {
                         evaluated.merge(e)
@@ -299,11 +326,11 @@ struct Evaluator {
                 }
                 if !any {
                     fail("anyOf", "must match at least one of \(subs.count) alternatives")
-                    if errors != nil { errors! += branchErrors(subs, instance, here) }
+                    if errors != nil { errors!.add(branchErrors(subs, instance, here, limit: errors!.room)) }
                 }
             case .oneOf(let subs):
                 var matched: [Int] = []
-                var inner: [ValidationError]? = nil
+                var inner: ErrorSink? = nil
                 for (i, sub) in subs.enumerated() {
                     if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &inner) {
                         matched.append(i)
@@ -312,7 +339,7 @@ struct Evaluator {
                 }
                 if matched.isEmpty {
                     fail("oneOf", "must match exactly one of \(subs.count) alternatives, matches none")
-                    if errors != nil { errors! += branchErrors(subs, instance, here) }
+                    if errors != nil { errors!.add(branchErrors(subs, instance, here, limit: errors!.room)) }
                 } else if matched.count > 1 {
                     fail(
                         "oneOf",
@@ -320,12 +347,12 @@ struct Evaluator {
                     )
                 }
             case .not(let sub):
-                var inner: [ValidationError]? = nil
+                var inner: ErrorSink? = nil
                 if descend(sub, instance, instanceToken: nil, keyword: [here], errors: &inner) != nil {
                     fail("not", "must not match the schema under 'not'")
                 }
             case .conditional(let condition, let then, let otherwise):
-                var inner: [ValidationError]? = nil
+                var inner: ErrorSink? = nil
                 if let e = descend(condition, instance, instanceToken: nil, keyword: [here], errors: &inner) {
                     evaluated.merge(e)
                     if let then {
@@ -400,14 +427,14 @@ struct Evaluator {
     }
 
     /// The errors of every alternative, for a report after anyOf/oneOf matched none.
-    mutating func branchErrors(_ subs: [SchemaNode], _ instance: UnsafeMutablePointer<json_t>, _ keyword: String)
-        -> [ValidationError]
-    {
-        var all: [ValidationError]? = []
+    mutating func branchErrors(
+        _ subs: [SchemaNode], _ instance: UnsafeMutablePointer<json_t>, _ keyword: String, limit: Int
+    ) -> ErrorSink {
+        var all: ErrorSink? = ErrorSink(limit: limit)
         for (i, sub) in subs.enumerated() {
             _ = descend(sub, instance, instanceToken: nil, keyword: [keyword, String(i)], errors: &all)
         }
-        return all ?? []
+        return all!
     }
 
     static func matches(type: String, _ instance: UnsafeMutablePointer<json_t>, _ kind: JSONValue.Kind) -> Bool {

@@ -15,7 +15,8 @@ func rpcError(_ error: PortalError) -> JSONRPCError {
     if let latest = d.latest { more.append(("latest", JSONValue(latest))) }
     if let version = d.currentVersion { more.append(("currentVersion", JSONValue(version))) }
     if error.code == .invalidArgument {
-        more.append(("errors", [["path": "", "keyword": "value", "message": JSONValue(error.message)]]))
+        return .invalidParams(
+            [ParamError(path: "", keyword: "value", message: error.message)], message: error.message, more: more)
     }
     return JSONRPCError(
         ErrorCode(rawValue: error.code.number), error.message, data: JSONRPCError.details(error.code.name, more))

@@ -14,7 +14,10 @@ public enum OpenRPC {
         ("invalidDomain", 1007, "invalid-domain: not a valid host name, or a free-mail domain"),
         ("storageFailure", -32000, "storage-failure: the store could not persist; nothing was applied"),
         ("limitExceeded", -32001, "limit-exceeded: message size, nesting or batch size over the limit (data.limit)"),
-        ("invalidParams", -32602, "invalid params: data.errors lists {path, keyword, message}"),
+        (
+            "invalidParams", -32602,
+            "invalid params: data.errors lists {path, keyword, message}, at most 100; data.total is how many were found"
+        ),
     ]
 
     /// The OpenRPC 1.3 document for these methods (in this order).

@@ -62,21 +62,9 @@ public enum TenantServicesMethods {
                 actor = try decoder.decode(Actor.self, from: params["actor"] ?? .null)
                 request = try decoder.decode(R.self, from: params)
             } catch {
-                throw JSONRPCError(
-                    .invalidParams, "invalid params: \(error)",
-                    data: JSONRPCError.details(
-                        "invalid-params",
-                        [
-                            (
-                                "errors",
-                                [
-                                    [
-                                        "path": JSONValue(error.pointer), "keyword": "type",
-                                        "message": JSONValue(error.message),
-                                    ]
-                                ]
-                            )
-                        ]))
+                throw JSONRPCError.invalidParams(
+                    [ParamError(path: error.pointer, keyword: "type", message: error.message)],
+                    message: "invalid params: \(error)")
             }
             let requestKey = params["requestKey"]?.stringValue
             return {

@@ -61,6 +61,28 @@ final class ServerProcess {
         }
     }
 
+    /// Reads one reply in LSP framing (its body).
+    func receiveFrame() -> [UInt8] {
+        while true {
+            let pending = buffer[start...]
+            if let end = pending.firstRange(of: Array("\r\n\r\n".utf8)) {
+                let header = String(decoding: buffer[start..<end.lowerBound], as: UTF8.self)
+                let length = Int(header.split(separator: ":")[1].trimmingCharacters(in: .whitespaces))!
+                if buffer.count - end.upperBound >= length {
+                    let body = Array(buffer[end.upperBound..<(end.upperBound + length)])
+                    start = end.upperBound + length
+                    return body
+                }
+            }
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            let n = chunk.withUnsafeMutableBytes {
+                read(output.fileHandleForReading.fileDescriptor, $0.baseAddress, $0.count)
+            }
+            precondition(n > 0, "server closed its output")
+            buffer += chunk[0..<n]
+        }
+    }
+
     func stop() {
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()

@@ -33,5 +33,7 @@ func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     while let frame = reader.next() { _ = dispatcher.reply(to: frame) }
     reader.append(bytes[split...])
     while let frame = reader.next() { _ = dispatcher.reply(to: frame) }
+    // End of input: a last line without a newline.
+    while let frame = reader.finish() { _ = dispatcher.reply(to: frame) }
     return 0
 }

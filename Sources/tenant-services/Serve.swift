@@ -32,8 +32,11 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest message in bytes.") var maxMessageBytes = Limits().maxMessageBytes
     @Option(help: "Most requests in one batch.") var maxBatchSize = Limits().maxBatchSize
     @Option(help: "Deepest nesting of arrays and objects.") var maxDepth = Limits().maxDepth
+    @Option(help: "Bytes in flight (requests read, replies not yet written) past which reading pauses.")
+    var maxBytesInFlight = Limits().maxBytesInFlight
 
     func run() throws {
+        // First of all: /dev/null on closed standard descriptors, then stdout kept for protocol only.
         let output = StreamServer.protectStandardOutput()
         options.bootstrap()
         let log = Logger(label: "tenant-services.serve")
@@ -64,7 +67,9 @@ struct Serve: ParsableCommand {
         if let reason = (backend as? FileStore)?.readOnlyReason {
             log.warning("serving read-only: \(reason)")
         }
-        let limits = Limits(maxMessageBytes: maxMessageBytes, maxBatchSize: maxBatchSize, maxDepth: maxDepth)
+        let limits = Limits(
+            maxMessageBytes: maxMessageBytes, maxBatchSize: maxBatchSize, maxDepth: maxDepth,
+            maxBytesInFlight: maxBytesInFlight)
         let dispatcher = Dispatcher(
             methods: try TenantServicesMethods.table(portal: portal, clock: testClock), limits: limits,
             onInternalError: { method, error in log.error("internal error in \(method): \(error)") })

@@ -100,4 +100,123 @@ import Testing
         close(toServer[0])
         close(fromServer[1])
     }
+
+    /// Sets O_NONBLOCK on a descriptor.
+    static func makeNonBlocking(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    @Test func aClientThatNeverReadsStopsTheServerReadingAtTheBound() throws {
+        // Each request is answered with about 10 KB; the client sends batches of 10 and never reads.
+        let startedCount = Mutex(0)
+        let big = JSONValue(String(repeating: "x", count: 10_000))
+        let dispatcher = Dispatcher(
+            methods: [
+                Method("big") { _ in
+                    startedCount.withLock { $0 += 1 }
+                    return big
+                }
+            ], limits: Limits(maxBytesInFlight: 256 << 10, maxRequestsInFlight: 64))
+        var toServer: [Int32] = [0, 0]
+        var fromServer: [Int32] = [0, 0]
+        #expect(pipe(&toServer) == 0 && pipe(&fromServer) == 0)
+        let (serverIn, serverOut) = (toServer[0], fromServer[1])
+        let server = Thread {
+            try? StreamServer.run(input: serverIn, output: serverOut, dispatcher: dispatcher)
+            close(serverOut)
+        }
+        server.start()
+        let request = #"{"jsonrpc":"2.0","id":1,"method":"big"}"#
+        let batch = Array(("[" + Array(repeating: request, count: 10).joined(separator: ",") + "]\n").utf8)
+        Self.makeNonBlocking(toServer[1])
+        var sent = 0
+        let deadline = ContinuousClock.now + .seconds(2)
+        // Send for two seconds, or until 5000 batches (50,000 requests, 500 MB of replies) are in.
+        while ContinuousClock.now < deadline && sent < 5000 * batch.count {
+            let n = batch.withUnsafeBytes {
+                write(toServer[1], $0.baseAddress! + sent % batch.count, batch.count - sent % batch.count)
+            }
+            if n > 0 { sent += n } else { usleep(1000) }
+        }
+        // Bytes in flight: 256 KiB of replies and requests, 64 KiB in the output pipe, at most
+        // twice 64 requests between start and finish, and a batch of slack: a few hundred requests.
+        let ran = startedCount.withLock { $0 }
+        #expect(ran < 600, "ran \(ran) requests although nothing was read")
+        #expect(sent < 5000 * batch.count, "the server kept reading")
+        // Reading now drains everything that was sent, in order.
+        close(toServer[1])
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fromServer[0], $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            output += chunk[0..<n]
+        }
+        close(fromServer[0])
+        close(toServer[0])
+        let lines = output.split(separator: 0x0A)
+        #expect(lines.count == sent / batch.count)
+        #expect(startedCount.withLock { $0 } == sent / batch.count * 10)
+    }
+
+    @Test func aNonBlockingOutputThatFillsUpIsWaitedFor() throws {
+        let log = PhaseLog()
+        var toServer: [Int32] = [0, 0]
+        var fromServer: [Int32] = [0, 0]
+        #expect(pipe(&toServer) == 0 && pipe(&fromServer) == 0)
+        Self.makeNonBlocking(fromServer[1])
+        Self.makeNonBlocking(toServer[0])
+        let count = 2_000
+        let input: [UInt8] = (0..<count).flatMap { (i: Int) -> [UInt8] in
+            Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"step","params":{"n":\#(i)}}"#.utf8) + [0x0A]
+        }
+        let failure = Mutex<String?>(nil)
+        let (serverIn, serverOut, clientOut) = (toServer[0], fromServer[1], toServer[1])
+        let server = Thread {
+            do {
+                try StreamServer.run(input: serverIn, output: serverOut, dispatcher: Self.dispatcher(log))
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+            }
+            close(serverOut)
+        }
+        server.start()
+        let writer = Thread {
+            // Slowly, so that the server's reads find nothing now and then.
+            var offset = 0
+            while offset < input.count {
+                let end = min(input.count, offset + 4096)
+                let n = input[offset..<end].withUnsafeBytes { write(clientOut, $0.baseAddress, $0.count) }
+                if n > 0 { offset += n }
+                usleep(200)
+            }
+            close(clientOut)
+        }
+        writer.start()
+        // The replies fill the non-blocking pipe before anyone reads.
+        usleep(300_000)
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fromServer[0], $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            output += chunk[0..<n]
+        }
+        close(fromServer[0])
+        close(toServer[0])
+        #expect(failure.withLock { $0 } == nil)
+        #expect(output.split(separator: 0x0A).count == count)
+    }
+
+    @Test func aLastLineWithoutNewlineIsAnswered() throws {
+        let log = PhaseLog()
+        let input = Array(
+            (#"{"jsonrpc":"2.0","id":1,"method":"step","params":{"n":1}}"# + "\n"
+                + #"{"jsonrpc":"2.0","id":2,"method":"step","params":{"n":2}}"#).utf8)
+        let output = try Self.serve(Self.dispatcher(log), input: input)
+        let ids = String(decoding: output, as: UTF8.self).split(separator: "\n").map {
+            (try? JSONValue.parse(Array($0.utf8))["id"]?.intValue).flatMap { $0.map(Int.init) }
+        }
+        #expect(ids == [1, 2])
+    }
 }
