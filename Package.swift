@@ -110,6 +110,7 @@ let package = Package(
 
         .testTarget(
             name: "EndToEndTests",
+            dependencies: ["TenantServices"],
             exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
