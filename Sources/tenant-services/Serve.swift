@@ -47,7 +47,8 @@ struct Serve: ParsableCommand {
             }
             guard BusinessCalendar(timeZone: zone).date(of: start).isRepresentable else {
                 throw ValidationError(
-                    "--clock '\(clock)' falls past \(CivilDate.latest) in \(timeZone), the last date the portal handles")
+                    "--clock '\(clock)' falls past \(CivilDate.latest) in \(timeZone), the last date the portal handles"
+                )
             }
             testClock = ManualClock(start)
         }

@@ -99,7 +99,9 @@ import Testing
             let list = (0..<count).map { i in
                 [
                     "name": "CRM \(i)", "externalId": "crm-\(i)",
-                    "address": ["street": "S 1", "postalCode": "8000", "city": "Zürich", "country": i == bad ? "DE" : "CH"],
+                    "address": [
+                        "street": "S 1", "postalCode": "8000", "city": "Zürich", "country": i == bad ? "DE" : "CH",
+                    ],
                 ] as [String: Any]
             }
             let file = directory.appendingPathComponent("import-\(count)-\(bad ?? -1).json")
@@ -119,10 +121,13 @@ import Testing
         // here the tenant of crm-600 has a live domain and may not move to another region.
         let found = try Run.server(
             ["serve", "--store", directory.path],
-            input: ndjson([#"{"jsonrpc":"2.0","id":1,"method":"tenant.list","params":{"actor":\#(op),"query":"crm-600"}}"#]))
-        let crm600 = try #require(
-            try JSONSerialization.jsonObject(with: Data(found.stdout)) as? [String: Any]
-        )["result"].flatMap { ($0 as? [String: Any])?["tenants"] as? [[String: Any]] }?.first?["id"] as? String
+            input: ndjson([
+                #"{"jsonrpc":"2.0","id":1,"method":"tenant.list","params":{"actor":\#(op),"query":"crm-600"}}"#
+            ]))
+        let crm600 =
+            try #require(
+                try JSONSerialization.jsonObject(with: Data(found.stdout)) as? [String: Any]
+            )["result"].flatMap { ($0 as? [String: Any])?["tenants"] as? [[String: Any]] }?.first?["id"] as? String
         let booked = try Run.server(
             ["serve", "--store", directory.path],
             input: ndjson([
@@ -147,10 +152,18 @@ import Testing
         let before = text(try Run.server(["view", "tenants", "--store", directory.path], input: []))
         let address: [String: Any] = ["street": "S 1", "postalCode": "8000", "city": "Zürich", "country": "CH"]
         let cases: [(Any, String)] = [
-            ([["name": "Fine", "address": address], ["name": String(repeating: "x", count: 100_000), "address": address]],
-             "entry 2 at /name: must be at most 500"),
+            (
+                [
+                    ["name": "Fine", "address": address],
+                    ["name": String(repeating: "x", count: 100_000), "address": address],
+                ],
+                "entry 2 at /name: must be at most 500"
+            ),
             ([["name": "Fine", "address": address, "extra": 1]], "entry 1 at /extra"),
-            ([["name": "Fine", "address": address.merging(["city": "Z\u{1B}[2Jürich"]) { $1 }]], "entry 1 at /address/city"),
+            (
+                [["name": "Fine", "address": address.merging(["city": "Z\u{1B}[2Jürich"]) { $1 }]],
+                "entry 1 at /address/city"
+            ),
             ([["name": "Fine", "address": address, "externalId": ""]], "entry 1 at /externalId"),
             (["name": "not an array"], "is not a JSON array"),
         ]

@@ -7,7 +7,9 @@ import Testing
 /// SPEC §7: text params refuse control characters (C0, DEL and C1) everywhere, except that `note`
 /// may hold line feeds and tabs; checked by the params schemas, so it is data, not code.
 @Suite struct TextParamsTests {
-    static let controls: [Unicode.Scalar] = ["\u{0}", "\u{7}", "\u{1B}", "\u{7F}", "\u{85}", "\u{9B}", "\u{D}", "\u{A}"]
+    static let controls: [Unicode.Scalar] = [
+        "\u{0}", "\u{7}", "\u{1B}", "\u{7F}", "\u{85}", "\u{9B}", "\u{D}", "\u{A}",
+    ]
 
     /// Optional string members added to a method's example where its schema has them.
     static let extras: [String: String] = [

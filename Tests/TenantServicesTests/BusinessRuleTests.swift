@@ -79,7 +79,8 @@ func catalogWithOtherPrices() throws -> Catalog {
         let same = try Portal(catalog: .standard, clock: clock, calendar: clock.calendar, store: store)
         _ = try same.perform(PartnerCreate(name: "C"), as: .platformOperator())
         #expect(recorded(same) == 1, "the same prices are not recorded again after a restart")
-        let other = try Portal(catalog: try catalogWithOtherPrices(), clock: clock, calendar: clock.calendar, store: store)
+        let other = try Portal(
+            catalog: try catalogWithOtherPrices(), clock: clock, calendar: clock.calendar, store: store)
         _ = try other.perform(PartnerCreate(name: "D"), as: .platformOperator())
         _ = try other.perform(PartnerCreate(name: "E"), as: .platformOperator())
         #expect(recorded(other) == 2)
@@ -231,7 +232,8 @@ func catalogWithOtherPrices() throws -> Catalog {
         try world.domain("crm.ch", of: imported, status: .provisioned)
         let crm = #expect(throws: PortalError.self) {
             try world.portal.perform(
-                TenantImport(partnerId: partner, tenants: [.init(name: "CRM AG", address: germany, externalId: "crm-1")]),
+                TenantImport(
+                    partnerId: partner, tenants: [.init(name: "CRM AG", address: germany, externalId: "crm-1")]),
                 as: .platformOperator())
         }
         #expect(crm?.code == .conflict)
@@ -290,7 +292,8 @@ func catalogWithOtherPrices() throws -> Catalog {
             }
         }
         for outsider in [
-            world.partnerAdmin([.Sales], of: 1), world.partnerAdmin([.ALL], of: 1), world.partnerAdmin([.Support], of: 1),
+            world.partnerAdmin([.Sales], of: 1), world.partnerAdmin([.ALL], of: 1),
+            world.partnerAdmin([.Support], of: 1),
             world.tenantAdmin([.ALL]),
         ] {
             #expect(codes(outsider) == Array(repeating: .notFound, count: 5), "\(outsider.id)")

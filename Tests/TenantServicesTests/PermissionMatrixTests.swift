@@ -111,7 +111,10 @@ private struct ActorSpec: CustomTestStringConvertible, Sendable {
                 ActorSpec(kind: .partnerAdmin, role: $0, expert: true),
             ]
         }
-        + [ActorSpec(kind: .partnerAdmin, role: nil, expert: false), ActorSpec(kind: .partnerAdmin, role: nil, expert: true)]
+        + [
+            ActorSpec(kind: .partnerAdmin, role: nil, expert: false),
+            ActorSpec(kind: .partnerAdmin, role: nil, expert: true),
+        ]
         + Role.allCases.map { ActorSpec(kind: .tenantAdmin, role: $0, expert: false) }
         + [ActorSpec(kind: .operator, role: nil, expert: false)]
 

@@ -257,8 +257,10 @@ extension Transaction {
         var discounts: [Discount?] = []
         for line in lines {
             guard line.users >= 0 else { throw PortalError(.invalidArgument, "users must not be negative") }
-            discounts.append(
-                try line.discount.flatMap { d throws(PortalError) in try Discount(percent: d.percent, reason: d.reason) })
+            let discount = try line.discount.flatMap { d throws(PortalError) in
+                try Discount(percent: d.percent, reason: d.reason)
+            }
+            discounts.append(discount)
         }
         var names: [String] = []
         for line in lines { names.append(try validDomainName(line.domain)) }

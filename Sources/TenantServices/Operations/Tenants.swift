@@ -234,7 +234,8 @@ extension Transaction {
         guard !live.isEmpty else { return }
         let shown = live.filter { access.canSee($0, of: before) }.map { "\($0.name) (\($0.id))" }
         let hidden = live.count - shown.count
-        let names = shown.joined(separator: ", ") + (hidden > 0 ? (shown.isEmpty ? "" : " and ") + "\(hidden) more" : "")
+        let names =
+            shown.joined(separator: ", ") + (hidden > 0 ? (shown.isEmpty ? "" : " and ") + "\(hidden) more" : "")
         throw PortalError(
             .conflict,
             "moving tenant \(before.id) from \(before.address.country) to \(after.address.country) would move it from region \(before.region.rawValue) to \(after.region.rawValue), but it has live domains in region \(before.region.rawValue): \(names); cancel their services and let them end first, or keep a country of region \(before.region.rawValue)"
