@@ -73,14 +73,18 @@ import Testing
             for path in Self.strings(in: params) {
                 for control in Self.controls {
                     let isNoteLayout = path.count == 1 && path[0] as? String == "note" && (control == "\n")
-                    let tampered = Self.replacing(params, at: path[...]) { "a" + String(Character(control)) + $0 }
-                    let errors = schema.validate(try Self.json(tampered))
-                    if isNoteLayout {
-                        #expect(errors.isEmpty, "\(method) \(path): a line feed is allowed in a note")
-                    } else {
-                        #expect(!errors.isEmpty, "\(method) \(path) accepts U+\(String(control.value, radix: 16))")
+                    let c = String(Character(control))
+                    // Inside and at the very end (where ICU's `$` would match before a line terminator).
+                    for tamper in [{ "a" + c + $0 }, { $0 + c }] as [(String) -> String] {
+                        let tampered = Self.replacing(params, at: path[...], with: tamper)
+                        let errors = schema.validate(try Self.json(tampered))
+                        if isNoteLayout {
+                            #expect(errors.isEmpty, "\(method) \(path): a line feed is allowed in a note")
+                        } else {
+                            #expect(!errors.isEmpty, "\(method) \(path) accepts U+\(String(control.value, radix: 16))")
+                        }
+                        checked += 1
                     }
-                    checked += 1
                 }
             }
         }
@@ -113,7 +117,10 @@ import Testing
             #expect(reply["error"]?["code"]?.intValue == -32602, "\(bad.debugDescription)")
             #expect(reply["error"]?["data"]?["errors"]?[0]?["path"]?.stringValue == "/note")
         }
-        for name in ["Muster\u{1B}]0;owned\u{7} AG", "Muster\u{0}AG", "Muster\u{85}AG", "Muster\tAG"] {
+        for name in [
+            "Muster\u{1B}]0;owned\u{7} AG", "Muster\u{0}AG", "Muster\u{85}AG", "Muster\tAG", "Muster AG\n",
+            "Muster AG\r\n", "Muster AG\u{85}",
+        ] {
             let reply = try rpc.send(
                 "tenant.update", ["actor": sales, "tenantId": tenantId, "name": JSONValue(name)])
             #expect(reply["error"]?["code"]?.intValue == -32602, "\(name.debugDescription)")
