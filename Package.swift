@@ -32,6 +32,11 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .systemLibrary(
+            name: "CIDN2",
+            pkgConfig: "libidn2",
+            providers: [.apt(["libidn2-dev"])]
+        ),
+        .systemLibrary(
             name: "CJansson",
             pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"])]
@@ -55,10 +60,17 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jansson")]
         ),
 
+        // MARK: Host names (IDNA 2008 and UTS #46 through libidn2)
+        .target(
+            name: "HostNames",
+            dependencies: ["CIDN2"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: JSON layer
         .target(
             name: "JanssonJSON",
-            dependencies: ["CJansson"],
+            dependencies: ["CJansson", "HostNames"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -98,6 +110,7 @@ let package = Package(
 
         .testTarget(
             name: "EndToEndTests",
+            dependencies: ["TenantServices"],
             exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
@@ -120,7 +133,8 @@ let package = Package(
         .target(
             name: "TenantServices",
             dependencies: [
-                .product(name: "OrderedCollections", package: "swift-collections")
+                "HostNames",
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             resources: [.copy("Resources/catalog.json")],
             swiftSettings: swiftSettings

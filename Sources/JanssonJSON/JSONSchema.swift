@@ -170,6 +170,8 @@ enum Keyword {
     case multipleOf(JSONValue)
     case minLength(Int), maxLength(Int)
     case pattern(String, NSRegularExpression)
+    /// A `pattern` of the form `^[^…]*$` over code point ranges, checked without a regex.
+    case excludedScalars(String, [ClosedRange<UInt32>])
     case allOf([SchemaNode]), anyOf([SchemaNode]), oneOf([SchemaNode])
     case not(SchemaNode)
     case conditional(if: SchemaNode, then: SchemaNode?, else: SchemaNode?)
@@ -206,7 +208,7 @@ enum Keyword {
         case .multipleOf: "multipleOf"
         case .minLength: "minLength"
         case .maxLength: "maxLength"
-        case .pattern: "pattern"
+        case .pattern, .excludedScalars: "pattern"
         case .allOf: "allOf"
         case .anyOf: "anyOf"
         case .oneOf: "oneOf"

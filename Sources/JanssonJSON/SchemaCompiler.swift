@@ -195,7 +195,11 @@ final class SchemaCompiler {
             case "maxLength": keywords.append(.maxLength(try int(key, v)))
             case "pattern":
                 guard let p = v.stringValue else { throw fail(base, pointer + "/pattern", "must be a string") }
-                keywords.append(.pattern(p, try regex(key, p)))
+                if let excluded = excludedScalars(p) {
+                    keywords.append(.excludedScalars(p, excluded))
+                } else {
+                    keywords.append(.pattern(p, try regex(key, p)))
+                }
             case "allOf": keywords.append(.allOf(try schemaList(key, v)))
             case "anyOf": keywords.append(.anyOf(try schemaList(key, v)))
             case "oneOf": keywords.append(.oneOf(try schemaList(key, v)))
@@ -280,10 +284,40 @@ final class SchemaCompiler {
     }
 }
 
-/// Adapts an ECMA-262 pattern to ICU where they differ in ways schemas use.
+/// The code point ranges of a pattern that only says "none of these characters":
+/// `^[^\uXXXX-\uXXXX…]*$` (ranges or single `\uXXXX`), checked without a regular expression;
+/// nil for any other pattern.
+func excludedScalars(_ pattern: String) -> [ClosedRange<UInt32>]? {
+    guard pattern.hasPrefix("^[^"), pattern.hasSuffix("]*$") else { return nil }
+    var rest = Substring(pattern.dropFirst(3).dropLast(3))
+    func scalar() -> UInt32? {
+        guard rest.hasPrefix("\\u"), rest.count >= 6, let value = UInt32(rest.dropFirst(2).prefix(4), radix: 16),
+            rest.dropFirst(2).prefix(4).allSatisfy(\.isHexDigit)
+        else { return nil }
+        rest = rest.dropFirst(6)
+        return value
+    }
+    var ranges: [ClosedRange<UInt32>] = []
+    while !rest.isEmpty {
+        guard let low = scalar() else { return nil }
+        var high = low
+        if rest.hasPrefix("-") {
+            rest = rest.dropFirst()
+            guard let end = scalar(), end >= low else { return nil }
+            high = end
+        }
+        ranges.append(low...high)
+    }
+    return ranges.isEmpty ? nil : ranges
+}
+
+/// Adapts an ECMA-262 pattern to ICU where they differ in ways schemas use: the shorthand
+/// classes are ASCII-only, and `$` (outside a class) matches only at the very end, as in
+/// ECMA-262 without the `m` flag, never before a final line terminator as ICU's `$` does.
 func ecmaToICU(_ pattern: String) -> String {
     var result = ""
     var escaped = false
+    var inClass = false
     for ch in pattern {
         if escaped {
             switch ch {
@@ -296,7 +330,11 @@ func ecmaToICU(_ pattern: String) -> String {
             escaped = false
         } else if ch == "\\" {
             escaped = true
+        } else if ch == "$" && !inClass {
+            result += "\\z"
         } else {
+            if ch == "[" { inClass = true }
+            if ch == "]" { inClass = false }
             result.append(ch)
         }
     }

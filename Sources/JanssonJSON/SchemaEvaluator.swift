@@ -307,6 +307,14 @@ struct Evaluator {
                 if kind == .string, let s = JSONValue.string(of: instance), !Self.search(regex, s) {
                     fail("pattern", "must match the pattern \(text)")
                 }
+            case .excludedScalars(let text, let ranges):
+                if kind == .string, let s = JSONValue.string(of: instance),
+                    let bad = s.unicodeScalars.first(where: { c in ranges.contains { $0.contains(c.value) } })
+                {
+                    fail(
+                        "pattern",
+                        "must match the pattern \(text): U+\(String(bad.value, radix: 16, uppercase: true)) is not allowed")
+                }
             case .allOf(let subs):
                 for (i, sub) in subs.enumerated() {
                     if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &errors) {

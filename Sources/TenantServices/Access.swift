@@ -9,7 +9,7 @@ enum Capability: CaseIterable {
         case .seePrices, .editTenant, .order, .orderManually: [.Sales, .ALL]
         case .confirm: [.Sales, .Tech, .ALL]
         case .deploy: [.Tech, .ALL]
-        case .setConfidential: Role.allCases
+        case .setConfidential: Role.allCases  // any role, with expert mode
         case .manageUsers: [.ALL, .UserManagement]
         case .readAudit: [.ALL, .Audit]
         }
@@ -84,7 +84,6 @@ struct Access {
         case .partnerAdmin:
             if faults.supportMayOrder && capability == .order && actor.has(anyOf: [.Support]) { return true }
             if capability.needsExpertMode && !actor.expertMode { return false }
-            if capability == .setConfidential { return true }
             return actor.has(anyOf: capability.partnerRoles)
         case .tenantAdmin:
             return actor.has(anyOf: capability.tenantRoles)
@@ -101,9 +100,7 @@ struct Access {
             return
         case .partnerAdmin:
             roles = capability.partnerRoles
-            if capability.needsExpertMode && !actor.expertMode
-                && (capability == .setConfidential || actor.has(anyOf: roles))
-            {
+            if capability.needsExpertMode && !actor.expertMode && actor.has(anyOf: roles) {
                 message = "to \(capability.phrase) a partner admin needs expert mode"
                 if capability != .setConfidential { message += " and one of the roles \(list(roles))" }
             } else {

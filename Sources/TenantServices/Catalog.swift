@@ -67,15 +67,7 @@ public struct Catalog: Sendable {
         public func name(locale: String) -> String { name[locale] ?? name["en"] ?? code }
 
         /// Whether a user with this protection is counted by this service.
-        public func counts(_ user: User) -> Bool {
-            guard user.active else { return false }
-            switch counts {
-            case .allActive: return true
-            case .signOnly: return user.protection == .signOnly
-            case .signEncrypt: return user.protection == .signEncrypt
-            case .signing: return user.protection != .none
-            }
-        }
+        public func counts(_ user: User) -> Bool { counts.includes(user) }
     }
 
     /// A catalog that breaks a rule; names the offending entry.
@@ -93,6 +85,8 @@ public struct Catalog: Sendable {
     private let index: [String: Int]
     /// Service codes ordered so that every service comes after what it requires.
     public let topologicalOrder: [String]
+    /// The billing terms (code, counting, prices) of every service, in catalog order.
+    public let priceList: PriceList
 
     /// The base service every domain has.
     public var baseService: Service { services.first { $0.kind == .base }! }
@@ -181,6 +175,8 @@ public struct Catalog: Sendable {
         self.freeMailDomains = freeMailDomains.map { $0.lowercased() }
         self.index = index
         self.topologicalOrder = order
+        self.priceList = PriceList(
+            services: services.map { PriceList.Entry(code: $0.code, counts: $0.counts, prices: $0.prices) })
     }
 
     /// The default catalog of SPEC §2, shipped as a resource of this library.

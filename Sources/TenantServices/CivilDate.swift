@@ -26,6 +26,14 @@ public struct CivilDate: Codable, Sendable, Hashable, Comparable, CustomStringCo
         String(format: "%04d-%02d-%02d", year, month, day)
     }
 
+    /// The first and the last date the portal handles (SPEC §7: 0001-01-01 … 9999-12-31); a given
+    /// or computed date outside them is refused with `date-rule`.
+    public static let earliest = CivilDate(year: 1, month: 1, day: 1)
+    public static let latest = CivilDate(year: 9999, month: 12, day: 31)
+
+    /// Whether the date lies within ``earliest`` … ``latest``.
+    public var isRepresentable: Bool { self >= Self.earliest && self <= Self.latest }
+
     public static func < (a: Self, b: Self) -> Bool {
         (a.year, a.month, a.day) < (b.year, b.month, b.day)
     }

@@ -1,10 +1,14 @@
 import Foundation
+import HostNames
 
 /// Validation and normalization of mail domain names.
 ///
-/// Names are stored lower-case, internationalized labels as punycode (`xn--…`). The mapping
-/// step is the part of UTS #46 (non-transitional) that matters for mail domains: full-width
-/// and ideographic dots become `.`, letters are lower-cased and composed (NFC), `ß` is kept.
+/// Names go through UTS #46 (non-transitional) and IDNA 2008 with libidn2 (module `HostNames`),
+/// so every spelling of a name has one stored form: full-width letters and dots are mapped
+/// (`ｍｕｓｔｅｒ.ch` is `muster.ch`), letters are lower-cased and composed (NFC), `ß` is kept,
+/// and internationalized labels are stored as A-labels (`xn--…`). Then the rules of a mail
+/// domain apply: labels 1–63 letters, digits and hyphens, at least two labels, an alphabetic
+/// top-level label, at most 253 characters.
 public enum DomainName {
     /// Why a name is not a valid mail domain.
     public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
@@ -16,113 +20,47 @@ public enum DomainName {
     /// The stored form of a domain name, or why it is invalid.
     public static func normalize(_ raw: String) throws(Invalid) -> String {
         func fail(_ reason: String) -> Invalid { Invalid(name: raw, reason: reason) }
-        var text = raw.trimmingCharacters(in: .whitespaces)
-        for dot in ["\u{3002}", "\u{FF0E}", "\u{FF61}"] { text = text.replacingOccurrences(of: dot, with: ".") }
-        if text.hasSuffix(".") { text.removeLast() }
+        let text = raw.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else { throw fail("the name is empty") }
-        text = text.lowercased().precomposedStringWithCanonicalMapping
-        let labels = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        if let control = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+            throw fail("it contains the control character U+\(String(control.value, radix: 16, uppercase: true))")
+        }
+        var ascii: String
+        do {
+            ascii = try HostName.toASCII(text)
+        } catch {
+            throw fail(error.reason)
+        }
+        if ascii.hasSuffix(".") { ascii.removeLast() }
+        let labels = ascii.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard labels.count >= 2 else { throw fail("a mail domain needs at least two labels, such as 'example.ch'") }
-        var encoded: [String] = []
         for label in labels {
             guard !label.isEmpty else { throw fail("it has an empty label (two dots in a row or a leading dot)") }
-            let ascii: String
-            if label.unicodeScalars.allSatisfy(\.isASCII) {
-                ascii = label
-                if ascii.count >= 4, ascii.dropFirst(2).hasPrefix("--"), !ascii.hasPrefix("xn--") {
-                    throw fail("label '\(label)' has '--' in the third and fourth position, reserved for punycode")
-                }
-            } else {
-                for scalar in label.unicodeScalars where !scalar.isASCII {
-                    switch scalar.properties.generalCategory {
-                    case .lowercaseLetter, .otherLetter, .modifierLetter, .nonspacingMark, .spacingMark,
-                        .decimalNumber, .titlecaseLetter, .uppercaseLetter:
-                        continue
-                    default:
-                        throw fail("label '\(label)' contains '\(scalar)', which is not allowed in a host name")
-                    }
-                }
-                if let first = label.unicodeScalars.first,
-                    [.nonspacingMark, .spacingMark].contains(first.properties.generalCategory)
-                {
-                    throw fail("label '\(label)' starts with a combining mark")
-                }
-                ascii = "xn--" + Punycode.encode(label)
-            }
-            guard ascii.count <= 63 else { throw fail("label '\(label)' is longer than 63 characters") }
+            guard label.count <= 63 else { throw fail("label '\(label)' is longer than 63 characters") }
             guard
-                ascii.unicodeScalars.allSatisfy({
+                label.unicodeScalars.allSatisfy({
                     ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
                 })
             else {
                 throw fail("label '\(label)' may contain only letters, digits and hyphens")
             }
-            guard !ascii.hasPrefix("-"), !ascii.hasSuffix("-") else {
+            guard !label.hasPrefix("-"), !label.hasSuffix("-") else {
                 throw fail("label '\(label)' starts or ends with a hyphen")
             }
-            encoded.append(ascii)
-        }
-        let result = encoded.joined(separator: ".")
-        guard result.count <= 253 else { throw fail("the name is longer than 253 characters") }
-        let tld = encoded.last!
-        guard tld.hasPrefix("xn--") || tld.allSatisfy({ $0.isLetter }), tld.count >= 2 else {
-            throw fail("the top-level label '\(labels.last!)' must be alphabetic and at least two characters long")
-        }
-        return result
-    }
-}
-
-/// RFC 3492 punycode encoding of one label.
-enum Punycode {
-    private static let base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700, initialBias = 72, initialN = 128
-
-    private static func digit(_ d: Int) -> Character {
-        Character(UnicodeScalar(UInt8(d < 26 ? 97 + d : 22 + d)))
-    }
-
-    private static func adapt(_ delta: Int, _ numPoints: Int, _ first: Bool) -> Int {
-        var delta = first ? delta / damp : delta / 2
-        delta += delta / numPoints
-        var k = 0
-        while delta > ((base - tMin) * tMax) / 2 {
-            delta /= base - tMin
-            k += base
-        }
-        return k + (base - tMin + 1) * delta / (delta + skew)
-    }
-
-    static func encode(_ input: String) -> String {
-        let scalars = input.unicodeScalars.map { Int($0.value) }
-        var output = String(input.unicodeScalars.filter(\.isASCII).map(Character.init))
-        let basicCount = output.count
-        var handled = basicCount
-        if basicCount > 0 { output.append("-") }
-        var n = initialN, delta = 0, bias = initialBias
-        while handled < scalars.count {
-            let m = scalars.filter { $0 >= n }.min()!
-            delta += (m - n) * (handled + 1)
-            n = m
-            for c in scalars {
-                if c < n { delta += 1 }
-                if c == n {
-                    var q = delta
-                    var k = base
-                    while true {
-                        let t = k <= bias ? tMin : (k >= bias + tMax ? tMax : k - bias)
-                        if q < t { break }
-                        output.append(digit(t + (q - t) % (base - t)))
-                        q = (q - t) / (base - t)
-                        k += base
-                    }
-                    output.append(digit(q))
-                    bias = adapt(delta, handled + 1, handled == basicCount)
-                    delta = 0
-                    handled += 1
+            if label.count >= 4, label.dropFirst(2).hasPrefix("--") {
+                guard label.hasPrefix("xn--") else {
+                    throw fail("label '\(label)' has '--' in the third and fourth position, reserved for punycode")
+                }
+                guard HostName.isValidALabel(label) else {
+                    throw fail("label '\(label)' is not a valid internationalized label (IDNA 2008)")
                 }
             }
-            delta += 1
-            n += 1
         }
-        return output
+        guard ascii.count <= 253 else { throw fail("the name is longer than 253 characters") }
+        let tld = labels.last!
+        guard tld.hasPrefix("xn--") || tld.allSatisfy({ $0.isLetter }), tld.count >= 2 else {
+            throw fail("the top-level label '\(tld)' must be alphabetic and at least two characters long")
+        }
+        return ascii
     }
 }

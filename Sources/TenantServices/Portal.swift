@@ -125,6 +125,12 @@ public final class Portal: Sendable {
             var tx = Transaction(
                 state: PortalState(), actor: actor, now: now, calendar: calendar, catalog: catalog, method: R.method)
             tx.faults = faults
+            guard tx.today.isRepresentable else {
+                throw PortalError(
+                    .dateRule,
+                    "today is \(tx.today) in \(calendar.timeZone.identifier), past \(CivilDate.latest), the last date the portal handles",
+                    details: .init(latest: CivilDate.latest.description))
+            }
             swap(&tx.state, &core.state)
             tx.state.undoLog = []
             let response: R.Response
@@ -132,6 +138,7 @@ public final class Portal: Sendable {
             do {
                 response = try executable.execute(in: &tx) as! R.Response
                 if !tx.records.isEmpty {
+                    tx.recordPricesIfChanged()
                     do {
                         position = try store.write(tx.records)
                     } catch let error as PortalError {

@@ -14,6 +14,8 @@ struct PortalState: Sendable, Equatable {
     var tenantsByExternalId: [String: String] = [:]
     /// Highest number used per ID letter, so IDs are never reused.
     var lastNumber: [Character: Int] = [:]
+    /// The prices last recorded in the history (nil before the first record).
+    var prices: PriceList?
     /// While a transaction runs: how to undo each change, newest last (nil: not recording).
     var undoLog: [Undo]?
 
@@ -25,6 +27,7 @@ struct PortalState: Sendable, Equatable {
         case task(String, DeployTask?)
         case offer(String, Offer?)
         case lastNumber(Character, Int?)
+        case prices(PriceList?)
         case events(Int)
     }
 
@@ -33,7 +36,7 @@ struct PortalState: Sendable, Equatable {
         lhs.partners == rhs.partners && lhs.tenants == rhs.tenants && lhs.domains == rhs.domains
             && lhs.tasks == rhs.tasks && lhs.offers == rhs.offers && lhs.events == rhs.events
             && lhs.domainsByTenant == rhs.domainsByTenant && lhs.tenantsByExternalId == rhs.tenantsByExternalId
-            && lhs.lastNumber == rhs.lastNumber
+            && lhs.lastNumber == rhs.lastNumber && lhs.prices == rhs.prices
     }
 
     static func externalKey(partnerId: String, externalId: String) -> String { partnerId + "\u{1F}" + externalId }
@@ -46,6 +49,7 @@ struct PortalState: Sendable, Equatable {
             case .domainSaved(let d): undoLog!.append(.domain(d.id, domains[d.id]))
             case .taskSaved(let t): undoLog!.append(.task(t.id, tasks[t.id]))
             case .offerSaved(let o): undoLog!.append(.offer(o.id, offers[o.id]))
+            case .pricesRecorded: undoLog!.append(.prices(prices))
             }
         }
         switch change {
@@ -72,6 +76,8 @@ struct PortalState: Sendable, Equatable {
         case .offerSaved(let offer):
             note(offer.id)
             offers[offer.id] = offer
+        case .pricesRecorded(let list):
+            prices = list
         }
     }
 
@@ -120,6 +126,7 @@ struct PortalState: Sendable, Equatable {
             case .task(let id, let old): tasks[id] = old
             case .offer(let id, let old): offers[id] = old
             case .lastNumber(let letter, let old): lastNumber[letter] = old
+            case .prices(let old): prices = old
             case .events(let count): events.removeSubrange(count...)
             }
         }

@@ -38,6 +38,14 @@ public enum TenantServicesMethods {
                     guard let text = params?["now"]?.stringValue, let date = parseTimestamp(text) else {
                         throw JSONRPCError(.invalidParams, "now must be an RFC 3339 date-time")
                     }
+                    let today = portal.calendar.date(of: date)
+                    guard today.isRepresentable else {
+                        throw rpcError(
+                            PortalError(
+                                .dateRule,
+                                "\(text) is \(today) in \(portal.calendar.timeZone.identifier), past \(CivilDate.latest), the last date the portal handles",
+                                details: .init(latest: CivilDate.latest.description)))
+                    }
                     clock.set(date)
                     return ["now": JSONValue(timestamp(clock.now()))]
                 })

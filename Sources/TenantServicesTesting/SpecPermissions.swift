@@ -44,6 +44,7 @@ public enum SpecPermissions {
     /// Whether SPEC §4 lets this actor call a method at all (scope aside).
     public static func allows(_ actor: Actor, _ method: String) -> Bool {
         let column = column(of: method)
+        if column == .everyone { return true }  // catalog.get: for any actor, with roles or without
         switch actor.kind {
         case .operator:
             return true

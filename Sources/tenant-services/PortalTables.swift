@@ -15,7 +15,7 @@ enum PortalTables {
         let title =
             "\(domain.name) (\(domain.id), mode \(domain.mode?.rawValue ?? "–"), users \(domain.users.total)"
             + (domain.confidential ? ", confidential" : "") + ")"
-        return title + "\n"
+        return printable(title) + "\n"
             + table(
                 ["Number", "Service", "Status", "Billing start", "Discount"],
                 domain.services.map {
@@ -47,14 +47,18 @@ enum PortalTables {
                     $0.tenantName, $0.domain, $0.service, String($0.quantity), money($0.unitPrice),
                     $0.discount?.label ?? "–", "\($0.currency) \(money($0.total))",
                 ]
-            }) + "\n" + statement.totals.map { "Total \($0.currency) \(money($0.total))" }.joined(separator: "\n")
+            }) + "\n"
+            + statement.totals.map { "Total \(printable($0.currency)) \(money($0.total))" }.joined(separator: "\n")
     }
 }
 
 func money(_ minor: Int) -> String { String(format: "%d.%02d", minor / 100, minor % 100) }
 
-/// Left-aligned columns separated by two spaces, with a rule under the header.
+/// Left-aligned columns separated by two spaces, with a rule under the header; control
+/// characters in cells are escaped (``printable(_:keepingLineBreaks:)``).
 func table(_ header: [String], _ rows: [[String]]) -> String {
+    let header = header.map { printable($0) }
+    let rows = rows.map { $0.map { printable($0) } }
     let all = [header] + rows
     let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
     func line(_ row: [String]) -> String {

@@ -48,6 +48,11 @@ struct Serve: ParsableCommand {
             guard let start = try? Date(clock, strategy: .iso8601) else {
                 throw ValidationError("--clock '\(clock)' is not an RFC 3339 instant such as 2026-11-27T09:00:00Z")
             }
+            guard BusinessCalendar(timeZone: zone).date(of: start).isRepresentable else {
+                throw ValidationError(
+                    "--clock '\(clock)' falls past \(CivilDate.latest) in \(timeZone), the last date the portal handles"
+                )
+            }
             testClock = ManualClock(start)
         }
         if let catalog {

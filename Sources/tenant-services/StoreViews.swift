@@ -86,7 +86,7 @@ extension ViewCommand {
         func run() throws {
             let result = try view.portal().perform(TenantGet(tenantId: tenantId), as: view.actor)
             let t = result.tenant
-            print("\(t.name) (\(t.id)), \(t.address.city) \(t.address.country), billed in \(t.currency)")
+            print(printable("\(t.name) (\(t.id)), \(t.address.city) \(t.address.country), billed in \(t.currency)"))
             for domain in result.domains { print("\n" + PortalTables.domain(domain)) }
             if result.domains.isEmpty { print("\nNo domains.") }
         }
@@ -122,7 +122,7 @@ extension ViewCommand {
                 BillingStatement(month: month, format: csv ? .csv : nil), as: view.actor)
             progress.finish("computed the statement for \(month): \(statement.lines.count.formatted()) lines")
             if csv {
-                print(statement.csv ?? "", terminator: "")
+                print(printable(statement.csv ?? "", keepingLineBreaks: true), terminator: "")
             } else {
                 print(PortalTables.statement(statement))
             }

@@ -88,18 +88,20 @@ import Testing
         #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
         let asked = try Run.server(["view", "tenants", "--store", directory.path, "--progress"], input: [])
         #expect(asked.stderr.contains("reading journal.jsonl 100%"), "\(asked.stderr)")
-        #expect(asked.stderr.contains("loaded 18 events"), "\(asked.stderr)")
+        #expect(asked.stderr.contains("loaded 19 events"), "\(asked.stderr)")
     }
 
     @Test func aBigImportRunsInBatchesWithProgressAndStopsAtARefusedBatch() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
         _ = try Run.server(["demo", "--keep-store", directory.path], input: [])
-        func entries(_ count: Int, emptyNameAt bad: Int? = nil) throws -> String {
+        func entries(_ count: Int, inGermanyAt bad: Int? = nil) throws -> String {
             let list = (0..<count).map { i in
                 [
-                    "name": i == bad ? " " : "CRM \(i)", "externalId": "crm-\(i)",
-                    "address": ["street": "S 1", "postalCode": "8000", "city": "Zürich", "country": "CH"],
+                    "name": "CRM \(i)", "externalId": "crm-\(i)",
+                    "address": [
+                        "street": "S 1", "postalCode": "8000", "city": "Zürich", "country": i == bad ? "DE" : "CH",
+                    ],
                 ] as [String: Any]
             }
             let file = directory.appendingPathComponent("import-\(count)-\(bad ?? -1).json")
@@ -115,12 +117,63 @@ import Testing
         let tenants = text(try Run.server(["view", "tenants", "--store", directory.path], input: []))
         #expect(tenants.split(separator: "\n").count == 2 + 1 + 1200, "the demo's tenant and the imported ones")
 
-        // The same external IDs again update instead of creating; a refused batch stops the import.
+        // The same external IDs again update instead of creating; a refused batch stops the import:
+        // here the tenant of crm-600 has a live domain and may not move to another region.
+        let found = try Run.server(
+            ["serve", "--store", directory.path],
+            input: ndjson([
+                #"{"jsonrpc":"2.0","id":1,"method":"tenant.list","params":{"actor":\#(op),"query":"crm-600"}}"#
+            ]))
+        let crm600 =
+            try #require(
+                try JSONSerialization.jsonObject(with: Data(found.stdout)) as? [String: Any]
+            )["result"].flatMap { ($0 as? [String: Any])?["tenants"] as? [[String: Any]] }?.first?["id"] as? String
+        let booked = try Run.server(
+            ["serve", "--store", directory.path],
+            input: ndjson([
+                #"{"jsonrpc":"2.0","id":1,"method":"domain.add","params":{"actor":\#(op),"tenantId":"\#(crm600 ?? "")","name":"crm600.ch","mode":"inline"}}"#
+            ]))
+        #expect(text(booked).contains("\"result\""), "\(text(booked))")
         let refused = try Run.server(
-            ["import", "--batch", "500", try entries(700, emptyNameAt: 600)] + store, input: [])
+            ["import", "--batch", "500", try entries(700, inGermanyAt: 600)] + store, input: [])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("the batch of entries 501–700 was refused"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("crm600.ch"), "\(refused.stderr)")
         let after = text(try Run.server(["view", "tenants", "--store", directory.path], input: []))
         #expect(after.split(separator: "\n").count == 2 + 1 + 1200, "updates only; the refused batch changed nothing")
+    }
+
+    /// The command line accepts exactly what `tenant.import` over RPC accepts: every entry is
+    /// checked against its params schema first, and a refusal names the entry and the path.
+    @Test func importChecksEveryEntryAgainstTheTenantImportSchema() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("import-schema-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try Run.server(["demo", "--keep-store", directory.path], input: [])
+        let before = text(try Run.server(["view", "tenants", "--store", directory.path], input: []))
+        let address: [String: Any] = ["street": "S 1", "postalCode": "8000", "city": "Zürich", "country": "CH"]
+        let cases: [(Any, String)] = [
+            (
+                [
+                    ["name": "Fine", "address": address],
+                    ["name": String(repeating: "x", count: 100_000), "address": address],
+                ],
+                "entry 2 at /name: must be at most 500"
+            ),
+            ([["name": "Fine", "address": address, "extra": 1]], "entry 1 at /extra"),
+            (
+                [["name": "Fine", "address": address.merging(["city": "Z\u{1B}[2Jürich"]) { $1 }]],
+                "entry 1 at /address/city"
+            ),
+            ([["name": "Fine", "address": address, "externalId": ""]], "entry 1 at /externalId"),
+            (["name": "not an array"], "is not a JSON array"),
+        ]
+        for (i, (document, message)) in cases.enumerated() {
+            let file = directory.appendingPathComponent("bad-\(i).json")
+            try JSONSerialization.data(withJSONObject: document).write(to: file)
+            let run = try Run.server(["import", "--store", directory.path, "--partner", "P1", file.path], input: [])
+            #expect(run.status != 0)
+            #expect(run.stderr.contains(message), "\(run.stderr)")
+        }
+        #expect(text(try Run.server(["view", "tenants", "--store", directory.path], input: [])) == before)
     }
 }

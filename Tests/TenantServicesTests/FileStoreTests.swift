@@ -131,7 +131,7 @@ struct TemporaryDirectory {
         store.close()
         let (reopened, again) = try Self.open(directory.url)
         #expect(reopened.journal == history)
-        #expect(reopened.journal.count == 65)
+        #expect(reopened.journal.count == 66, "65 operations and the catalog's prices recorded with the first")
         again.close()
     }
 

@@ -96,12 +96,13 @@ private let cases: [Case] = [
     },
 ]
 
-/// Every kind of actor: partner admin with each role (with and without expert mode), tenant admin with each role, operator.
+/// Every kind of actor: partner admin with each role and with none (with and without expert
+/// mode), tenant admin with each role, operator.
 private struct ActorSpec: CustomTestStringConvertible, Sendable {
     let kind: Actor.Kind
     let role: Role?
     let expert: Bool
-    var testDescription: String { "\(kind.rawValue) \(role?.rawValue ?? "")\(expert ? " expert" : "")" }
+    var testDescription: String { "\(kind.rawValue) \(role?.rawValue ?? "no role")\(expert ? " expert" : "")" }
 
     static let all: [ActorSpec] =
         Role.allCases.flatMap {
@@ -110,12 +111,16 @@ private struct ActorSpec: CustomTestStringConvertible, Sendable {
                 ActorSpec(kind: .partnerAdmin, role: $0, expert: true),
             ]
         }
+        + [
+            ActorSpec(kind: .partnerAdmin, role: nil, expert: false),
+            ActorSpec(kind: .partnerAdmin, role: nil, expert: true),
+        ]
         + Role.allCases.map { ActorSpec(kind: .tenantAdmin, role: $0, expert: false) }
         + [ActorSpec(kind: .operator, role: nil, expert: false)]
 
     func actor(in world: World) -> Actor {
         switch kind {
-        case .partnerAdmin: world.partnerAdmin([role!], expert: expert)
+        case .partnerAdmin: world.partnerAdmin(role.map { [$0] } ?? [], expert: expert)
         case .tenantAdmin: world.tenantAdmin([role!])
         case .operator: op
         }

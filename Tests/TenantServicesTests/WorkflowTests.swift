@@ -246,11 +246,14 @@ import Testing
         let stale = try refusal(world, TenantUpdate(tenantId: tenant.id, expectedVersion: 0, name: "New"), as: admin)
         #expect(stale.details.currentVersion == tenant.version)
         let updated = try world.portal.perform(
-            TenantUpdate(tenantId: tenant.id, expectedVersion: tenant.version, name: "New", address: berlin), as: admin
+            TenantUpdate(
+                tenantId: tenant.id, expectedVersion: tenant.version, name: "New",
+                address: Address(street: "Städtle 1", postalCode: "9490", city: "Vaduz", country: "LI")), as: admin
         ).tenant
         #expect(updated.version == tenant.version + 1)
-        #expect(updated.region == .DE)
-        #expect(updated.currency == "EUR")
+        // Liechtenstein is region CH: the tenant's live domains stay where they are (SPEC §2).
+        #expect(updated.region == .CH)
+        #expect(updated.currency == "CHF")
     }
 
     @Test func requestKeyReplaysAndRefusesReuse() throws {

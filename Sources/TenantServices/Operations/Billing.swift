@@ -112,15 +112,19 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
                 .dateRule, "the month \(month) has not begun; the latest month with a statement is \(current)",
                 details: .init(latest: current.description))
         }
-        // A past month is priced from the state at its end, which later events cannot change.
+        // A past month is priced from the state and the prices recorded in force at its end, which
+        // later events (and a later catalog) cannot change; the current month from the catalog in force.
         let state: PortalState
+        let prices: PriceList
         if month == current {
             state = tx.state
+            prices = tx.catalog.priceList
         } else {
             let end = tx.calendar.start(of: month.last.adding(days: 1))
             state = tx.state.asOf(end)
+            prices = state.prices ?? tx.catalog.priceList
         }
-        let lines = Self.lines(month: month, state: state, catalog: tx.catalog, access: tx.access, tenantId: tenantId)
+        let lines = Self.lines(month: month, state: state, prices: prices, access: tx.access, tenantId: tenantId)
         var totals: OrderedDictionary<String, Int> = [:]
         for line in lines { totals[line.currency, default: 0] += line.total }
         return Response(
@@ -129,20 +133,20 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
             csv: format == .csv ? Self.csv(lines) : nil)
     }
 
-    static func lines(month: Month, state: PortalState, catalog: Catalog, access: Access, tenantId: String?)
+    static func lines(month: Month, state: PortalState, prices: PriceList, access: Access, tenantId: String?)
         -> [StatementLine]
     {
         var lines: [StatementLine] = []
         for tenant in state.tenants.values where access.inScope(tenant) && (tenantId == nil || tenant.id == tenantId) {
             for domain in state.domains(ofTenant: tenant.id) where access.canSee(domain, of: tenant) {
-                lines += Self.lines(month: month, domain: domain, tenant: tenant, catalog: catalog)
+                lines += Self.lines(month: month, domain: domain, tenant: tenant, prices: prices)
             }
         }
         return lines
     }
 
     /// The chargeable lines of one domain: services billed on at least one day of the month.
-    static func lines(month: Month, domain: Domain, tenant: Tenant, catalog: Catalog) -> [StatementLine] {
+    static func lines(month: Month, domain: Domain, tenant: Tenant, prices: PriceList) -> [StatementLine] {
         func chargeable(_ s: BookedService) -> Bool {
             guard let start = s.billingStart, start <= month.last else { return false }
             return s.endDate.map { $0 >= month.first } ?? true
@@ -162,7 +166,7 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
                 .max(by: { $0.number < $1.number }),
             // provisioned before the statement's as-of instant, since the state is taken then
             sigenc.endDate.map({ $0 >= month.first }) ?? true,
-            catalog["SC-SIGONLY"] != nil
+            prices["SC-SIGONLY"] != nil
         {
             if let booked = byCode["SC-SIGONLY"] {
                 if sigenc.number > booked.number { discountOf["SC-SIGONLY"] = sigenc.discount }
@@ -172,8 +176,8 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
             }
         }
         var lines: [StatementLine] = []
-        for entry in catalog.services where byCode[entry.code] != nil {
-            let quantity = active.count(where: entry.counts)
+        for entry in prices.services where byCode[entry.code] != nil {
+            let quantity = active.count(where: entry.counts.includes)
             guard quantity > 0 else { continue }
             let price = entry.prices[tenant.currency] ?? 0
             let discount = discountOf[entry.code] ?? nil
@@ -249,18 +253,28 @@ extension Discount {
 }
 
 extension PortalState {
-    /// The tenants and domains as they were at an instant (what statements need), from every
-    /// change recorded before it; the audit log and other entities are not rebuilt.
+    /// The tenants, domains and prices as they were at an instant (what statements need), from
+    /// every change recorded before it; the audit log and other entities are not rebuilt. Before
+    /// the first recorded prices (a history written before prices were recorded), the first
+    /// recorded ones stand in, so the month never changes afterwards.
     func asOf(_ instant: Date) -> PortalState {
         var past = PortalState()
         var tenants: [String: Tenant] = [:]
         var domains: [String: Domain] = [:]
         var tenantOrder: [String] = []
         var domainOrder: [String] = []
+        var firstPrices: PriceList?
         for record in events {
-            guard record.at < instant else { continue }
+            guard record.at < instant else {
+                if firstPrices == nil, past.prices == nil {
+                    for case .pricesRecorded(let list) in record.changes { firstPrices = list }
+                }
+                continue
+            }
             for change in record.changes {
                 switch change {
+                case .pricesRecorded(let list):
+                    past.prices = list
                 case .tenantSaved(let t):
                     if tenants.updateValue(t, forKey: t.id) == nil { tenantOrder.append(t.id) }
                 case .domainSaved(let d):
@@ -270,6 +284,7 @@ extension PortalState {
                 }
             }
         }
+        past.prices = past.prices ?? firstPrices
         past.tenants = OrderedDictionary(uniqueKeysWithValues: tenantOrder.map { ($0, tenants[$0]!) })
         past.domains = OrderedDictionary(uniqueKeysWithValues: domainOrder.map { ($0, domains[$0]!) })
         for id in domainOrder { past.domainsByTenant[domains[id]!.tenantId, default: []].append(id) }

@@ -58,6 +58,11 @@ public struct ServiceCancel: PortalRequest, Executable, Equatable {
         let tomorrow = tx.today.adding(days: 1)
         let defaultEnd = tx.today == tx.today.endOfMonth ? tomorrow.endOfMonth : tx.today.endOfMonth
         let end = endDate ?? defaultEnd
+        if deployed, !end.isRepresentable {
+            throw PortalError(
+                .dateRule, "the end date would be \(end), past \(CivilDate.latest), the last date the portal handles",
+                details: .init(latest: CivilDate.latest.description))
+        }
         if deployed, end < tomorrow {
             throw PortalError(
                 .dateRule, "the end date \(end) is too early; the earliest end date is \(tomorrow) (tomorrow)",

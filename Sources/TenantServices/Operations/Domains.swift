@@ -272,6 +272,13 @@ extension Transaction {
 
     /// The stored form of a name for a new domain: valid, not free-mail, not booked elsewhere.
     func newDomainName(_ raw: String) throws(PortalError) -> String {
+        let name = try validDomainName(raw)
+        try requireUnbooked(name)
+        return name
+    }
+
+    /// The stored form of a valid domain name that is not free-mail, else `invalid-domain`.
+    func validDomainName(_ raw: String) throws(PortalError) -> String {
         let name: String
         do {
             name = try DomainName.normalize(raw)
@@ -282,6 +289,11 @@ extension Transaction {
             throw PortalError(
                 .invalidDomain, "'\(name)' is a free-mail domain; only a customer's own domains can be added")
         }
+        return name
+    }
+
+    /// `conflict` when a stored name is booked with a live service.
+    func requireUnbooked(_ name: String) throws(PortalError) {
         if let taken = state.domains.values.first(where: { $0.name == name && $0.hasLiveService }) {
             let mine = state.tenants[taken.tenantId].map { access.canSee(taken, of: $0) } ?? false
             throw PortalError(
@@ -290,7 +302,6 @@ extension Transaction {
                     ? "domain \(name) is already booked as \(taken.id); add services to it instead"
                     : "domain \(name) is already booked on the platform; it can be added once its services have ended")
         }
-        return name
     }
 
     mutating func newDomain(_ name: String, of tenant: Tenant, codes: [String]) -> Domain {

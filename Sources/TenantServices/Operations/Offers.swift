@@ -227,6 +227,12 @@ public struct OfferCreate: PortalRequest, Executable, Equatable {
         try tx.requireKnown(lines.flatMap { $0.services ?? [] })
         let priced = try tx.priceLines(lines, region: region, currency: currency)
         let validUntil = self.validUntil ?? tx.today.adding(days: 30)
+        guard validUntil.isRepresentable else {
+            throw PortalError(
+                .dateRule,
+                "the default validity (today + 30 days) would end on \(validUntil), past \(CivilDate.latest), the last date the portal handles; give a validUntil",
+                details: .init(latest: CivilDate.latest.description))
+        }
         guard validUntil >= tx.today else {
             throw PortalError(
                 .dateRule, "validUntil \(validUntil) is in the past; the earliest is \(tx.today) (today)",
@@ -242,16 +248,31 @@ public struct OfferCreate: PortalRequest, Executable, Equatable {
 
 extension Transaction {
     /// Validates and prices offer lines with the booking rules: base and mode service added, the full check.
+    ///
+    /// Each rule is checked across all lines before the next, in the order of SPEC §7:
+    /// `invalid-domain`, `conflict`, `dependency-violation`.
     func priceLines(_ lines: [OfferCreate.LineRequest], region: Region, currency: String) throws(PortalError)
         -> [OfferLine]
     {
-        var seen: Set<String> = []
-        var result: [OfferLine] = []
+        var discounts: [Discount?] = []
         for line in lines {
-            let name = try newDomainName(line.domain)
+            guard line.users >= 0 else { throw PortalError(.invalidArgument, "users must not be negative") }
+            let discount = try line.discount.flatMap { d throws(PortalError) in
+                try Discount(percent: d.percent, reason: d.reason)
+            }
+            discounts.append(discount)
+        }
+        var names: [String] = []
+        for line in lines { names.append(try validDomainName(line.domain)) }
+        var seen: Set<String> = []
+        for name in names {
             guard seen.insert(name).inserted else {
                 throw PortalError(.conflict, "domain \(name) appears twice in the offer")
             }
+            try requireUnbooked(name)
+        }
+        var codesOf: [[String]] = []
+        for (line, name) in zip(lines, names) {
             var codes = [catalog.baseService.code, catalog.modeService(for: line.mode)!.code]
             for code in line.services ?? [] where !codes.contains(code) { codes.append(code) }
             let violations = catalog.violations(of: codes, region: region)
@@ -261,10 +282,11 @@ extension Transaction {
                     "the services offered for \(name) are not consistent: \(violations.map(\.message).joined(separator: " "))",
                     details: .init(violations: violations))
             }
-            guard line.users >= 0 else { throw PortalError(.invalidArgument, "users must not be negative") }
-            let discount = try line.discount.flatMap { d throws(PortalError) in
-                try Discount(percent: d.percent, reason: d.reason)
-            }
+            codesOf.append(codes)
+        }
+        var result: [OfferLine] = []
+        for (i, line) in lines.enumerated() {
+            let (name, codes, discount) = (names[i], codesOf[i], discounts[i])
             result.append(
                 OfferLine(
                     domain: name, mode: line.mode, users: line.users,

@@ -71,6 +71,7 @@ public struct TenantUpdate: PortalRequest, Executable, Equatable {
         if let contact { tenant.contact = try validated(contact) }
         if let address { tenant.address = try validated(address) }
         if let invoiceReference { tenant.invoiceReference = nonEmpty(invoiceReference) }
+        try tx.requireRegionKept(from: before, to: tenant)
         if tenant != before {
             tenant.version += 1
             tx.record(
@@ -200,6 +201,7 @@ public struct TenantImport: PortalRequest, Executable, Equatable {
                 tenant.address = address
                 if let contact { tenant.contact = contact }
                 if let products = entry.products { tenant.products = products }
+                try tx.requireRegionKept(from: before, to: tenant)
                 if tenant != before {
                     tenant.version += 1
                     tx.record(
@@ -224,6 +226,22 @@ public struct TenantImport: PortalRequest, Executable, Equatable {
 }
 
 extension Transaction {
+    /// A country change may not move a tenant with a live domain to the other region (its mail is
+    /// processed there, and its region decides the currency): `conflict` naming the live domains.
+    func requireRegionKept(from before: Tenant, to after: Tenant) throws(PortalError) {
+        guard after.region != before.region else { return }
+        let live = state.domains(ofTenant: before.id).filter(\.hasLiveService)
+        guard !live.isEmpty else { return }
+        let shown = live.filter { access.canSee($0, of: before) }.map { "\($0.name) (\($0.id))" }
+        let hidden = live.count - shown.count
+        let names =
+            shown.joined(separator: ", ") + (hidden > 0 ? (shown.isEmpty ? "" : " and ") + "\(hidden) more" : "")
+        throw PortalError(
+            .conflict,
+            "moving tenant \(before.id) from \(before.address.country) to \(after.address.country) would move it from region \(before.region.rawValue) to \(after.region.rawValue), but it has live domains in region \(before.region.rawValue): \(names); cancel their services and let them end first, or keep a country of region \(before.region.rawValue)"
+        )
+    }
+
     /// The partner a new tenant belongs to: the actor's own, or for the operator the one given.
     func partnerForNewTenant(_ requested: String?) throws(PortalError) -> String {
         switch actor.kind {

@@ -52,7 +52,8 @@ public struct UsersImport: PortalRequest, Executable, Equatable {
     }
 }
 
-/// Removes users of a domain by address; unknown addresses are ignored.
+/// Removes users of a domain by address, normalized exactly as `users.import` stores them;
+/// unknown addresses (also those that are no address of this domain) are ignored.
 public struct UsersRemove: PortalRequest, Executable, Equatable {
     public static let method = "users.remove"
     static let isMutating = true
@@ -70,7 +71,7 @@ public struct UsersRemove: PortalRequest, Executable, Equatable {
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
         var (domain, tenant) = try tx.domain(domainId, for: .manageUsers, expectedVersion: expectedVersion)
-        let remove = Set(addresses.map { $0.lowercased() })
+        let remove = Set(addresses.compactMap { try? mailbox($0, in: domain) })
         let count = domain.users.count
         domain.users.removeAll { remove.contains($0.address) }
         if domain.users.count != count {
@@ -109,7 +110,10 @@ public struct UsersList: PortalRequest, Executable, Equatable {
     }
 }
 
-/// The stored form of a mailbox address of this domain, else `invalid-domain`.
+/// The stored form of a mailbox address of this domain, else `invalid-domain`: the one
+/// normalization of addresses, for `users.import` and `users.remove` alike. The local part is
+/// trimmed, lower-cased and composed (NFC); the domain part goes through ``DomainName/normalize(_:)``
+/// (UTS #46 and IDNA 2008), so `Anna@MÜNCHEN.de` and `anna@xn--mnchen-3ya.de` are one address.
 private func mailbox(_ raw: String, in domain: Domain) throws(PortalError) -> String {
     let parts = raw.trimmingCharacters(in: .whitespaces).split(separator: "@", omittingEmptySubsequences: false)
     guard parts.count == 2, !parts[0].isEmpty, !parts[0].contains(where: { $0 == " " || $0 == "\"" }) else {
@@ -119,5 +123,5 @@ private func mailbox(_ raw: String, in domain: Domain) throws(PortalError) -> St
     guard host == domain.name else {
         throw PortalError(.invalidDomain, "'\(raw)' is not an address of domain \(domain.name)")
     }
-    return parts[0].lowercased() + "@" + domain.name
+    return parts[0].lowercased().precomposedStringWithCanonicalMapping + "@" + domain.name
 }

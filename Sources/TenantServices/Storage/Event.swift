@@ -12,9 +12,11 @@ public enum Change: Codable, Sendable, Equatable {
     case domainSaved(Domain)
     case taskSaved(DeployTask)
     case offerSaved(Offer)
+    /// The catalog's prices in force from the event on (recorded when they change).
+    case pricesRecorded(PriceList)
 
     private enum CodingKeys: String, CodingKey {
-        case partnerSaved, tenantSaved, domainSaved, taskSaved, offerSaved
+        case partnerSaved, tenantSaved, domainSaved, taskSaved, offerSaved, pricesRecorded
     }
 
     public init(from decoder: any Decoder) throws {
@@ -24,7 +26,7 @@ public enum Change: Codable, Sendable, Equatable {
                 .init(
                     codingPath: decoder.codingPath,
                     debugDescription:
-                        "a change has exactly one member: partnerSaved, tenantSaved, domainSaved, taskSaved or offerSaved"
+                        "a change has exactly one member: partnerSaved, tenantSaved, domainSaved, taskSaved, offerSaved or pricesRecorded"
                 ))
         }
         switch key {
@@ -33,6 +35,7 @@ public enum Change: Codable, Sendable, Equatable {
         case .domainSaved: self = .domainSaved(try container.decode(Domain.self, forKey: key))
         case .taskSaved: self = .taskSaved(try container.decode(DeployTask.self, forKey: key))
         case .offerSaved: self = .offerSaved(try container.decode(Offer.self, forKey: key))
+        case .pricesRecorded: self = .pricesRecorded(try container.decode(PriceList.self, forKey: key))
         }
     }
 
@@ -44,6 +47,7 @@ public enum Change: Codable, Sendable, Equatable {
         case .domainSaved(let value): try container.encode(value, forKey: .domainSaved)
         case .taskSaved(let value): try container.encode(value, forKey: .taskSaved)
         case .offerSaved(let value): try container.encode(value, forKey: .offerSaved)
+        case .pricesRecorded(let value): try container.encode(value, forKey: .pricesRecorded)
         }
     }
 }

@@ -85,6 +85,7 @@ struct RecordReader {
             case "domainSaved": change = .domainSaved(try reader.domain())
             case "taskSaved": change = .taskSaved(try reader.task())
             case "offerSaved": change = .offerSaved(try reader.decodeWithFoundation(Offer.self))
+            case "pricesRecorded": change = .pricesRecorded(try reader.decodeWithFoundation(PriceList.self))
             default: throw Unreadable()
             }
         }

@@ -78,6 +78,9 @@ struct RecordWriter {
         case .offerSaved(let offer):
             key("offerSaved", &f)
             bytes += try StoreFormat.encoder().encode(offer)
+        case .pricesRecorded(let prices):
+            key("pricesRecorded", &f)
+            bytes += try StoreFormat.encoder().encode(prices)
         }
         close()
     }
