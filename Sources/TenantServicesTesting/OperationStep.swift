@@ -10,15 +10,15 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
 
     /// The kinds of step with their weights (out of 100).
     static let weighted: [(Kind, Int)] = [
-        (.addDomain, 14), (.addService, 8), (.confirm, 14), (.deploy, 12), (.completeTask, 14), (.importUsers, 10),
-        (.createTenant, 5), (.cancel, 6), (.uncancel, 3), (.discount, 3), (.confidential, 3), (.advanceClock, 5),
-        (.tick, 3),
+        (.addDomain, 12), (.addService, 8), (.confirm, 12), (.deploy, 11), (.completeTask, 13), (.importUsers, 9),
+        (.createTenant, 4), (.cancel, 6), (.uncancel, 4), (.discount, 3), (.confidential, 3), (.advanceClock, 6),
+        (.crossMonthEnd, 4), (.tick, 5),
     ]
 
     enum Kind: String {
         case addDomain, addService, confirm, deploy, completeTask, importUsers, createTenant, cancel, uncancel,
             discount,
-            confidential, advanceClock, tick
+            confidential, advanceClock, crossMonthEnd, tick
     }
 
     var kind: Kind {
@@ -98,7 +98,11 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
                 _ = try portal.perform(
                     ServiceCancel(domainId: domain, service: code, endDate: pick(2) == 0 ? nil : end), as: actor)
             case .uncancel:
-                _ = try portal.perform(ServiceUncancel(domainId: domain, service: code), as: actor)
+                // Mostly a service that is (or was) cancelled, also after its end date has passed.
+                let cancelled = try portal.perform(DomainGet(domainId: domain), as: .platformOperator()).domain.services
+                    .filter { $0.status == .cancelled }.map(\.code)
+                let target = cancelled.isEmpty || pick(4) == 0 ? code : cancelled[pick(cancelled.count)]
+                _ = try portal.perform(ServiceUncancel(domainId: domain, service: target), as: actor)
             case .discount:
                 _ = try portal.perform(
                     ServiceSetDiscount(
@@ -108,6 +112,8 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
                 _ = try portal.perform(DomainSetConfidential(domainId: domain, confidential: pick(2) == 0), as: actor)
             case .advanceClock:
                 world.clock.advance(days: 1 + pick(20))
+            case .crossMonthEnd:
+                world.clock.crossMonthEnd(hours: 1 + pick(30))
             case .tick:
                 _ = try portal.perform(WorkflowTick(), as: actor)
             }
