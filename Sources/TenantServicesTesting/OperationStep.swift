@@ -4,15 +4,35 @@ public import TenantServices
 /// One step of a generated workflow: an operation by an actor, decoded from a seed, so that any
 /// seed is a valid step (which keeps shrunk sequences valid).
 public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
+    /// Which operations a generated workflow is made of.
+    public enum Mix: Sendable, Hashable, CaseIterable {
+        /// Realistic workflows: ordering, confirming, deploying, completing tasks, users, some
+        /// cancellations, clock moves across month ends and ticks.
+        case workflow
+        /// Cancellation-heavy workflows on what exists: cancel, uncancel, tasks, clock moves across
+        /// end dates and month ends, ticks (no new domains or tenants).
+        case cancellation
+    }
+
     public let seed: Int
+    public let mix: Mix
 
-    public init(seed: Int) { self.seed = seed }
+    public init(seed: Int, mix: Mix = .workflow) {
+        self.seed = seed
+        self.mix = mix
+    }
 
-    /// The kinds of step with their weights (out of 100).
-    static let weighted: [(Kind, Int)] = [
-        (.addDomain, 12), (.addService, 8), (.confirm, 12), (.deploy, 11), (.completeTask, 13), (.importUsers, 9),
-        (.createTenant, 4), (.cancel, 6), (.uncancel, 4), (.discount, 3), (.confidential, 3), (.advanceClock, 6),
-        (.crossMonthEnd, 4), (.tick, 5),
+    /// The kinds of step with their weights (out of 100) in each mix.
+    static let weighted: [Mix: [(Kind, Int)]] = [
+        .workflow: [
+            (.addDomain, 12), (.addService, 8), (.confirm, 12), (.deploy, 11), (.completeTask, 13), (.importUsers, 9),
+            (.createTenant, 4), (.cancel, 6), (.uncancel, 4), (.discount, 3), (.confidential, 3), (.advanceClock, 6),
+            (.crossMonthEnd, 4), (.tick, 5),
+        ],
+        .cancellation: [
+            (.addService, 6), (.confirm, 10), (.deploy, 10), (.completeTask, 14), (.importUsers, 6), (.cancel, 16),
+            (.uncancel, 14), (.discount, 2), (.advanceClock, 8), (.crossMonthEnd, 6), (.tick, 8),
+        ],
     ]
 
     enum Kind: String {
@@ -23,7 +43,7 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
 
     var kind: Kind {
         var r = abs(seed) % 100
-        for (kind, weight) in Self.weighted {
+        for (kind, weight) in Self.weighted[mix]! {
             if r < weight { return kind }
             r -= weight
         }

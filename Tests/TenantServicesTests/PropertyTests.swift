@@ -53,6 +53,34 @@ import Testing
         }
     }
 
+    /// Cancellation-heavy workflows by the actors who may order (cancel, complete tasks while
+    /// cancelled, move the clock past end dates and month ends, uncancel, tick) keep every
+    /// invariant after every call; in particular no statement line for a day after a service's
+    /// end date, no service uncancelled after its end date, no service stuck in `provisioning`.
+    @Test func cancellationWorkflowsKeepTheInvariants() async {
+        await propertyCheck(count: 40, input: Generators.operations(count: 10...40, mix: .cancellation)) { steps in
+            do {
+                let (world, all) = try Self.world()
+                let actors = all.filter {
+                    $0.kind == .operator || ($0.kind == .partnerAdmin && !Set($0.roles).isDisjoint(with: [.Sales, .ALL]))
+                }
+                let checker = InvariantChecker(world: world, actors: all)
+                var log: [String] = []
+                for step in steps {
+                    log.append(step.run(in: world, actors: actors).summary)
+                    do {
+                        try checker.check()
+                    } catch {
+                        Issue.record("\(error) after \(log)")
+                        return
+                    }
+                }
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
     /// The actors probed for advertised actions: every persona of the first partner, and the operator.
     static func personas(of world: WorldBuilder) -> [Actor] {
         let partner = world.partners[0]
