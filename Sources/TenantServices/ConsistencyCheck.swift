@@ -21,6 +21,16 @@ public struct Violation: Codable, Sendable, Equatable, Hashable {
     public var message: String
 }
 
+/// One violated rule before its message is written: what every check computes, so that reports,
+/// refusals, `service.available` and `actions` all come from the same rules.
+struct Problem: Sendable, Hashable {
+    var rule: Rule
+    /// The service codes involved (for `mode` and `region`: the misplaced service).
+    var services: [String]
+    /// For `mode`: the mode of the domain that the service cannot run in.
+    var mode: IntegrationMode?
+}
+
 extension Catalog {
     /// The mode a set of live service codes gives a domain: nil with no mode service or with both.
     func mode(of codes: some Collection<String>) -> IntegrationMode? {
@@ -35,94 +45,97 @@ extension Catalog {
 
     /// Every violated rule for a domain whose live services have these codes.
     func violations(of codes: [String], region: Region) -> [Violation] {
+        problems(of: codes, region: region).map { violation($0, region: region) }
+    }
+
+    /// Every violated rule for these live codes, without messages: each rule is judged on its
+    /// own, so one service can break several (a missing SC-SERVICE is `missing-base` and, for each
+    /// service requiring it, `requires`; an excluded service of the wrong mode is both).
+    func problems(of codes: [String], region: Region) -> [Problem] {
         let live = Set(codes)
         let ordered = services.filter { live.contains($0.code) }
-        var found: [Violation] = []
+        var found: [Problem] = []
         let base = baseService
         if !live.contains(base.code) {
-            found.append(
-                Violation(
-                    rule: .missingBase, services: [base.code],
-                    message: "The domain has no \(base.code) (\(base.name(locale: "en"))); add it with service.add."))
+            found.append(Problem(rule: .missingBase, services: [base.code]))
         }
         let modeServices = services.filter { $0.kind == .mode }
         if !modeServices.contains(where: { live.contains($0.code) }) {
-            let choices = modeServices.map { "\($0.code) for \($0.mode!.rawValue) mode" }.joined(separator: " or ")
-            found.append(
-                Violation(
-                    rule: .missingMode, services: modeServices.map(\.code),
-                    message: "The domain has no mode service; add \(choices)."))
+            found.append(Problem(rule: .missingMode, services: modeServices.map(\.code)))
         }
         for s in ordered {
-            for dep in s.requires where !live.contains(dep) && dep != base.code {  // missing-base covers it
-                found.append(
-                    Violation(
-                        rule: .requires, services: [s.code, dep],
-                        message: "\(s.code) requires \(dep); add \(dep) or cancel \(s.code)."))
+            for dep in s.requires where !live.contains(dep) {
+                found.append(Problem(rule: .requires, services: [s.code, dep]))
             }
             if !s.requiresAny.isEmpty && !s.requiresAny.contains(where: live.contains) {
-                let list = s.requiresAny.joined(separator: ", ")
-                found.append(
-                    Violation(
-                        rule: .requiresAny, services: [s.code] + s.requiresAny,
-                        message: "\(s.code) requires one of \(list); add one of them or cancel \(s.code)."))
+                found.append(Problem(rule: .requiresAny, services: [s.code] + s.requiresAny))
             }
         }
-        found += permanentViolations(of: ordered, live: live, region: region)
+        found += permanentProblems(of: ordered, live: live, region: region)
         return found
-    }
-
-    /// Whether a service can be booked beside these live services without a permanent violation
-    /// (the fast form of ``permanentViolations(of:region:)`` for `actions`; builds no messages).
-    func isBookable(_ code: String, beside live: Set<String>, region: Region) -> Bool {
-        guard let service = self[code], !live.contains(code) else { return false }
-        if let regions = service.regions, !regions.contains(region) { return false }
-        if service.excludes.contains(where: live.contains) { return false }
-        if live.contains(where: { self[$0]?.excludes.contains(code) == true }) { return false }
-        var all = live
-        all.insert(code)
-        guard let mode = mode(of: all) else { return true }
-        return all.allSatisfy { self[$0]?.modes.map { $0.contains(mode) } ?? true }
     }
 
     /// The violations no later booking can repair: exclusions, wrong mode, wrong region.
     func permanentViolations(of codes: [String], region: Region) -> [Violation] {
-        let live = Set(codes)
-        return permanentViolations(of: services.filter { live.contains($0.code) }, live: live, region: region)
+        permanentProblems(of: codes, region: region).map { violation($0, region: region) }
     }
 
-    private func permanentViolations(of ordered: [Service], live: Set<String>, region: Region) -> [Violation] {
-        var found: [Violation] = []
+    /// The problems no later booking can repair, without messages.
+    func permanentProblems(of codes: some Collection<String>, region: Region) -> [Problem] {
+        let live = Set(codes)
+        return permanentProblems(of: services.filter { live.contains($0.code) }, live: live, region: region)
+    }
+
+    private func permanentProblems(of ordered: [Service], live: Set<String>, region: Region) -> [Problem] {
+        var found: [Problem] = []
         var reported: Set<Set<String>> = []
         for s in ordered {
             for other in s.excludes where live.contains(other) && reported.insert([s.code, other]).inserted {
-                found.append(
-                    Violation(
-                        rule: .excludes, services: [s.code, other],
-                        message: "\(s.code) and \(other) exclude each other; keep only one of them."))
+                found.append(Problem(rule: .excludes, services: [s.code, other]))
             }
         }
-        let domainMode = mode(of: live)
+        // Every mode a mode service gives the domain counts, also when two of them exclude each other.
+        let domainModes = services.compactMap { live.contains($0.code) ? $0.mode : nil }
         for s in ordered {
-            if let modes = s.modes, let domainMode, !modes.contains(domainMode) {
-                let allowed = modes.map(\.rawValue).joined(separator: " or ")
-                found.append(
-                    Violation(
-                        rule: .mode, services: [s.code],
-                        message:
-                            "\(s.code) runs only in \(allowed) mode, but the domain is in \(domainMode.rawValue) mode; do not book \(s.code) on this domain."
-                    ))
+            if let modes = s.modes, let wrong = domainModes.first(where: { !modes.contains($0) }) {
+                found.append(Problem(rule: .mode, services: [s.code], mode: wrong))
             }
             if let regions = s.regions, !regions.contains(region) {
-                let allowed = regions.map(\.rawValue).joined(separator: ", ")
-                found.append(
-                    Violation(
-                        rule: .region, services: [s.code],
-                        message:
-                            "\(s.code) is available only in region \(allowed), but the domain is in region \(region.rawValue); do not book \(s.code) on this domain."
-                    ))
+                found.append(Problem(rule: .region, services: [s.code]))
             }
         }
         return found
+    }
+
+    /// The problem with a message saying what is wrong and how to fix it.
+    func violation(_ problem: Problem, region: Region) -> Violation {
+        let services = problem.services
+        let code = services[0]
+        let message: String
+        switch problem.rule {
+        case .missingBase:
+            message = "The domain has no \(code) (\(baseService.name(locale: "en"))); add it with service.add."
+        case .missingMode:
+            let choices = services.compactMap { self[$0] }.map { "\($0.code) for \($0.mode!.rawValue) mode" }
+                .joined(separator: " or ")
+            message = "The domain has no mode service; add \(choices)."
+        case .requires:
+            message = "\(code) requires \(services[1]); add \(services[1]) or cancel \(code)."
+        case .requiresAny:
+            let list = services.dropFirst().joined(separator: ", ")
+            message = "\(code) requires one of \(list); add one of them or cancel \(code)."
+        case .excludes:
+            message = "\(code) and \(services[1]) exclude each other; keep only one of them."
+        case .mode:
+            let allowed = (self[code]?.modes ?? []).map(\.rawValue).joined(separator: " or ")
+            let mode = problem.mode?.rawValue ?? "another"
+            message =
+                "\(code) runs only in \(allowed) mode, but the domain is in \(mode) mode; do not book \(code) on this domain."
+        case .region:
+            let allowed = (self[code]?.regions ?? []).map(\.rawValue).joined(separator: ", ")
+            message =
+                "\(code) is available only in region \(allowed), but the domain is in region \(region.rawValue); do not book \(code) on this domain."
+        }
+        return Violation(rule: problem.rule, services: services, message: message)
     }
 }

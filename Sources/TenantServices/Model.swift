@@ -82,8 +82,19 @@ public enum ServiceStatus: String, Codable, Sendable, CaseIterable, Comparable {
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
 
-    /// Whether this status counts as live (ordered up to cancelled-before-end-date).
-    public var isLive: Bool { self <= .cancelled }
+    /// Whether a service in this status with this end date is live on a day (SPEC §5): `ordered`,
+    /// `confirmed`, `provisioning`, `provisioned`, or `cancelled` with an end date not yet passed.
+    ///
+    /// This is the one definition of liveness: a cancelled service whose end date has passed is
+    /// not live even before `workflow.tick` has moved it on, so it is not counted, not billed
+    /// after its end date and cannot be uncancelled. Pass "today" in the portal's time zone.
+    public func isLive(endDate: CivilDate?, on day: CivilDate) -> Bool {
+        switch self {
+        case .ordered, .confirmed, .provisioning, .provisioned: true
+        case .cancelled: endDate.map { $0 >= day } ?? true
+        case .deprovisioning, .deprovisioned: false
+        }
+    }
 }
 
 /// A discount on one booked service.
@@ -128,6 +139,15 @@ public struct BookedService: Codable, Sendable, Equatable {
     public var discount: Discount?
     /// The cancel operation that ended or cancelled this service, for `service.uncancel`.
     public var cancellation: Cancellation?
+
+    /// Whether this booking is live on a day (see ``ServiceStatus/isLive(endDate:on:)``).
+    public func isLive(on day: CivilDate) -> Bool { status.isLive(endDate: endDate, on: day) }
+
+    /// Whether this booking is cancelled and its end date has not passed on a day: it can be uncancelled.
+    public func isCancelledAndLive(on day: CivilDate) -> Bool { status == .cancelled && isLive(on: day) }
+
+    /// Whether this booking is live and not cancelled on a day: it runs on and can be cancelled.
+    public func isRunning(on day: CivilDate) -> Bool { status != .cancelled && isLive(on: day) }
 }
 
 /// How a service was cancelled, so uncancel can restore it exactly.
@@ -174,11 +194,11 @@ public struct Domain: Codable, Sendable, Equatable {
     public var version: Int
     public var createdAt: Date
 
-    /// Services that are live (ordered up to cancelled).
-    public var liveServices: [BookedService] { services.filter { $0.status.isLive } }
+    /// Services that are live on a day (ordered up to cancelled with an end date not yet passed).
+    public func liveServices(on day: CivilDate) -> [BookedService] { services.filter { $0.isLive(on: day) } }
 
-    /// Whether any booked service is live.
-    public var hasLiveService: Bool { services.contains { $0.status.isLive } }
+    /// Whether any booked service is live on a day; a domain is unique on the platform while it has one.
+    public func hasLiveService(on day: CivilDate) -> Bool { services.contains { $0.isLive(on: day) } }
 }
 
 /// Whether a task brings a service up or takes it down.
@@ -194,8 +214,10 @@ public struct DNSRecord: Codable, Sendable, Equatable {
 }
 
 /// Whether a task is still waiting for someone.
-public enum TaskStatus: String, Codable, Sendable {
+public enum TaskStatus: String, Codable, Sendable, CaseIterable {
     case open, done
+    /// A deploy task whose service ended without ever having been provisioned; it can no longer be completed.
+    case cancelled
 }
 
 /// Something that must happen outside the system before a service goes live or is removed.

@@ -57,6 +57,9 @@ public struct ServiceView: Codable, Sendable, Equatable {
     public var billingStart: CivilDate?
     public var endDate: CivilDate?
     public var discount: DiscountView?
+
+    /// Whether the shown service is live on a day (see ``ServiceStatus/isLive(endDate:on:)``).
+    public func isLive(on day: CivilDate) -> Bool { status.isLive(endDate: endDate, on: day) }
 }
 
 /// Active users of a domain by protection.
@@ -88,8 +91,11 @@ public struct TaskView: Codable, Sendable, Equatable {
     public var id: String
     public var domainId: String
     public var service: String
+    /// The number of the booked service on its domain.
+    public var number: Int
     public var kind: TaskKind
     public var record: DNSRecord
+    /// `cancelled` once its service has ended without ever having been provisioned.
     public var status: TaskStatus
     public var createdAt: String
     public var doneAt: String?
@@ -99,18 +105,12 @@ extension Partner {
     var view: PartnerView { PartnerView(id: id, name: name, createdAt: timestamp(createdAt)) }
 }
 
-extension DeployTask {
-    var view: TaskView {
-        TaskView(
-            id: id, domainId: domainId, service: service, kind: kind, record: record, status: status,
-            createdAt: timestamp(createdAt), doneAt: doneAt.map(timestamp))
-    }
-}
-
 extension Domain {
-    /// The current mode: from the live mode service, else the mode it last had.
-    func mode(in catalog: Catalog) -> IntegrationMode? {
-        catalog.mode(of: liveServices.map(\.code)) ?? lastMode
+    /// The mode on a day (SPEC §2): from the live mode service while the domain has live services
+    /// (`nil` without one), else the mode it last had.
+    func mode(in catalog: Catalog, on day: CivilDate) -> IntegrationMode? {
+        let live = liveServices(on: day)
+        return live.isEmpty ? lastMode : catalog.mode(of: live.map(\.code))
     }
 
     var userCounts: UserCounts {
@@ -133,14 +133,14 @@ extension Transaction {
             id: tenant.id, partnerId: tenant.partnerId, name: tenant.name, contact: tenant.contact,
             address: tenant.address, invoiceReference: tenant.invoiceReference, source: tenant.source,
             externalId: tenant.externalId, products: tenant.products, region: tenant.region,
-            currency: tenant.currency, managedDomains: visible.count(where: \.hasLiveService),
-            totalServices: visible.reduce(0) { $0 + $1.liveServices.count }, version: tenant.version,
+            currency: tenant.currency, managedDomains: visible.count { $0.hasLiveService(on: today) },
+            totalServices: visible.reduce(0) { $0 + $1.liveServices(on: today).count }, version: tenant.version,
             createdAt: timestamp(tenant.createdAt), actions: actions)
     }
 
     func view(of domain: Domain) -> DomainView {
         DomainView(
-            id: domain.id, tenantId: domain.tenantId, name: domain.name, mode: domain.mode(in: catalog),
+            id: domain.id, tenantId: domain.tenantId, name: domain.name, mode: domain.mode(in: catalog, on: today),
             region: domain.region, confidential: domain.confidential, access: domain.access,
             version: domain.version, services: domain.services.map(view(of:)), users: domain.userCounts,
             actions: actions(on: domain))
@@ -156,67 +156,59 @@ extension Transaction {
             discount: service.discount?.view)
     }
 
+    /// A task as shown, with its status on the current day.
+    func view(of task: DeployTask) -> TaskView {
+        TaskView(
+            id: task.id, domainId: task.domainId, service: task.service, number: task.serviceNumber, kind: task.kind,
+            record: task.record, status: status(of: task), createdAt: timestamp(task.createdAt),
+            doneAt: task.doneAt.map(timestamp))
+    }
+
+    /// A task's status today: an open deploy task whose service has ended (also by date, before
+    /// `workflow.tick`) without ever having been provisioned is `cancelled`.
+    func status(of task: DeployTask, on domain: Domain? = nil) -> TaskStatus {
+        guard task.status == .open, task.kind == .deploy,
+            let domain = domain ?? state.domains[task.domainId],
+            let service = domain.services.first(where: { $0.number == task.serviceNumber })
+        else { return task.status }
+        return service.provisionedAt == nil && !service.isLive(on: today) ? .cancelled : .open
+    }
+
+    /// The methods this actor may call on this domain now; each would succeed with suitable params.
     func actions(on domain: Domain) -> [String] {
         var actions: [String] = []
-        let statuses = Set(domain.services.map(\.status))
-        let live = Set(domain.liveServices.map(\.code))
         if access.allows(.order)
-            && catalog.services.contains(where: { catalog.isBookable($0.code, beside: live, region: domain.region) })
+            && catalog.services.contains(where: { addRefusal([$0.code], on: domain) == nil })
         {
             actions.append("service.add")
         }
-        if access.allows(.confirm) && statuses.contains(.ordered) { actions.append("domain.confirm") }
-        if access.allows(.deploy) && statuses.contains(.confirmed) { actions.append("domain.deploy") }
+        if access.allows(.confirm) && domain.services.contains(where: { $0.status == .ordered })
+            && catalog.problems(of: domain.liveServices(on: today).map(\.code), region: domain.region).isEmpty
+        {
+            actions.append("domain.confirm")
+        }
+        if access.allows(.deploy) && domain.services.contains(where: { $0.status == .confirmed }) {
+            actions.append("domain.deploy")
+        }
         if access.allows(.deploy)
-            && state.tasks.values.contains(where: { $0.domainId == domain.id && $0.status == .open })
+            && state.tasks.values.contains(where: { $0.domainId == domain.id && status(of: $0, on: domain) == .open })
         {
             actions.append("task.complete")
         }
         if access.allows(.order) {
-            if domain.services.contains(where: { $0.status.isLive && $0.status != .cancelled }) {
-                actions.append("service.cancel")
+            if domain.services.contains(where: { $0.isRunning(on: today) }) { actions.append("service.cancel") }
+            if domain.services.contains(where: {
+                $0.isCancelledAndLive(on: today) && (try? uncancelled($0.code, on: domain)) != nil
+            }) {
+                actions.append("service.uncancel")
             }
-            if statuses.contains(.cancelled) { actions.append("service.uncancel") }
-            if domain.hasLiveService { actions.append("service.setDiscount") }
+            if domain.hasLiveService(on: today) { actions.append("service.setDiscount") }
         }
         if access.allows(.manageUsers) { actions += ["users.import", "users.remove"] }
         if access.allows(.setConfidential) {
             actions += ["domain.setConfidential", "domain.grantAccess", "domain.revokeAccess"]
         }
         return actions
-    }
-
-    /// Every catalog service and whether it can be added to the domain now (the portal's "add services" list).
-    func availability(on domain: Domain) -> [ServiceAvailability] {
-        let live = domain.liveServices
-        let liveCodes = live.map(\.code)
-        return catalog.services.map { service in
-            if let booked = live.first(where: { $0.code == service.code }) {
-                return ServiceAvailability(
-                    code: service.code, name: service.name(locale: "en"), available: false,
-                    reason: "already booked as number \(booked.number) (\(booked.status.rawValue))")
-            }
-            let problems = catalog.permanentViolations(of: liveCodes + [service.code], region: domain.region)
-                .filter { $0.services.contains(service.code) }
-            guard let problem = problems.first else {
-                return ServiceAvailability(
-                    code: service.code, name: service.name(locale: "en"), available: true, reason: nil)
-            }
-            let reason: String
-            switch problem.rule {
-            case .excludes:
-                reason = "excluded by \(problem.services.first { $0 != service.code } ?? "")"
-            case .mode:
-                let allowed = (service.modes ?? []).map(\.rawValue).joined(separator: " or ")
-                reason =
-                    "wrong mode: runs only in \(allowed) mode, the domain is \(domain.mode(in: catalog)?.rawValue ?? "without mode")"
-            default:
-                let allowed = (service.regions ?? []).map(\.rawValue).joined(separator: ", ")
-                reason = "wrong region: available only in \(allowed), the domain is in \(domain.region.rawValue)"
-            }
-            return ServiceAvailability(
-                code: service.code, name: service.name(locale: "en"), available: false, reason: reason)
-        }
     }
 }
 

@@ -97,12 +97,14 @@ public enum Generators {
         }
     }
 
-    /// Sequences of operation steps (each step: an operation by an actor, weighted toward
-    /// realistic workflows: ordering, confirming, deploying, completing tasks, users).
-    public static func operations(count: ClosedRange<Int> = 1...40) -> Generator<
+    /// Sequences of operation steps (each step: an operation by an actor), by default weighted
+    /// toward realistic workflows (ordering, confirming, deploying, completing tasks, users,
+    /// cancellations, clock moves across month ends); `.cancellation` weights toward cancel,
+    /// uncancel, tasks, clock moves past end dates and ticks.
+    public static func operations(count: ClosedRange<Int> = 1...40, mix: OperationStep.Mix = .workflow) -> Generator<
         [OperationStep], some SendableSequenceType
     > {
-        Gen.int(in: 0...Int(Int32.max)).array(of: count).map { $0.map(OperationStep.init(seed:)) }
+        Gen.int(in: 0...Int(Int32.max)).array(of: count).map { $0.map { OperationStep(seed: $0, mix: mix) } }
     }
 }
 

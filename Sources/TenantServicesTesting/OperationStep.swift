@@ -4,26 +4,46 @@ public import TenantServices
 /// One step of a generated workflow: an operation by an actor, decoded from a seed, so that any
 /// seed is a valid step (which keeps shrunk sequences valid).
 public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
+    /// Which operations a generated workflow is made of.
+    public enum Mix: Sendable, Hashable, CaseIterable {
+        /// Realistic workflows: ordering, confirming, deploying, completing tasks, users, some
+        /// cancellations, clock moves across month ends and ticks.
+        case workflow
+        /// Cancellation-heavy workflows on what exists: cancel, uncancel, tasks, clock moves across
+        /// end dates and month ends, ticks (no new domains or tenants).
+        case cancellation
+    }
+
     public let seed: Int
+    public let mix: Mix
 
-    public init(seed: Int) { self.seed = seed }
+    public init(seed: Int, mix: Mix = .workflow) {
+        self.seed = seed
+        self.mix = mix
+    }
 
-    /// The kinds of step with their weights (out of 100).
-    static let weighted: [(Kind, Int)] = [
-        (.addDomain, 14), (.addService, 8), (.confirm, 14), (.deploy, 12), (.completeTask, 14), (.importUsers, 10),
-        (.createTenant, 5), (.cancel, 6), (.uncancel, 3), (.discount, 3), (.confidential, 3), (.advanceClock, 5),
-        (.tick, 3),
+    /// The kinds of step with their weights (out of 100) in each mix.
+    static let weighted: [Mix: [(Kind, Int)]] = [
+        .workflow: [
+            (.addDomain, 12), (.addService, 8), (.confirm, 12), (.deploy, 11), (.completeTask, 13), (.importUsers, 9),
+            (.createTenant, 4), (.cancel, 6), (.uncancel, 4), (.discount, 3), (.confidential, 3), (.advanceClock, 6),
+            (.crossMonthEnd, 4), (.tick, 5),
+        ],
+        .cancellation: [
+            (.addService, 6), (.confirm, 10), (.deploy, 10), (.completeTask, 14), (.importUsers, 6), (.cancel, 16),
+            (.uncancel, 14), (.discount, 2), (.advanceClock, 8), (.crossMonthEnd, 6), (.tick, 8),
+        ],
     ]
 
     enum Kind: String {
         case addDomain, addService, confirm, deploy, completeTask, importUsers, createTenant, cancel, uncancel,
             discount,
-            confidential, advanceClock, tick
+            confidential, advanceClock, crossMonthEnd, tick
     }
 
     var kind: Kind {
         var r = abs(seed) % 100
-        for (kind, weight) in Self.weighted {
+        for (kind, weight) in Self.weighted[mix]! {
             if r < weight { return kind }
             r -= weight
         }
@@ -98,7 +118,11 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
                 _ = try portal.perform(
                     ServiceCancel(domainId: domain, service: code, endDate: pick(2) == 0 ? nil : end), as: actor)
             case .uncancel:
-                _ = try portal.perform(ServiceUncancel(domainId: domain, service: code), as: actor)
+                // Mostly a service that is (or was) cancelled, also after its end date has passed.
+                let cancelled = try portal.perform(DomainGet(domainId: domain), as: .platformOperator()).domain.services
+                    .filter { $0.status == .cancelled }.map(\.code)
+                let target = cancelled.isEmpty || pick(4) == 0 ? code : cancelled[pick(cancelled.count)]
+                _ = try portal.perform(ServiceUncancel(domainId: domain, service: target), as: actor)
             case .discount:
                 _ = try portal.perform(
                     ServiceSetDiscount(
@@ -108,6 +132,8 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
                 _ = try portal.perform(DomainSetConfidential(domainId: domain, confidential: pick(2) == 0), as: actor)
             case .advanceClock:
                 world.clock.advance(days: 1 + pick(20))
+            case .crossMonthEnd:
+                world.clock.crossMonthEnd(hours: 1 + pick(30))
             case .tick:
                 _ = try portal.perform(WorkflowTick(), as: actor)
             }

@@ -29,13 +29,36 @@ public final class WorldBuilder: @unchecked Sendable {
         clock: TestClock = TestClock("2026-11-18"), catalog: Catalog = .standard, store: any Store = InMemoryStore()
     ) throws {
         self.clock = clock
+        faults = Faults()
         portal = try Portal(catalog: catalog, clock: clock, calendar: clock.calendar, store: store)
     }
 
     /// A builder whose portal has deliberately broken rules (to test invariant checks).
-    package init(clock: TestClock, faults: Faults, store: any Store = InMemoryStore()) throws {
+    package init(clock: TestClock, faults: Faults, catalog: Catalog = .standard, store: any Store = InMemoryStore())
+        throws
+    {
         self.clock = clock
-        portal = try Portal(catalog: .standard, clock: clock, calendar: clock.calendar, store: store, faults: faults)
+        self.faults = faults
+        portal = try Portal(catalog: catalog, clock: clock, calendar: clock.calendar, store: store, faults: faults)
+    }
+
+    private let faults: Faults
+
+    /// A copy of this world (state, clock and known IDs) in memory, to try calls on without
+    /// changing this one: for example every action a view advertises.
+    ///
+    /// The copy replays this portal's journal; request keys are not copied.
+    public func fork() throws -> WorldBuilder {
+        let store = InMemoryStore()
+        _ = store.write(portal.journal)
+        let copy = try WorldBuilder(
+            clock: TestClock(instant: clock.now(), calendar: clock.calendar), faults: faults, catalog: portal.catalog,
+            store: store)
+        copy.partners = partners
+        copy.tenants = tenants
+        copy.domains = domains
+        copy.tenantPartner = tenantPartner
+        return copy
     }
 
     /// Creates a partner.

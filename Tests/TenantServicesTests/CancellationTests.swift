@@ -173,7 +173,8 @@ struct Deployed {
         _ = try d.cancel("SC-SIGENC", end: "2026-11-20")
         #expect(try d.tick(on: "2026-11-20").ended.isEmpty, "the end date itself is still a service day")
         let tick = try d.tick(on: "2026-11-21")
-        #expect(tick.ended.map(\.services) == [["SC-SIGENC", "SC-CERT"]])
+        #expect(tick.ended.map(\.service) == ["SC-SIGENC", "SC-CERT"])
+        #expect(tick.ended.map(\.number) == [5, 6])
         let s = try d.services()
         #expect(s["SC-SIGENC"]?.status == .deprovisioning)
         #expect(s["SC-CERT"]?.status == .deprovisioning)
@@ -187,7 +188,7 @@ struct Deployed {
         // A service without removal tasks is deprovisioned by the tick at once.
         _ = try d.cancel("SC-F-OUTBOUND", end: "2026-11-25")
         let later = try d.tick(on: "2026-11-26")
-        #expect(later.deprovisioned.map(\.services) == [["SC-F-OUTBOUND"]])
+        #expect(later.deprovisioned.map(\.service) == ["SC-F-OUTBOUND"])
     }
 
     @Test func discountsNeedAReasonAndShowALabel() throws {

@@ -28,6 +28,9 @@ import Testing
         return (world, actors)
     }
 
+    /// Also the invariants of issue 13, after every call: no statement line for a day after a
+    /// service's end date, no service uncancelled after its end date, no service stuck in
+    /// `provisioning` (the steps cancel, complete tasks, uncancel and cross month ends).
     @Test func randomOperationSequencesKeepTheInvariants() async {
         await propertyCheck(count: 60, input: Generators.operations(count: 1...40)) { steps in
             do {
@@ -48,5 +51,146 @@ import Testing
                 Issue.record("\(error)")
             }
         }
+    }
+
+    /// Cancellation-heavy workflows by the actors who may order (cancel, complete tasks while
+    /// cancelled, move the clock past end dates and month ends, uncancel, tick) keep every
+    /// invariant after every call; in particular no statement line for a day after a service's
+    /// end date, no service uncancelled after its end date, no service stuck in `provisioning`.
+    @Test func cancellationWorkflowsKeepTheInvariants() async {
+        await propertyCheck(count: 40, input: Generators.operations(count: 10...40, mix: .cancellation)) { steps in
+            do {
+                let (world, all) = try Self.world()
+                let actors = all.filter {
+                    $0.kind == .operator || ($0.kind == .partnerAdmin && !Set($0.roles).isDisjoint(with: [.Sales, .ALL]))
+                }
+                let checker = InvariantChecker(world: world, actors: all)
+                var log: [String] = []
+                for step in steps {
+                    log.append(step.run(in: world, actors: actors).summary)
+                    do {
+                        try checker.check()
+                    } catch {
+                        Issue.record("\(error) after \(log)")
+                        return
+                    }
+                }
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
+    /// The actors probed for advertised actions: every persona of the first partner, and the operator.
+    static func personas(of world: WorldBuilder) -> [Actor] {
+        let partner = world.partners[0]
+        let tenant = world.tenants.first { world.partner(of: $0) == partner }!
+        return Persona.allCases.map { $0.actor(partner: partner, tenant: tenant) }
+    }
+
+    /// Every action a tenant or domain view advertises succeeds when called with valid params,
+    /// for every persona, over generated workflows across month ends (each call on a fork of the
+    /// world, each action read afresh before it is called).
+    @Test func everyAdvertisedActionSucceeds() async {
+        await propertyCheck(count: 10, input: Generators.operations(count: 8...30)) { steps in
+            do {
+                let (world, actors) = try Self.world()
+                var log: [String] = []
+                for (i, step) in steps.enumerated() {
+                    log.append(step.run(in: world, actors: actors).summary)
+                    guard i == steps.count / 2 || i == steps.count - 1 else { continue }
+                    for failure in try Self.probeActions(world) {
+                        Issue.record("\(failure) after \(log)")
+                        return
+                    }
+                }
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
+    /// Calls, for each persona on a fork of the world, every action its views advertise; returns the failures.
+    static func probeActions(_ world: WorldBuilder) throws -> [String] {
+        var failures: [String] = []
+        for actor in personas(of: world) {
+            let fork = try world.fork()
+            guard let tenants = try? fork.portal.perform(TenantList(limit: 1000), as: actor).tenants else { continue }
+            for tenant in tenants {
+                var tried: Set<String> = []
+                while let action = try fork.portal.perform(TenantGet(tenantId: tenant.id), as: actor).tenant.actions
+                    .first(where: { !tried.contains($0) })
+                {
+                    tried.insert(action)
+                    do {
+                        try AdvertisedActions.call(action, onTenant: tenant.id, as: actor, in: fork)
+                    } catch {
+                        failures.append("\(actor.id): advertised \(action) on \(tenant.id) failed: \(error)")
+                    }
+                }
+                for domain in try fork.portal.perform(TenantGet(tenantId: tenant.id), as: actor).domains {
+                    var tried: Set<String> = []
+                    while let action = try fork.portal.perform(DomainGet(domainId: domain.id), as: actor).domain.actions
+                        .first(where: { !tried.contains($0) })
+                    {
+                        tried.insert(action)
+                        do {
+                            try AdvertisedActions.call(action, onDomain: domain.id, as: actor, in: fork)
+                        } catch {
+                            failures.append(
+                                "\(actor.id): advertised \(action) on \(domain.id) (\(domain.name)) failed: \(error)")
+                        }
+                    }
+                }
+            }
+        }
+        return failures
+    }
+
+    /// Every service `service.available` marks available can be added (`service.add` of it alone
+    /// succeeds), and `service.add` is advertised exactly when one is, for every persona, over
+    /// generated workflows across month ends.
+    @Test func everyServiceMarkedAvailableCanBeAdded() async {
+        await propertyCheck(count: 10, input: Generators.operations(count: 8...30)) { steps in
+            do {
+                let (world, actors) = try Self.world()
+                var log: [String] = []
+                for step in steps {
+                    log.append(step.run(in: world, actors: actors).summary)
+                    for failure in try Self.probeAvailability(world) {
+                        Issue.record("\(failure) after \(log)")
+                        return
+                    }
+                }
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
+    static func probeAvailability(_ world: WorldBuilder) throws -> [String] {
+        var failures: [String] = []
+        for actor in personas(of: world) {
+            guard let tenants = try? world.portal.perform(TenantList(limit: 1000), as: actor).tenants else { continue }
+            for tenant in tenants {
+                for domain in try world.portal.perform(TenantGet(tenantId: tenant.id), as: actor).domains {
+                    let list = try world.portal.perform(ServiceAvailable(domainId: domain.id), as: actor).services
+                    let available = list.filter(\.available).map(\.code)
+                    if domain.actions.contains(ServiceAdd.method) == available.isEmpty {
+                        failures.append(
+                            "\(actor.id) on \(domain.name): actions \(domain.actions) but available \(available)")
+                    }
+                    for code in available {
+                        do {
+                            _ = try world.fork().portal.perform(
+                                ServiceAdd(domainId: domain.id, services: [code]), as: actor)
+                        } catch {
+                            failures.append("\(actor.id): \(code) marked available on \(domain.name), but \(error)")
+                        }
+                    }
+                }
+            }
+        }
+        return failures
     }
 }

@@ -193,7 +193,11 @@ import Testing
 
     @Test func workflowTickDeploysConfirmedServices() throws {
         let tick = try world.portal.perform(WorkflowTick(), as: op)
-        #expect(tick.deployed.map(\.domainId) == [world.domains[0][1], world.domains[1][1]])
+        #expect(
+            tick.deployed.map { "\($0.domainId) \($0.service) \($0.number)" } == [
+                "\(world.domains[0][1]) SC-SERVICE 1", "\(world.domains[0][1]) SC-MS365 2",
+                "\(world.domains[1][1]) SC-SERVICE 1", "\(world.domains[1][1]) SC-MS365 2",
+            ])
         let view = try world.portal.perform(DomainGet(domainId: world.domains[0][1]), as: op).domain
         #expect(view.services.map(\.status) == [.provisioned, .provisioning])
         #expect(try world.portal.perform(WorkflowTick(), as: op).deployed.isEmpty)

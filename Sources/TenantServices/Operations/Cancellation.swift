@@ -43,17 +43,15 @@ public struct ServiceCancel: PortalRequest, Executable, Equatable {
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
         var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
-        try tx.requireKnown([service])
-        guard let target = domain.services.last(where: { $0.code == service }) else {
-            throw PortalError(.notFound, "\(service) is not booked on \(domain.name)")
-        }
-        guard target.status.isLive && target.status != .cancelled else {
+        let target = try tx.booking(of: service, on: domain)
+        guard target.isRunning(on: tx.today) else {
+            let state = target.status == .cancelled ? "cancelled already (end date \(target.endDate!))" : target.status.rawValue
             throw PortalError(
                 .invalidTransition,
-                "\(service) on \(domain.name) is \(target.status.rawValue) already; only a live service that is not cancelled can be cancelled"
+                "\(service) on \(domain.name) is \(state); only a live service that is not cancelled can be cancelled"
             )
         }
-        let affected = cascade(from: target, on: domain, catalog: tx.catalog)
+        let affected = cascade(from: target, on: domain, catalog: tx.catalog, today: tx.today)
         let deployed = affected.contains { domain.services[$0].status >= .provisioning }
         let tomorrow = tx.today.adding(days: 1)
         let defaultEnd = tx.today == tx.today.endOfMonth ? tomorrow.endOfMonth : tx.today.endOfMonth
@@ -101,9 +99,9 @@ public struct ServiceCancel: PortalRequest, Executable, Equatable {
 
     /// Indices of the target and of every live service that can no longer run without the
     /// services cancelled so far, to a fixed point; plus already cancelled services with a later end date.
-    func cascade(from target: BookedService, on domain: Domain, catalog: Catalog) -> [Int] {
+    func cascade(from target: BookedService, on domain: Domain, catalog: Catalog, today: CivilDate) -> [Int] {
         let targetEntry = catalog[target.code]!
-        let liveIndices = domain.services.indices.filter { domain.services[$0].status.isLive }
+        let liveIndices = domain.services.indices.filter { domain.services[$0].isLive(on: today) }
         let wholeDomain = targetEntry.kind == .base || targetEntry.kind == .mode
         if wholeDomain { return liveIndices }
         var removed: Set<String> = [target.code]
@@ -147,18 +145,42 @@ public struct ServiceUncancel: PortalRequest, Executable, Equatable {
     }
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
-        var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
-        try tx.requireKnown([service])
-        guard let target = domain.services.last(where: { $0.code == service && $0.status == .cancelled }),
+        let (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
+        _ = try tx.booking(of: service, on: domain)
+        var (restoredDomain, codes) = try tx.uncancelled(service, on: domain)
+        // A restored service continues its workflow at once (a provisioning one whose tasks are
+        // done is provisioned now, and its billing starts from today, never backdated).
+        tx.advance(&restoredDomain)
+        tx.save(restoredDomain, of: tenant, summary: "uncancelled \(codes.joined(separator: ", ")) on \(domain.name)")
+        return Response(domain: tx.view(of: tx.state.domains[domain.id]!), restored: codes)
+    }
+}
+
+extension Transaction {
+    /// The domain with the cancel operation of a code's cancelled booking undone, and the codes
+    /// restored; the same check decides the `service.uncancel` action.
+    ///
+    /// Only a booking cancelled and still live today can be restored (`invalid-transition`
+    /// otherwise, also before `workflow.tick` has ended it); a restored service whose
+    /// requirement stays cancelled by another operation is `dependency-violation`.
+    func uncancelled(_ code: String, on domain: Domain) throws(PortalError) -> (Domain, [String]) {
+        var domain = domain
+        guard let target = domain.services.last(where: { $0.code == code }), target.status == .cancelled,
             let operation = target.cancellation?.operation
         else {
             throw PortalError(
                 .invalidTransition,
-                "\(service) on \(domain.name) is not cancelled; only a cancelled service before its end date can be restored"
+                "\(code) on \(domain.name) is not cancelled; only a cancelled service before its end date can be restored"
+            )
+        }
+        guard target.isLive(on: today) else {
+            throw PortalError(
+                .invalidTransition,
+                "\(code) on \(domain.name) ended on \(target.endDate!); a service can be uncancelled only until its end date"
             )
         }
         let restore = domain.services.indices.filter {
-            domain.services[$0].status == .cancelled && domain.services[$0].cancellation?.operation == operation
+            domain.services[$0].isCancelledAndLive(on: today) && domain.services[$0].cancellation?.operation == operation
         }
         for i in restore {
             domain.services[i].status = domain.services[i].cancellation!.previousStatus
@@ -166,11 +188,11 @@ public struct ServiceUncancel: PortalRequest, Executable, Equatable {
             domain.services[i].cancellation = domain.services[i].cancellation!.previous.first
         }
         // Every restored service needs its requirements live and not ending.
-        let running = Set(domain.services.filter { $0.status.isLive && $0.status != .cancelled }.map(\.code))
+        let running = Set(domain.services.filter { $0.isRunning(on: today) }.map(\.code))
         var violations: [Violation] = []
         for i in restore {
             let s = domain.services[i]
-            guard s.status != .cancelled, let entry = tx.catalog[s.code] else { continue }
+            guard s.status != .cancelled, let entry = catalog[s.code] else { continue }
             for dep in entry.requires where !running.contains(dep) {
                 violations.append(
                     Violation(
@@ -193,9 +215,7 @@ public struct ServiceUncancel: PortalRequest, Executable, Equatable {
                 .dependencyViolation, violations.map(\.message).joined(separator: " "),
                 details: .init(violations: violations))
         }
-        let codes = restore.map { domain.services[$0].code }
-        tx.save(domain, of: tenant, summary: "uncancelled \(codes.joined(separator: ", ")) on \(domain.name)")
-        return Response(domain: tx.view(of: tx.state.domains[domain.id]!), restored: codes)
+        return (domain, restore.map { domain.services[$0].code })
     }
 }
 
@@ -225,9 +245,9 @@ public struct ServiceSetDiscount: PortalRequest, Executable, Equatable {
 
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
         var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
-        try tx.requireKnown([service])
+        _ = try tx.booking(of: service, on: domain)
         let discount = try Discount(percent: percent, reason: reason)
-        guard let i = domain.services.lastIndex(where: { $0.code == service && $0.status.isLive }) else {
+        guard let i = domain.services.lastIndex(where: { $0.code == service && $0.isLive(on: tx.today) }) else {
             throw PortalError(
                 .invalidTransition, "\(service) is not live on \(domain.name); only a live service can get a discount")
         }

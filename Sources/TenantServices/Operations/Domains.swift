@@ -102,7 +102,7 @@ public struct DomainCheck: PortalRequest, Executable, Equatable {
     func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
         let (domain, _) = try tx.domain(domainId)
         try tx.require(.see)
-        let violations = tx.catalog.violations(of: domain.liveServices.map(\.code), region: domain.region)
+        let violations = tx.catalog.violations(of: domain.liveServices(on: tx.today).map(\.code), region: domain.region)
         return Response(consistent: violations.isEmpty, violations: violations)
     }
 }
@@ -127,7 +127,7 @@ public struct DomainConfirm: PortalRequest, Executable, Equatable {
             throw PortalError(
                 .invalidTransition, "domain \(domain.name) has no ordered service to confirm; add services first")
         }
-        let violations = tx.catalog.violations(of: domain.liveServices.map(\.code), region: domain.region)
+        let violations = tx.catalog.violations(of: domain.liveServices(on: tx.today).map(\.code), region: domain.region)
         guard violations.isEmpty else {
             throw PortalError(
                 .dependencyViolation,
@@ -170,7 +170,7 @@ public struct DomainDeploy: PortalRequest, Executable, Equatable {
                 .invalidTransition, "domain \(domain.name) has no confirmed service to deploy; confirm the order first")
         }
         let tasks = tx.deploy(domain, of: tenant)
-        return Response(domain: tx.view(of: tx.state.domains[domain.id]!), tasks: tasks.map(\.view))
+        return Response(domain: tx.view(of: tx.state.domains[domain.id]!), tasks: tasks.map(tx.view(of:)))
     }
 }
 
@@ -270,6 +270,16 @@ extension Transaction {
         }
     }
 
+    /// The latest booking of a code on a domain. A code outside the catalog, and a catalog code
+    /// the domain has never booked, are both `not-found` (SPEC §7), at the same place of the order.
+    func booking(of code: String, on domain: Domain) throws(PortalError) -> BookedService {
+        try requireKnown([code])
+        guard let booking = domain.services.last(where: { $0.code == code }) else {
+            throw PortalError(.notFound, "\(code) is not booked on \(domain.name)")
+        }
+        return booking
+    }
+
     /// The stored form of a name for a new domain: valid, not free-mail, not booked elsewhere.
     func newDomainName(_ raw: String) throws(PortalError) -> String {
         let name = try validDomainName(raw)
@@ -294,7 +304,7 @@ extension Transaction {
 
     /// `conflict` when a stored name is booked with a live service.
     func requireUnbooked(_ name: String) throws(PortalError) {
-        if let taken = state.domains.values.first(where: { $0.name == name && $0.hasLiveService }) {
+        if let taken = state.domains.values.first(where: { $0.name == name && $0.hasLiveService(on: today) }) {
             let mine = state.tenants[taken.tenantId].map { access.canSee(taken, of: $0) } ?? false
             throw PortalError(
                 .conflict,
@@ -322,7 +332,7 @@ extension Transaction {
                     provisionedAt: nil, billingStart: nil, endDate: nil, discount: nil, cancellation: nil))
             domain.nextServiceNumber += 1
         }
-        if let mode = catalog.mode(of: domain.liveServices.map(\.code)) { domain.lastMode = mode }
+        if let mode = catalog.mode(of: domain.liveServices(on: today).map(\.code)) { domain.lastMode = mode }
     }
 
     /// Moves every confirmed service to `provisioning`, creates its tasks and advances what can go live.
@@ -353,7 +363,7 @@ extension Transaction {
     /// finishes deprovisioning without open removal tasks, and sets billing start where a counted
     /// user exists.
     func advance(_ domain: inout Domain) {
-        func isUp(_ s: BookedService) -> Bool { s.provisionedAt != nil && s.status.isLive }
+        func isUp(_ s: BookedService) -> Bool { s.provisionedAt != nil && s.isLive(on: today) }
         for code in catalog.topologicalOrder {
             guard let i = domain.services.firstIndex(where: { $0.code == code && $0.status == .provisioning }),
                 let entry = catalog[code]

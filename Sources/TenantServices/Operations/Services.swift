@@ -23,61 +23,141 @@ public struct ServiceAdd: PortalRequest, Executable, Equatable {
         var codes: [String] = []
         for code in services where !codes.contains(code) { codes.append(code) }
         guard !codes.isEmpty else { throw PortalError(.invalidArgument, "services must name at least one code") }
-        if !domain.hasLiveService,
-            tx.state.domains.values.contains(where: { $0.name == domain.name && $0.hasLiveService })
-        {
-            throw PortalError(
-                .conflict, "domain \(domain.name) has been booked again on the platform since its services ended")
-        }
-        let live = domain.liveServices
-        try refuseOnEndingRequirements(codes, live: live, domain: domain, catalog: tx.catalog)
-        if let existing = live.first(where: { codes.contains($0.code) }) {
-            throw PortalError(
-                .conflict,
-                "\(existing.code) is already booked on \(domain.name) as number \(existing.number) (\(existing.status.rawValue))"
-            )
-        }
-        let violations = tx.catalog.permanentViolations(of: live.map(\.code) + codes, region: domain.region)
-        guard violations.isEmpty else {
-            throw PortalError(
-                .dependencyViolation,
-                "cannot book \(codes.joined(separator: ", ")) on \(domain.name): \(violations.map(\.message).joined(separator: " "))",
-                details: .init(violations: violations))
-        }
+        if let refusal = tx.addRefusal(codes, on: domain) { throw refusal.error(booking: codes, on: domain, tx) }
         tx.book(codes, on: &domain)
         tx.save(domain, of: tenant, summary: "ordered \(codes.joined(separator: ", ")) on \(domain.name)")
         return Response(domain: tx.view(of: tx.state.domains[domain.id]!))
     }
 }
 
-/// A new service must not depend on services that are cancelled and about to end: it would outlive them.
-private func refuseOnEndingRequirements(_ codes: [String], live: [BookedService], domain: Domain, catalog: Catalog)
-    throws(PortalError)
-{
-    let ending = Dictionary(live.filter { $0.status == .cancelled }.map { ($0.code, $0) }, uniquingKeysWith: { $1 })
-    guard !ending.isEmpty else { return }
-    let running = Set(live.filter { $0.status != .cancelled }.map(\.code)).union(codes)
-    if let base = ending[catalog.baseService.code] {
-        throw PortalError(
-            .invalidTransition,
-            "domain \(domain.name) is cancelled (\(base.code) ends \(base.endDate!)); uncancel it before ordering more services"
-        )
-    }
-    for code in codes {
-        guard let entry = catalog[code] else { continue }
-        if let dep = entry.requires.first(where: { ending[$0] != nil }) {
-            throw PortalError(
+/// Why `service.add` would refuse to book services on a domain now: the domain rules it checks,
+/// in the order of SPEC §7 (`invalid-transition`, `conflict`, `dependency-violation`).
+///
+/// `service.add`, `service.available` and the domain's `service.add` action all use it, so a
+/// service is shown as available exactly when booking it alone would succeed.
+enum AddRefusal {
+    /// SC-SERVICE is cancelled: nothing can be ordered until it is uncancelled.
+    case baseCancelled(BookedService)
+    /// A service requires one that is cancelled and about to end.
+    case requirementCancelled(code: String, requirement: BookedService)
+    /// None of a service's requires-any alternatives runs on, and one of them is cancelled.
+    case alternativesCancelled(code: String, alternatives: [String], cancelled: BookedService)
+    /// Every service of the domain has ended and another domain of that name is live now.
+    case bookedElsewhere
+    /// The service is live on the domain already.
+    case alreadyLive(BookedService)
+    /// Exclusions, wrong mode or region: rules no later booking can repair.
+    case permanent([Problem])
+
+    /// The error `service.add` answers.
+    func error(booking codes: [String], on domain: Domain, _ tx: Transaction) -> PortalError {
+        switch self {
+        case .baseCancelled(let base):
+            return PortalError(
                 .invalidTransition,
-                "\(code) requires \(dep), which is cancelled and ends \(ending[dep]!.endDate!); uncancel \(dep) before booking \(code)"
+                "domain \(domain.name) is cancelled (\(base.code) ends \(base.endDate!)); uncancel it before ordering more services"
             )
+        case .requirementCancelled(let code, let dep):
+            return PortalError(
+                .invalidTransition,
+                "\(code) requires \(dep.code), which is cancelled and ends \(dep.endDate!); uncancel \(dep.code) before booking \(code)"
+            )
+        case .alternativesCancelled(let code, let alternatives, let dep):
+            return PortalError(
+                .invalidTransition,
+                "\(code) needs one of \(alternatives.joined(separator: ", ")); \(dep.code) is cancelled and ends \(dep.endDate!); uncancel it first"
+            )
+        case .bookedElsewhere:
+            return PortalError(
+                .conflict, "domain \(domain.name) has been booked again on the platform since its services ended")
+        case .alreadyLive(let existing):
+            return PortalError(
+                .conflict,
+                "\(existing.code) is already booked on \(domain.name) as number \(existing.number) (\(existing.status.rawValue))"
+            )
+        case .permanent(let problems):
+            let violations = problems.map { tx.catalog.violation($0, region: domain.region) }
+            return PortalError(
+                .dependencyViolation,
+                "cannot book \(codes.joined(separator: ", ")) on \(domain.name): \(violations.map(\.message).joined(separator: " "))",
+                details: .init(violations: violations))
         }
-        if !entry.requiresAny.isEmpty && !entry.requiresAny.contains(where: running.contains),
-            let dep = entry.requiresAny.first(where: { ending[$0] != nil })
+    }
+
+    /// Why one service is not available (the `reason` of `service.available`).
+    func reason(for code: String, on domain: Domain, catalog: Catalog) -> String {
+        switch self {
+        case .baseCancelled(let base):
+            return "\(base.code) is cancelled and ends \(base.endDate!); uncancel it before ordering"
+        case .requirementCancelled(_, let dep), .alternativesCancelled(_, _, let dep):
+            return "needs \(dep.code), which is cancelled and ends \(dep.endDate!); uncancel it first"
+        case .bookedElsewhere:
+            return "the domain name has been booked again on the platform since this domain's services ended"
+        case .alreadyLive(let booked):
+            return "already booked as number \(booked.number) (\(booked.status.rawValue))"
+        case .permanent(let problems):
+            let problem = problems.first { $0.services.contains(code) } ?? problems[0]
+            switch problem.rule {
+            case .excludes:
+                let other = problem.services.first { $0 != code } ?? problem.services[0]
+                return "excluded by \(other)"
+            case .mode where problem.services == [code]:
+                let allowed = (catalog[code]?.modes ?? []).map(\.rawValue).joined(separator: " or ")
+                return "wrong mode: runs only in \(allowed) mode, the domain is \(problem.mode?.rawValue ?? "without mode")"
+            case .region where problem.services == [code]:
+                let allowed = (catalog[code]?.regions ?? []).map(\.rawValue).joined(separator: ", ")
+                return "wrong region: available only in \(allowed), the domain is in \(domain.region.rawValue)"
+            default:
+                return catalog.violation(problem, region: domain.region).message
+            }
+        }
+    }
+}
+
+extension Transaction {
+    /// Why `service.add` of these (known, distinct) codes would be refused now by the domain rules, or nil.
+    func addRefusal(_ codes: [String], on domain: Domain) -> AddRefusal? {
+        let live = domain.liveServices(on: today)
+        // A new service must not depend on services that are cancelled and about to end: it would outlive them.
+        if live.contains(where: { $0.status == .cancelled }) {
+            let ending = Dictionary(
+                live.filter { $0.status == .cancelled }.map { ($0.code, $0) }, uniquingKeysWith: { $1 })
+            if let base = ending[catalog.baseService.code] { return .baseCancelled(base) }
+            let running = Set(live.filter { $0.status != .cancelled }.map(\.code)).union(codes)
+            for code in codes {
+                guard let entry = catalog[code] else { continue }
+                if let dep = entry.requires.first(where: { ending[$0] != nil }) {
+                    return .requirementCancelled(code: code, requirement: ending[dep]!)
+                }
+                if !entry.requiresAny.isEmpty && !entry.requiresAny.contains(where: running.contains),
+                    let dep = entry.requiresAny.first(where: { ending[$0] != nil })
+                {
+                    return .alternativesCancelled(code: code, alternatives: entry.requiresAny, cancelled: ending[dep]!)
+                }
+            }
+        }
+        if live.isEmpty,
+            state.domains.values.contains(where: {
+                $0.id != domain.id && $0.name == domain.name && $0.hasLiveService(on: today)
+            })
         {
-            throw PortalError(
-                .invalidTransition,
-                "\(code) needs one of \(entry.requiresAny.joined(separator: ", ")); \(dep) is cancelled and ends \(ending[dep]!.endDate!); uncancel it first"
-            )
+            return .bookedElsewhere
+        }
+        if let existing = live.first(where: { codes.contains($0.code) }) { return .alreadyLive(existing) }
+        let problems = catalog.permanentProblems(of: live.map(\.code) + codes, region: domain.region)
+        return problems.isEmpty ? nil : .permanent(problems)
+    }
+
+    /// Every catalog service and whether this actor's `service.add` of it alone would succeed now
+    /// (the portal's "add services" list), with the reason when not.
+    func availability(on domain: Domain) -> [ServiceAvailability] {
+        var roleRefusal: String?
+        do { try access.require(.order) } catch { roleRefusal = error.message }
+        return catalog.services.map { service in
+            let reason =
+                roleRefusal ?? addRefusal([service.code], on: domain)?.reason(for: service.code, on: domain, catalog: catalog)
+            return ServiceAvailability(
+                code: service.code, name: service.name(locale: "en"), available: reason == nil, reason: reason)
         }
     }
 }

@@ -33,19 +33,21 @@ public struct TaskList: PortalRequest, Executable, Equatable {
         try tx.require(.see)
         let state = tx.state
         let access = tx.access
+        let view = tx
         let tasks = state.tasks.values.lazy.filter { task in
             guard let domain = state.domains[task.domainId], let tenant = state.tenants[domain.tenantId],
                 access.canSee(domain, of: tenant)
             else { return false }
             return (tenantId == nil || tenant.id == tenantId) && (domainId == nil || domain.id == domainId)
-                && (status == nil || task.status == status)
+                && (status == nil || view.status(of: task, on: domain) == status)
         }
         let page = try Page(tasks, key: { orderKey($0.id) }, limit: limit, cursor: cursor)
-        return Response(tasks: page.items.map(\.view), nextCursor: page.nextCursor)
+        return Response(tasks: page.items.map(view.view(of:)), nextCursor: page.nextCursor)
     }
 }
 
-/// Marks a task done and advances the services waiting for it.
+/// Marks a task done and advances the services waiting for it; a done or cancelled task is
+/// `invalid-transition`.
 public struct TaskComplete: PortalRequest, Executable, Equatable {
     public static let method = "task.complete"
     static let isMutating = true
@@ -64,8 +66,16 @@ public struct TaskComplete: PortalRequest, Executable, Equatable {
             throw .notFound("task", taskId)
         }
         try tx.require(.deploy)
-        guard task.status == .open else {
+        switch tx.status(of: task, on: domain) {
+        case .open:
+            break
+        case .done:
             throw PortalError(.invalidTransition, "task \(taskId) is already done")
+        case .cancelled:
+            throw PortalError(
+                .invalidTransition,
+                "task \(taskId) is cancelled: \(task.service) (number \(task.serviceNumber)) on \(domain.name) ended without having been provisioned, so its \(task.record.type) record is no longer needed"
+            )
         }
         task.status = .done
         task.doneAt = tx.now
@@ -76,6 +86,6 @@ public struct TaskComplete: PortalRequest, Executable, Equatable {
             updated, of: tenant,
             summary: "completed \(task.record.type) task \(task.id) for \(task.service) on \(domain.name)",
             tasks: [task])
-        return Response(task: task.view, domain: tx.view(of: tx.state.domains[domain.id]!))
+        return Response(task: tx.view(of: task), domain: tx.view(of: tx.state.domains[domain.id]!))
     }
 }

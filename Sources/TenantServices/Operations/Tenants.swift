@@ -230,7 +230,7 @@ extension Transaction {
     /// processed there, and its region decides the currency): `conflict` naming the live domains.
     func requireRegionKept(from before: Tenant, to after: Tenant) throws(PortalError) {
         guard after.region != before.region else { return }
-        let live = state.domains(ofTenant: before.id).filter(\.hasLiveService)
+        let live = state.domains(ofTenant: before.id).filter { $0.hasLiveService(on: today) }
         guard !live.isEmpty else { return }
         let shown = live.filter { access.canSee($0, of: before) }.map { "\($0.name) (\($0.id))" }
         let hidden = live.count - shown.count
