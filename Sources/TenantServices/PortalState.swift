@@ -14,6 +14,8 @@ struct PortalState: Sendable, Equatable {
     var tenantsByExternalId: [String: String] = [:]
     /// Highest number used per ID letter, so IDs are never reused.
     var lastNumber: [Character: Int] = [:]
+    /// The request keys in force, from the records that carry them.
+    var requestKeys = RequestKeyTable()
     /// While a transaction runs: how to undo each change, newest last (nil: not recording).
     var undoLog: [Undo]?
 
@@ -26,6 +28,7 @@ struct PortalState: Sendable, Equatable {
         case offer(String, Offer?)
         case lastNumber(Character, Int?)
         case events(Int)
+        case requestKey(RequestKeyTable.Key, RequestKeyTable.Entry?)
     }
 
     /// Equal when everything but an in-flight undo log is equal.
@@ -33,7 +36,7 @@ struct PortalState: Sendable, Equatable {
         lhs.partners == rhs.partners && lhs.tenants == rhs.tenants && lhs.domains == rhs.domains
             && lhs.tasks == rhs.tasks && lhs.offers == rhs.offers && lhs.events == rhs.events
             && lhs.domainsByTenant == rhs.domainsByTenant && lhs.tenantsByExternalId == rhs.tenantsByExternalId
-            && lhs.lastNumber == rhs.lastNumber
+            && lhs.lastNumber == rhs.lastNumber && lhs.requestKeys == rhs.requestKeys
     }
 
     static func externalKey(partnerId: String, externalId: String) -> String { partnerId + "\u{1F}" + externalId }
@@ -79,6 +82,32 @@ struct PortalState: Sendable, Equatable {
         for change in record.changes { apply(change) }
         undoLog?.append(.events(events.count))
         events.append(record)
+        if let key = record.requestKey { noteRequestKey(key, of: record) }
+    }
+
+    /// Gives the last event record (one of the running transaction) the operation's request key.
+    mutating func attachRequestKey(_ key: RequestKeyRecord) {
+        events[events.count - 1].requestKey = key
+        noteRequestKey(key, of: events[events.count - 1])
+    }
+
+    private mutating func noteRequestKey(_ key: RequestKeyRecord, of record: EventRecord) {
+        let (tableKey, previous) = requestKeys.insert(key, seq: record.seq, at: record.at)
+        undoLog?.append(.requestKey(tableKey, previous))
+    }
+
+    /// Forgets the request keys recorded at or before `cutoff`: removes them from the table and
+    /// their results from the records in the history (so a later snapshot leaves them out).
+    mutating func evictRequestKeys(recordedAtOrBefore cutoff: Date) {
+        for seq in requestKeys.evict(recordedAtOrBefore: cutoff) {
+            // The history runs from seq 1 without gaps, so seq n is at index n - 1.
+            let index = seq - 1
+            if events.indices.contains(index), events[index].seq == seq {
+                events[index].requestKey = nil
+            } else if let index = events.firstIndex(where: { $0.seq == seq }) {
+                events[index].requestKey = nil
+            }
+        }
     }
 
     private mutating func note(_ id: String) {
@@ -121,6 +150,7 @@ struct PortalState: Sendable, Equatable {
             case .offer(let id, let old): offers[id] = old
             case .lastNumber(let letter, let old): lastNumber[letter] = old
             case .events(let count): events.removeSubrange(count...)
+            case .requestKey(let key, let previous): requestKeys.restore(key, previous)
             }
         }
     }
