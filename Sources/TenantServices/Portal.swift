@@ -209,8 +209,11 @@ public final class Portal: Sendable {
 
     /// The JSON text a result is kept as, so that a replay returns exactly the same result.
     private static func encodeResult(_ response: some Encodable) throws(PortalError) -> String {
+        let encoder = JSONEncoder()
+        // Sorted, so that equal results have equal text (and are held once).
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
-            return String(decoding: try JSONEncoder().encode(response), as: UTF8.self)
+            return String(decoding: try encoder.encode(response), as: UTF8.self)
         } catch {
             throw PortalError(.storageFailure, "the result could not be kept for its request key: \(error)")
         }
@@ -299,11 +302,12 @@ struct Transaction {
                 seq: (state.events.last?.seq ?? 0) + 1, at: now, actor: actor.reference, action: method, target: "",
                 summary: "request key recorded; nothing changed", changes: [], requestKey: key)
             state.apply(record)
-            records.append(record)
+            records.append(state.events[state.events.count - 1])
             return
         }
-        records[records.count - 1].requestKey = key
         state.attachRequestKey(key)
+        // As kept by the state: the result text is shared with equal ones.
+        records[records.count - 1] = state.events[state.events.count - 1]
     }
 
     /// Saves a domain, bumping its version, as one event.

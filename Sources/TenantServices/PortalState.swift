@@ -81,19 +81,22 @@ struct PortalState: Sendable, Equatable {
     mutating func apply(_ record: EventRecord) {
         for change in record.changes { apply(change) }
         undoLog?.append(.events(events.count))
+        var record = record
+        if let key = record.requestKey { record.requestKey = noteRequestKey(key, seq: record.seq, at: record.at) }
         events.append(record)
-        if let key = record.requestKey { noteRequestKey(key, of: record) }
     }
 
     /// Gives the last event record (one of the running transaction) the operation's request key.
     mutating func attachRequestKey(_ key: RequestKeyRecord) {
-        events[events.count - 1].requestKey = key
-        noteRequestKey(key, of: events[events.count - 1])
+        let last = events.count - 1
+        events[last].requestKey = noteRequestKey(key, seq: events[last].seq, at: events[last].at)
     }
 
-    private mutating func noteRequestKey(_ key: RequestKeyRecord, of record: EventRecord) {
-        let (tableKey, previous) = requestKeys.insert(key, seq: record.seq, at: record.at)
+    /// Enters a key in the table; returns it as kept (sharing its result text with equal ones).
+    private mutating func noteRequestKey(_ key: RequestKeyRecord, seq: Int, at: Date) -> RequestKeyRecord {
+        let (kept, tableKey, previous) = requestKeys.insert(key, seq: seq, at: at)
         undoLog?.append(.requestKey(tableKey, previous))
+        return kept
     }
 
     /// Forgets the request keys recorded at or before `cutoff`: removes them from the table and

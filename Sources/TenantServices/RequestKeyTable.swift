@@ -8,8 +8,10 @@ import Foundation
 /// retention period after its record's time, then evicted: from the table and from the record
 /// in the history, so neither memory nor snapshots grow with keys.
 ///
-/// Memory: per key, its result's JSON text (about the size of the reply) plus about 200 bytes;
-/// the text is shared with the record in the history, never copied.
+/// Memory: per key about 200 bytes plus its result's JSON text (about the size of the reply).
+/// Equal result texts are held once (interned): a CRM sync retried under fresh keys, whose
+/// result does not change, costs one result in all. The text is shared with the record in the
+/// history, never copied.
 struct RequestKeyTable: Sendable, Equatable {
     /// Where a key lives: the actor's identity and the key.
     struct Key: Hashable, Sendable {
@@ -29,13 +31,28 @@ struct RequestKeyTable: Sendable, Equatable {
     /// undone are skipped when they come up).
     private var order: [(key: Key, seq: Int)] = []
     private var head = 0
+    /// Every distinct result text of `entries`, with the number of entries holding it.
+    private var results: [ResultText: Int] = [:]
+
+    /// A result text compared and hashed by its bytes (`String` equality is Unicode-canonical:
+    /// two different byte sequences may be equal, and a replay must return the very bytes).
+    private struct ResultText: Hashable, Sendable {
+        let text: String
+
+        static func == (lhs: Self, rhs: Self) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+    }
 
     static func == (lhs: Self, rhs: Self) -> Bool { lhs.entries == rhs.entries }
 
     var count: Int { entries.count }
 
-    /// Bytes of result text held (the bulk of the table's memory).
-    var resultBytes: Int { entries.values.reduce(0) { $0 + $1.record.result.utf8.count } }
+    /// Bytes of distinct result text held (the bulk of the table's memory).
+    var resultBytes: Int { results.keys.reduce(0) { $0 + $1.text.utf8.count } }
 
     /// The entry of `key` if it was recorded after `cutoff`.
     func entry(_ key: Key, recordedAfter cutoff: Date) -> Entry? {
@@ -43,18 +60,43 @@ struct RequestKeyTable: Sendable, Equatable {
         return entry
     }
 
-    /// Records a key; returns the entry it replaces (for undo).
-    mutating func insert(_ record: RequestKeyRecord, seq: Int, at: Date) -> (Key, Entry?) {
+    /// Records a key; returns the record as kept (its result text shared with equal ones) and
+    /// the entry it replaces (for undo).
+    mutating func insert(_ record: RequestKeyRecord, seq: Int, at: Date) -> (
+        kept: RequestKeyRecord, key: Key, previous: Entry?
+    ) {
         let key = Key(scope: record.scope, key: record.key)
+        var record = record
+        record.result = retain(record.result)
         let previous = entries.updateValue(Entry(record: record, seq: seq, at: at), forKey: key)
+        if let previous { release(previous.record.result) }
         order.append((key, seq))
-        return (key, previous)
+        return (record, key, previous)
     }
 
     /// Puts back what `insert` replaced.
     mutating func restore(_ key: Key, _ previous: Entry?) {
+        if let previous { _ = retain(previous.record.result) }
+        if let current = entries[key] { release(current.record.result) }
         entries[key] = previous
         if let previous { order.append((key, previous.seq)) }
+    }
+
+    /// The kept text equal to `text` (or `text`, now kept), counted once more.
+    private mutating func retain(_ text: String) -> String {
+        let wrapped = ResultText(text: text)
+        if let index = results.index(forKey: wrapped) {
+            results.values[index] += 1
+            return results.keys[index].text
+        }
+        results[wrapped] = 1
+        return text
+    }
+
+    private mutating func release(_ text: String) {
+        let wrapped = ResultText(text: text)
+        guard let count = results[wrapped] else { return }
+        results[wrapped] = count > 1 ? count - 1 : nil
     }
 
     /// Removes every key recorded at or before `cutoff`, oldest first, stopping at the first one
@@ -66,6 +108,7 @@ struct RequestKeyTable: Sendable, Equatable {
             if let entry = entries[key], entry.seq == seq {
                 guard entry.at <= cutoff else { break }
                 entries[key] = nil
+                release(entry.record.result)
                 evicted.append(seq)
             }
             head += 1

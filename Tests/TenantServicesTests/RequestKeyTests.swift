@@ -283,12 +283,24 @@ import Testing
             TenantImport.Entry(name: "CRM \($0)", address: Self.address, externalId: "crm-\($0)")
         }
         let first = try portal.perform(TenantImport(partnerId: partner, tenants: entries), as: Self.op)
-        let reply = try JSONEncoder().encode(first).count
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let reply = try encoder.encode(first).count
         for i in 0..<100 {
             _ = try portal.perform(TenantImport(partnerId: partner, tenants: entries), as: Self.op, requestKey: "s\(i)")
         }
         #expect(portal.requestKeyCount == 100)
-        #expect(portal.state.requestKeys.resultBytes == 100 * reply)
+        #expect(portal.state.requestKeys.resultBytes == reply, "the equal results are held once")
+        let kept = portal.journal.compactMap { $0.requestKey?.result }
+        #expect(kept.count == 100 && Set(kept).count == 1)
+        // Distinct results each count.
+        var distinct = 0
+        for i in 0..<3 {
+            let created = try portal.perform(
+                Self.tenantCreate("New \(i)", partner: partner), as: Self.op, requestKey: "c\(i)")
+            distinct += try encoder.encode(created).count
+        }
+        #expect(portal.state.requestKeys.resultBytes == reply + distinct)
         clock.advance(days: 1)
         _ = try portal.perform(PartnerCreate(name: "Later"), as: Self.op)
         #expect(portal.requestKeyCount == 0)
