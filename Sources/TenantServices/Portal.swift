@@ -43,6 +43,8 @@ public final class Portal: Sendable {
     private struct PendingWrite: Sendable {
         var position: StorePosition
         var undo: [PortalState.Undo]
+        /// The seq of the write's last record.
+        var lastSeq: Int
     }
 
     private struct Core: Sendable {
@@ -119,17 +121,18 @@ public final class Portal: Sendable {
         return try core.withLock { core throws -> PendingResponse<R.Response> in
             let cutoff = now.addingTimeInterval(-requestKeyRetention)
             core.state.evictRequestKeys(recordedAtOrBefore: cutoff)
-            if let key, let recorded = core.state.requestKeys.entry(key, recordedAfter: cutoff)?.record {
+            if let key, let entry = core.state.requestKeys.entry(key, recordedAfter: cutoff) {
+                let recorded = entry.record
                 guard recorded.method == R.method, recorded.digest == digest else {
                     throw PortalError(
                         .requestKeyReused,
                         "request key '\(key.key)' was already used by '\(actor.id)' for a \(recorded.method) call with other parameters or other roles; use a new key for a new request"
                     )
                 }
-                // Acknowledged only once the first call is durable: wait for every write in flight.
+                // Acknowledged only once the first call is durable: its write, if still pending.
                 return PendingResponse(
                     response: try Self.decodeResult(recorded.result, as: R.Response.self),
-                    position: core.pending.last?.position, portal: self)
+                    position: core.pending.first { $0.lastSeq >= entry.seq }?.position, portal: self)
             }
             // Move the state into the transaction so it is uniquely referenced and changes in place
             // (no copy of the whole state per write); an undo log restores it if anything fails.
@@ -171,7 +174,7 @@ public final class Portal: Sendable {
                 core.pending.removeAll { $0.position.rawValue <= durable }
             }
             if let position {
-                core.pending.append(PendingWrite(position: position, undo: undo))
+                core.pending.append(PendingWrite(position: position, undo: undo, lastSeq: tx.records.last?.seq ?? 0))
             }
             return PendingResponse(response: response, position: position, portal: self)
         }
@@ -224,7 +227,7 @@ public final class Portal: Sendable {
             return try JSONDecoder().decode(T.self, from: Data(text.utf8))
         } catch {
             throw PortalError(
-                .storageFailure,
+                .requestKeyReused,
                 "the result kept for this request key cannot be read by this version (\(error)); use a new key")
         }
     }

@@ -116,6 +116,42 @@ import Testing
         #expect(write.dropLast().allSatisfy { $0.requestKey == nil })
     }
 
+    /// A store whose flushes fail from a given position on.
+    final class FlushFailsFrom: Store, @unchecked Sendable {
+        let inner = InMemoryStore()
+        var failFrom = Int64.max
+        func load() -> [EventRecord] { inner.load() }
+        func write(_ records: [EventRecord]) -> StorePosition { inner.write(records) }
+        func waitUntilDurable(_ position: StorePosition) throws {
+            if position.rawValue >= failFrom { throw StoreError("cannot flush: Input/output error") }
+        }
+    }
+
+    @Test func aReplayIsAnsweredWhenTheFirstCallIsDurableWhateverCameAfter() throws {
+        let store = FlushFailsFrom()
+        let portal = try Self.portal(store, clock: TestClock("2026-11-18"))
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let first = try portal.submit(Self.tenantCreate("A", partner: partner), as: Self.op, requestKey: "k")
+        let later = try portal.submit(Self.tenantCreate("B", partner: partner), as: Self.op)
+        let replay = try portal.submit(Self.tenantCreate("A", partner: partner), as: Self.op, requestKey: "k")
+        store.failFrom = Int64(store.load().count)  // the later write's flush fails
+        #expect(try replay.wait() == first.wait(), "the first call is durable: its replay is no failure")
+        #expect(throws: PortalError.self) { _ = try later.wait() }
+    }
+
+    @Test func aReplayOfACallWhoseFlushFailsFailsToo() throws {
+        let store = FlushFailsFrom()
+        let portal = try Self.portal(store, clock: TestClock("2026-11-18"))
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let first = try portal.submit(Self.tenantCreate("A", partner: partner), as: Self.op, requestKey: "k")
+        let replay = try portal.submit(Self.tenantCreate("A", partner: partner), as: Self.op, requestKey: "k")
+        store.failFrom = 0
+        let error = #expect(throws: PortalError.self) { _ = try replay.wait() }
+        #expect(error?.code == .storageFailure)
+        #expect(throws: PortalError.self) { _ = try first.wait() }
+        #expect(portal.requestKeyCount == 0, "the undone call's key is gone with it")
+    }
+
     // MARK: Scope and params
 
     @Test func theSameActorIDOfAnotherPartnerHasItsOwnKeys() throws {
