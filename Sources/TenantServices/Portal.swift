@@ -33,41 +33,46 @@ public final class Portal: Sendable {
     /// Every write at or before this position is durable.
     private let durableUpTo = Atomic<Int64>(0)
     private let faults: Faults
+    /// How long a `requestKey` is kept after its record's time.
+    public let requestKeyRetention: TimeInterval
 
-    private struct RecordedRequest: Sendable {
-        var method: String
-        var fingerprint: Data
-        var response: any Sendable
-        var position: StorePosition?
-    }
+    /// The default of ``requestKeyRetention``: 24 hours, the least SPEC §7 allows.
+    public static let defaultRequestKeyRetention: TimeInterval = 24 * 3600
 
     /// A write applied in memory whose records are not yet durable, with what undoes it.
     private struct PendingWrite: Sendable {
         var position: StorePosition
         var undo: [PortalState.Undo]
-        var requestKey: (actorId: String, key: String)?
+        /// The seq of the write's last record.
+        var lastSeq: Int
     }
 
     private struct Core: Sendable {
         var state = PortalState()
-        /// Idempotency records by actor ID and request key.
-        var requests: [String: [String: RecordedRequest]] = [:]
         /// Writes waiting for durability, oldest first.
         var pending: [PendingWrite] = []
     }
 
     /// Opens a portal over a store, replaying what it holds.
+    ///
+    /// - Parameter requestKeyRetention: seconds a `requestKey` is kept after the call that used it
+    ///   (SPEC §7 asks for at least 24 hours); older keys are forgotten and may be used again.
     public convenience init(
         catalog: Catalog = .standard, clock: any Clock = SystemClock(), calendar: BusinessCalendar = BusinessCalendar(),
-        store: any Store = InMemoryStore()
+        store: any Store = InMemoryStore(), requestKeyRetention: TimeInterval = Portal.defaultRequestKeyRetention
     ) throws {
-        try self.init(catalog: catalog, clock: clock, calendar: calendar, store: store, faults: Faults())
+        try self.init(
+            catalog: catalog, clock: clock, calendar: calendar, store: store, faults: Faults(),
+            requestKeyRetention: requestKeyRetention)
     }
 
     /// Opens a portal with deliberately broken rules (tests of invariant checks only).
-    package init(catalog: Catalog, clock: any Clock, calendar: BusinessCalendar, store: any Store, faults: Faults)
-        throws
-    {
+    package init(
+        catalog: Catalog, clock: any Clock, calendar: BusinessCalendar, store: any Store, faults: Faults,
+        requestKeyRetention: TimeInterval = Portal.defaultRequestKeyRetention
+    ) throws {
+        precondition(requestKeyRetention > 0, "the request key retention must be positive")
+        self.requestKeyRetention = requestKeyRetention
         self.faults = faults
         self.catalog = catalog
         self.clock = clock
@@ -75,6 +80,7 @@ public final class Portal: Sendable {
         self.store = store
         var state = PortalState()
         try store.load { state.apply($0) }
+        state.evictRequestKeys(recordedAtOrBefore: clock.now().addingTimeInterval(-requestKeyRetention))
         self.core = Locked(Core(state: state))
     }
 
@@ -82,7 +88,9 @@ public final class Portal: Sendable {
     ///
     /// - Parameter requestKey: for changing operations: the same key with the same parameters
     ///   replays the first response without applying twice; with other parameters it is
-    ///   refused with `request-key-reused`. Keys are scoped to the actor's `id`.
+    ///   refused with `request-key-reused`. Keys are scoped to the actor's whole identity (kind,
+    ///   ID, partner, tenant); its roles and expert mode count as parameters. Keys are kept in
+    ///   the store with the operation's records for ``requestKeyRetention``.
     public func perform<R: PortalRequest>(_ request: R, as actor: Actor, requestKey: String? = nil) throws -> R.Response
     {
         try submit(request, as: actor, requestKey: requestKey).wait()
@@ -108,17 +116,23 @@ public final class Portal: Sendable {
             return PendingResponse(
                 response: try executable.execute(in: &tx) as! R.Response, position: nil, portal: self)
         }
-        let fingerprint = try requestKey.map { _ in try Self.fingerprint(request) }
+        let key = requestKey.map { RequestKeyTable.Key(scope: RequestKeyRecord.Scope(actor), key: $0) }
+        let digest = try key.map { _ in try RequestKeyRecord.digest(ofCall: request, by: actor) }
         return try core.withLock { core throws -> PendingResponse<R.Response> in
-            if let requestKey, let recorded = core.requests[actor.id]?[requestKey] {
-                guard recorded.method == R.method, recorded.fingerprint == fingerprint else {
+            let cutoff = now.addingTimeInterval(-requestKeyRetention)
+            core.state.evictRequestKeys(recordedAtOrBefore: cutoff)
+            if let key, let entry = core.state.requestKeys.entry(key, recordedAfter: cutoff) {
+                let recorded = entry.record
+                guard recorded.method == R.method, recorded.digest == digest else {
                     throw PortalError(
                         .requestKeyReused,
-                        "request key '\(requestKey)' was already used by '\(actor.id)' for a \(recorded.method) call with other parameters; use a new key for a new request"
+                        "request key '\(key.key)' was already used by '\(actor.id)' for a \(recorded.method) call with other parameters or other roles; use a new key for a new request"
                     )
                 }
+                // Acknowledged only once the first call is durable: its write, if still pending.
                 return PendingResponse(
-                    response: recorded.response as! R.Response, position: recorded.position, portal: self)
+                    response: try Self.decodeResult(recorded.result, as: R.Response.self),
+                    position: core.pending.first { $0.lastSeq >= entry.seq }?.position, portal: self)
             }
             // Move the state into the transaction so it is uniquely referenced and changes in place
             // (no copy of the whole state per write); an undo log restores it if anything fails.
@@ -137,6 +151,12 @@ public final class Portal: Sendable {
             var position: StorePosition?
             do {
                 response = try executable.execute(in: &tx) as! R.Response
+                if let key, let digest {
+                    tx.recordRequestKey(
+                        RequestKeyRecord(
+                            scope: key.scope, key: key.key, method: R.method, digest: digest,
+                            result: try Self.encodeResult(response)))
+                }
                 if !tx.records.isEmpty {
                     tx.recordPricesIfChanged()
                     do {
@@ -156,18 +176,12 @@ public final class Portal: Sendable {
             let undo = tx.state.undoLog ?? []
             tx.state.undoLog = nil
             core.state = tx.state
-            if let requestKey, let fingerprint {
-                core.requests[actor.id, default: [:]][requestKey] = RecordedRequest(
-                    method: R.method, fingerprint: fingerprint, response: response, position: position)
-            }
             let durable = durableUpTo.load(ordering: .relaxed)
             if let first = core.pending.first, first.position.rawValue <= durable {
                 core.pending.removeAll { $0.position.rawValue <= durable }
             }
             if let position {
-                core.pending.append(
-                    PendingWrite(
-                        position: position, undo: undo, requestKey: requestKey.map { (actor.id, $0) }))
+                core.pending.append(PendingWrite(position: position, undo: undo, lastSeq: tx.records.last?.seq ?? 0))
             }
             return PendingResponse(response: response, position: position, portal: self)
         }
@@ -184,7 +198,6 @@ public final class Portal: Sendable {
                 for write in core.pending[first...].reversed() {
                     core.state.undoLog = write.undo
                     core.state.rollBack()
-                    if let key = write.requestKey { core.requests[key.actorId]?[key.key] = nil }
                 }
                 core.pending.removeSubrange(first...)
             }
@@ -193,14 +206,41 @@ public final class Portal: Sendable {
         }
         // Durable writes leave `pending` at the next submit, so waiting never contends for the lock.
         durableUpTo.max(position.rawValue, ordering: .relaxed)
-        if store.wantsSnapshot { store.compact(history: core.withLock { $0.state.events }) }
+        if store.wantsSnapshot {
+            // Expired request keys are left out of the snapshot.
+            let cutoff = clock.now().addingTimeInterval(-requestKeyRetention)
+            store.compact(
+                history: core.withLock {
+                    $0.state.evictRequestKeys(recordedAtOrBefore: cutoff)
+                    return $0.state.events
+                })
+        }
     }
 
-    private static func fingerprint(_ request: some Encodable) throws -> Data {
+    /// The JSON text a result is kept as, so that a replay returns exactly the same result.
+    private static func encodeResult(_ response: some Encodable) throws(PortalError) -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(request)
+        // Sorted, so that equal results have equal text (and are held once).
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return String(decoding: try encoder.encode(response), as: UTF8.self)
+        } catch {
+            throw PortalError(.storageFailure, "the result could not be kept for its request key: \(error)")
+        }
     }
+
+    private static func decodeResult<T: Decodable>(_ text: String, as type: T.Type) throws(PortalError) -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw PortalError(
+                .requestKeyReused,
+                "the result kept for this request key cannot be read by this version (\(error)); use a new key")
+        }
+    }
+
+    /// The request keys in force (tests).
+    var requestKeyCount: Int { core.withLock { $0.state.requestKeys.count } }
 
     /// The current instant of the portal's clock.
     public var now: Date { clock.now() }
@@ -262,6 +302,22 @@ struct Transaction {
             summary: summary, partnerId: tenant?.partnerId, tenantId: tenant?.id, domainId: domainId, changes: changes)
         state.apply(record)
         records.append(record)
+    }
+
+    /// Keeps the operation's request key with its records: on its last record, or, when it
+    /// changed nothing, on a record of its own without changes.
+    mutating func recordRequestKey(_ key: RequestKeyRecord) {
+        guard !records.isEmpty else {
+            let record = EventRecord(
+                seq: (state.events.last?.seq ?? 0) + 1, at: now, actor: actor.reference, action: method, target: "",
+                summary: "request key recorded; nothing changed", changes: [], requestKey: key)
+            state.apply(record)
+            records.append(state.events[state.events.count - 1])
+            return
+        }
+        state.attachRequestKey(key)
+        // As kept by the state: the result text is shared with equal ones.
+        records[records.count - 1] = state.events[state.events.count - 1]
     }
 
     /// Saves a domain, bumping its version, as one event.

@@ -16,6 +16,8 @@ struct PortalState: Sendable, Equatable {
     var lastNumber: [Character: Int] = [:]
     /// The prices last recorded in the history (nil before the first record).
     var prices: PriceList?
+    /// The request keys in force, from the records that carry them.
+    var requestKeys = RequestKeyTable()
     /// While a transaction runs: how to undo each change, newest last (nil: not recording).
     var undoLog: [Undo]?
 
@@ -29,6 +31,7 @@ struct PortalState: Sendable, Equatable {
         case lastNumber(Character, Int?)
         case prices(PriceList?)
         case events(Int)
+        case requestKey(RequestKeyTable.Key, RequestKeyTable.Entry?)
     }
 
     /// Equal when everything but an in-flight undo log is equal.
@@ -37,6 +40,7 @@ struct PortalState: Sendable, Equatable {
             && lhs.tasks == rhs.tasks && lhs.offers == rhs.offers && lhs.events == rhs.events
             && lhs.domainsByTenant == rhs.domainsByTenant && lhs.tenantsByExternalId == rhs.tenantsByExternalId
             && lhs.lastNumber == rhs.lastNumber && lhs.prices == rhs.prices
+            && lhs.requestKeys == rhs.requestKeys
     }
 
     static func externalKey(partnerId: String, externalId: String) -> String { partnerId + "\u{1F}" + externalId }
@@ -84,7 +88,36 @@ struct PortalState: Sendable, Equatable {
     mutating func apply(_ record: EventRecord) {
         for change in record.changes { apply(change) }
         undoLog?.append(.events(events.count))
+        var record = record
+        if let key = record.requestKey { record.requestKey = noteRequestKey(key, seq: record.seq, at: record.at) }
         events.append(record)
+    }
+
+    /// Gives the last event record (one of the running transaction) the operation's request key.
+    mutating func attachRequestKey(_ key: RequestKeyRecord) {
+        let last = events.count - 1
+        events[last].requestKey = noteRequestKey(key, seq: events[last].seq, at: events[last].at)
+    }
+
+    /// Enters a key in the table; returns it as kept (sharing its result text with equal ones).
+    private mutating func noteRequestKey(_ key: RequestKeyRecord, seq: Int, at: Date) -> RequestKeyRecord {
+        let (kept, tableKey, previous) = requestKeys.insert(key, seq: seq, at: at)
+        undoLog?.append(.requestKey(tableKey, previous))
+        return kept
+    }
+
+    /// Forgets the request keys recorded at or before `cutoff`: removes them from the table and
+    /// their results from the records in the history (so a later snapshot leaves them out).
+    mutating func evictRequestKeys(recordedAtOrBefore cutoff: Date) {
+        for seq in requestKeys.evict(recordedAtOrBefore: cutoff) {
+            // The history runs from seq 1 without gaps, so seq n is at index n - 1.
+            let index = seq - 1
+            if events.indices.contains(index), events[index].seq == seq {
+                events[index].requestKey = nil
+            } else if let index = events.firstIndex(where: { $0.seq == seq }) {
+                events[index].requestKey = nil
+            }
+        }
     }
 
     private mutating func note(_ id: String) {
@@ -128,6 +161,7 @@ struct PortalState: Sendable, Equatable {
             case .lastNumber(let letter, let old): lastNumber[letter] = old
             case .prices(let old): prices = old
             case .events(let count): events.removeSubrange(count...)
+            case .requestKey(let key, let previous): requestKeys.restore(key, previous)
             }
         }
     }

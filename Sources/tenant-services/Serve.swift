@@ -29,6 +29,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Run on a fixed test clock starting at this RFC 3339 instant; enables clock.get and clock.set.")
     var clock: String?
     @Option(help: "Time zone for every calendar date.") var timeZone = "Europe/Zurich"
+    @Option(help: "Hours a requestKey is kept after the call that used it (at least 24).")
+    var requestKeyHours = 24
     @Option(help: "Largest message in bytes.") var maxMessageBytes = Limits().maxMessageBytes
     @Option(help: "Most requests in one batch.") var maxBatchSize = Limits().maxBatchSize
     @Option(help: "Deepest nesting of arrays and objects.") var maxDepth = Limits().maxDepth
@@ -55,6 +57,11 @@ struct Serve: ParsableCommand {
             }
             testClock = ManualClock(start)
         }
+        guard requestKeyHours >= 24, requestKeyHours <= 24 * 366 else {
+            throw ValidationError(
+                "--request-key-hours \(requestKeyHours) is out of range: request keys are kept at least 24 hours (SPEC §7) and at most 8784 (a year)"
+            )
+        }
         if let catalog {
             try checkCatalogFile(catalog)
         }
@@ -67,7 +74,8 @@ struct Serve: ParsableCommand {
         }
         let portal = try Portal(
             catalog: try loadCatalog(catalog), clock: testClock ?? SystemClock(),
-            calendar: BusinessCalendar(timeZone: zone), store: backend)
+            calendar: BusinessCalendar(timeZone: zone), store: backend,
+            requestKeyRetention: TimeInterval(requestKeyHours) * 3600)
         progress.finish("loaded \(portal.journal.count.formatted()) events from \(inMemory ? "memory" : store)")
         if let reason = (backend as? FileStore)?.readOnlyReason {
             log.warning("serving read-only: \(reason)")

@@ -22,8 +22,8 @@ final class RPCHarness {
         "street": "Bahnhofstrasse 1", "postalCode": "8001", "city": "Zürich", "country": "CH",
     ]
 
-    init(withClock: Bool = true) throws {
-        let portal = try Portal(clock: clock)
+    init(withClock: Bool = true, store: any Store = InMemoryStore()) throws {
+        let portal = try Portal(clock: clock, store: store)
         dispatcher = Dispatcher(
             methods: try TenantServicesMethods.table(portal: portal, clock: withClock ? clock : nil))
         var schemas: [String: JSONSchema] = [:]
@@ -45,6 +45,12 @@ final class RPCHarness {
         let reply = try JSONValue.parse(dispatcher.handle(request.serialized())!)
         if let result = reply["result"] { results.append((method, result)) }
         return reply
+    }
+
+    /// Sends one request with a given ID and returns the reply's bytes as they would go out.
+    func sendRaw(_ method: String, _ params: JSONValue, id: Int) -> [UInt8] {
+        let request: JSONValue = ["jsonrpc": "2.0", "id": JSONValue(id), "method": JSONValue(method), "params": params]
+        return dispatcher.handle(request.serialized()) ?? []
     }
 
     /// Calls a method that must succeed.

@@ -236,6 +236,55 @@ import Testing
         _ = try expectError("service.add", ["actor": op, "domainId": d, "services": ["SC-NOPE"]], 1000, "not-found")
     }
 
+    /// A retry after a restart gets the very bytes of the first reply, for calls that change
+    /// something and for one that changes nothing.
+    @Test func aReplayedResultIsByteIdenticalAfterARestart() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rpc-keys-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let op = RPCHarness.op
+        let calls: [(String, JSONValue)] = [
+            ("partner.create", ["actor": op, "name": "Acme", "requestKey": "p"]),
+            (
+                "tenant.create",
+                [
+                    "actor": op, "partnerId": "P1", "name": "Muster AG", "contact": ["email": "it@muster.ch"],
+                    "address": RPCHarness.address, "requestKey": "t",
+                ]
+            ),
+            ("domain.add", ["actor": op, "tenantId": "T1", "name": "muster.ch", "mode": "inline", "requestKey": "d"]),
+            (
+                "tenant.import",
+                [
+                    "actor": op, "partnerId": "P1", "requestKey": "i",
+                    "tenants": [["name": "CRM AG", "address": RPCHarness.address, "externalId": "crm-1"]],
+                ]
+            ),
+            // Unchanged: no event, only the key is kept.
+            (
+                "tenant.import",
+                [
+                    "actor": op, "partnerId": "P1", "requestKey": "i2",
+                    "tenants": [["name": "CRM AG", "address": RPCHarness.address, "externalId": "crm-1"]],
+                ]
+            ),
+        ]
+        var store = try FileStore(directory: directory)
+        var rpc = try RPCHarness(store: store)
+        let first = calls.enumerated().map { rpc.sendRaw($1.0, $1.1, id: $0) }
+        #expect(first.allSatisfy { String(decoding: $0, as: UTF8.self).contains("\"result\"") })
+        store.close()
+
+        store = try FileStore(directory: directory)
+        rpc = try RPCHarness(store: store)
+        rpc.clock.set(Date(timeIntervalSince1970: 1_795_003_600))  // an hour later
+        for (i, call) in calls.enumerated() {
+            let again = rpc.sendRaw(call.0, call.1, id: i)
+            #expect(again == first[i], "\(call.0): \(String(decoding: again, as: UTF8.self))")
+        }
+        #expect(try rpc.call("tenant.list", ["actor": op])["tenants"]?.count == 2)
+        store.close()
+    }
+
     @Test func requestKeyReplaysTheFirstResponse() throws {
         let rpc = try RPCHarness()
         _ = try rpc.call("partner.create", ["actor": RPCHarness.op, "name": "P", "requestKey": "once"])

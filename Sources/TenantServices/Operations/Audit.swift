@@ -30,6 +30,8 @@ public struct AuditList: PortalRequest, Executable, Equatable {
         let access = tx.access
         let isOperator = tx.actor.kind == .operator
         let events = state.events.lazy.filter { event in
+            // A record without changes only keeps a request key: nothing happened.
+            if event.changes.isEmpty { return false }
             if let afterSeq, event.seq <= afterSeq { return false }
             if let tenantId, event.tenantId != tenantId { return false }
             if isOperator { return true }

@@ -69,6 +69,52 @@ public struct EventRecord: Codable, Sendable, Equatable {
     public var tenantId: String?
     public var domainId: String?
     public var changes: [Change]
+    /// The request key of the operation, on its last record (SPEC §7 `requestKey`), while it is
+    /// kept; nil otherwise. An operation that changes nothing but was given a key writes one
+    /// record with no changes that carries only the key (not shown in the audit log).
+    public var requestKey: RequestKeyRecord? = nil
+}
+
+/// A `requestKey` as the store keeps it: who used it for which call, a digest of the call's
+/// parameters and the call's result, so any server that reads the record can replay the result.
+public struct RequestKeyRecord: Codable, Sendable, Equatable {
+    /// The identity a key belongs to: each actor has a key space of its own.
+    public struct Scope: Codable, Sendable, Hashable {
+        public var kind: Actor.Kind
+        public var id: String
+        public var partnerId: String?
+        public var tenantId: String?
+
+        public init(kind: Actor.Kind, id: String, partnerId: String? = nil, tenantId: String? = nil) {
+            self.kind = kind
+            self.id = id
+            self.partnerId = partnerId
+            self.tenantId = tenantId
+        }
+
+        /// The key space of `actor`: its kind, ID, partner and tenant (roles are params, not scope).
+        public init(_ actor: Actor) {
+            self.init(kind: actor.kind, id: actor.id, partnerId: actor.partnerId, tenantId: actor.tenantId)
+        }
+    }
+
+    public var scope: Scope
+    /// The key the client sent.
+    public var key: String
+    /// The method the key was used for.
+    public var method: String
+    /// SHA-256 (lower-case hex) of the method, the params and the actor's roles and expert mode.
+    public var digest: String
+    /// The JSON text of the first result, replayed as is.
+    public var result: String
+
+    public init(scope: Scope, key: String, method: String, digest: String, result: String) {
+        self.scope = scope
+        self.key = key
+        self.method = method
+        self.digest = digest
+        self.result = result
+    }
 }
 
 /// An audit event as shown to an actor.

@@ -40,6 +40,7 @@ struct RecordReader {
         var tenantId: String?
         var domainId: String?
         var changes: [Change]?
+        var requestKey: RequestKeyRecord?
         try object { reader, key in
             switch key {
             case "seq": seq = try reader.int()
@@ -52,13 +53,52 @@ struct RecordReader {
             case "tenantId": tenantId = try reader.optionalString()
             case "domainId": domainId = try reader.optionalString()
             case "changes": changes = try reader.array { try $0.change() }
+            case "requestKey": requestKey = try reader.null() ? nil : try reader.requestKeyRecord()
             default: throw Unreadable()
             }
         }
         guard let seq, let at, let actor, let action, let target, let summary, let changes else { throw Unreadable() }
         return EventRecord(
             seq: seq, at: at, actor: actor, action: action, target: target, summary: summary, partnerId: partnerId,
-            tenantId: tenantId, domainId: domainId, changes: changes)
+            tenantId: tenantId, domainId: domainId, changes: changes, requestKey: requestKey)
+    }
+
+    private mutating func requestKeyRecord() throws -> RequestKeyRecord {
+        var scope: RequestKeyRecord.Scope?
+        var key: String?
+        var method: String?
+        var digest: String?
+        var result: String?
+        try object { reader, member in
+            switch member {
+            case "scope": scope = try reader.requestKeyScope()
+            case "key": key = try reader.string()
+            case "method": method = try reader.string()
+            case "digest": digest = try reader.string()
+            case "result": result = try reader.string()
+            default: throw Unreadable()
+            }
+        }
+        guard let scope, let key, let method, let digest, let result else { throw Unreadable() }
+        return RequestKeyRecord(scope: scope, key: key, method: method, digest: digest, result: result)
+    }
+
+    private mutating func requestKeyScope() throws -> RequestKeyRecord.Scope {
+        var kind: Actor.Kind?
+        var id: String?
+        var partnerId: String?
+        var tenantId: String?
+        try object { reader, member in
+            switch member {
+            case "kind": kind = try reader.enumeration()
+            case "id": id = try reader.string()
+            case "partnerId": partnerId = try reader.optionalString()
+            case "tenantId": tenantId = try reader.optionalString()
+            default: throw Unreadable()
+            }
+        }
+        guard let kind, let id else { throw Unreadable() }
+        return RequestKeyRecord.Scope(kind: kind, id: id, partnerId: partnerId, tenantId: tenantId)
     }
 
     private mutating func actorReference() throws -> ActorReference {

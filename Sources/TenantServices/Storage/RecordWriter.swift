@@ -36,6 +36,10 @@ struct RecordWriter {
             key("partnerId", &f)
             string(v)
         }
+        if let v = r.requestKey {
+            key("requestKey", &f)
+            requestKey(v)
+        }
         key("seq", &f)
         int(r.seq)
         key("summary", &f)
@@ -46,6 +50,36 @@ struct RecordWriter {
             key("tenantId", &f)
             string(v)
         }
+        close()
+    }
+
+    private mutating func requestKey(_ k: RequestKeyRecord) {
+        open()
+        var f = true
+        key("digest", &f)
+        string(k.digest)
+        key("key", &f)
+        string(k.key)
+        key("method", &f)
+        string(k.method)
+        key("result", &f)
+        string(k.result)
+        key("scope", &f)
+        open()
+        var g = true
+        key("id", &g)
+        string(k.scope.id)
+        key("kind", &g)
+        string(k.scope.kind.rawValue)
+        if let v = k.scope.partnerId {
+            key("partnerId", &g)
+            string(v)
+        }
+        if let v = k.scope.tenantId {
+            key("tenantId", &g)
+            string(v)
+        }
+        close()
         close()
     }
 
