@@ -30,8 +30,8 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
             (.crossMonthEnd, 4), (.tick, 5),
         ],
         .cancellation: [
-            (.addService, 5), (.confirm, 8), (.deploy, 8), (.completeTask, 20), (.importUsers, 4), (.cancel, 16),
-            (.uncancel, 18), (.discount, 2), (.advanceClock, 8), (.crossMonthEnd, 4), (.tick, 7),
+            (.addService, 5), (.confirm, 8), (.deploy, 8), (.completeTask, 22), (.importUsers, 4), (.cancel, 16),
+            (.uncancel, 20), (.discount, 2), (.advanceClock, 8), (.crossMonthEnd, 4), (.tick, 3),
         ],
     ]
 
@@ -131,11 +131,17 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
                 _ = try portal.perform(
                     ServiceCancel(domainId: domain, service: target, endDate: pick(2) == 0 ? nil : end), as: actor)
             case .uncancel:
-                // Mostly a service that is (or was) cancelled, also after its end date has passed.
-                let cancelled = try portal.perform(DomainGet(domainId: domain), as: .platformOperator()).domain.services
-                    .filter { $0.status == .cancelled }.map(\.code)
-                let target = cancelled.isEmpty || pick(4) == 0 ? code : cancelled[pick(cancelled.count)]
-                _ = try portal.perform(ServiceUncancel(domainId: domain, service: target), as: actor)
+                // Mostly a service that is (or was) cancelled, also after its end date has passed;
+                // in the cancellation mix on a domain that has one.
+                func cancelled(_ id: String) -> [String] {
+                    let view = try? portal.perform(DomainGet(domainId: id), as: .platformOperator()).domain
+                    return view?.services.filter { $0.status == .cancelled }.map(\.code) ?? []
+                }
+                let candidates = mix == .cancellation ? domains.filter { !cancelled($0).isEmpty } : []
+                let chosen = candidates.isEmpty ? domain : candidates[pick(candidates.count)]
+                let codes = cancelled(chosen)
+                let target = codes.isEmpty || pick(4) == 0 ? code : codes[pick(codes.count)]
+                _ = try portal.perform(ServiceUncancel(domainId: chosen, service: target), as: actor)
             case .discount:
                 _ = try portal.perform(
                     ServiceSetDiscount(
