@@ -68,7 +68,8 @@ import Testing
             try world.domain(
                 "\(prefix)-deploying.ch", of: tenant, options: ["SC-F-OUTBOUND", "SC-SIGENC", "SC-CERT"],
                 status: .provisioning, users: [.signOnly: 1, .signEncrypt: 1])
-            try world.domain("\(prefix)-confirmed.ch", of: tenant, mode: .parallel, status: .confirmed, users: [.none: 1])
+            try world.domain(
+                "\(prefix)-confirmed.ch", of: tenant, mode: .parallel, status: .confirmed, users: [.none: 1])
             actors += Persona.allCases.filter { $0 != .platformOperator }.map {
                 world.actor($0, of: partner, tenant: tenant)
             }
