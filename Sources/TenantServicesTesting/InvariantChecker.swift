@@ -165,7 +165,8 @@ public final class InvariantChecker: @unchecked Sendable {
             day > end
         {
             throw fail(
-                invariant, "\(s.code) (number \(s.number)) on \(domain.name) ended on \(end) and was restored on \(day)")
+                invariant, "\(s.code) (number \(s.number)) on \(domain.name) ended on \(end) and was restored on \(day)"
+            )
         }
         cancelledUntil[key] = s.status == .cancelled ? s.endDate : nil
         if let end = s.endDate, end < today, !s.isLive(on: today), endedOn[key] == nil { endedOn[key] = end }

@@ -30,8 +30,8 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
             (.crossMonthEnd, 4), (.tick, 5),
         ],
         .cancellation: [
-            (.addService, 6), (.confirm, 10), (.deploy, 10), (.completeTask, 14), (.importUsers, 6), (.cancel, 16),
-            (.uncancel, 14), (.discount, 2), (.advanceClock, 8), (.crossMonthEnd, 6), (.tick, 8),
+            (.addService, 5), (.confirm, 8), (.deploy, 8), (.completeTask, 22), (.importUsers, 4), (.cancel, 16),
+            (.uncancel, 20), (.discount, 2), (.advanceClock, 8), (.crossMonthEnd, 4), (.tick, 3),
         ],
     ]
 
@@ -64,7 +64,12 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
         }
         let actor = actors[pick(actors.count)]
         let portal = world.portal
-        let domains = world.knownDomains
+        var domains = world.knownDomains
+        if mix == .cancellation {
+            // Work on what the actor can see, so that most steps reach the rules rather than `not-found`.
+            let visible = domains.filter { (try? portal.perform(DomainGet(domainId: $0), as: actor)) != nil }
+            if !visible.isEmpty { domains = visible }
+        }
         let domain = domains.isEmpty ? "D1" : domains[pick(domains.count)]
         let tenant = world.tenants.isEmpty ? "T1" : world.tenants[pick(world.tenants.count)]
         let codes = portal.catalog.services.map(\.code)
@@ -89,7 +94,8 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
             case .deploy:
                 _ = try portal.perform(DomainDeploy(domainId: domain), as: actor)
             case .completeTask:
-                let open = try portal.perform(TaskList(status: .open, limit: 1000), as: .platformOperator()).tasks
+                let lister = mix == .cancellation ? actor : .platformOperator()
+                let open = try portal.perform(TaskList(status: .open, limit: 1000), as: lister).tasks
                 if !open.isEmpty { _ = try portal.perform(TaskComplete(taskId: open[pick(open.count)].id), as: actor) }
             case .importUsers:
                 let name = try portal.perform(DomainGet(domainId: domain), as: .platformOperator()).domain.name
@@ -115,14 +121,27 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
                 world.note(tenant: id, partner: actor.partnerId ?? partner)
             case .cancel:
                 let end = world.clock.today.adding(days: pick(40) - 2)
+                var target = code
+                if mix == .cancellation {
+                    let today = world.clock.today
+                    let running = try portal.perform(DomainGet(domainId: domain), as: .platformOperator()).domain
+                        .services.filter { $0.isLive(on: today) && $0.status != .cancelled }.map(\.code)
+                    if !running.isEmpty && pick(4) != 0 { target = running[pick(running.count)] }
+                }
                 _ = try portal.perform(
-                    ServiceCancel(domainId: domain, service: code, endDate: pick(2) == 0 ? nil : end), as: actor)
+                    ServiceCancel(domainId: domain, service: target, endDate: pick(2) == 0 ? nil : end), as: actor)
             case .uncancel:
-                // Mostly a service that is (or was) cancelled, also after its end date has passed.
-                let cancelled = try portal.perform(DomainGet(domainId: domain), as: .platformOperator()).domain.services
-                    .filter { $0.status == .cancelled }.map(\.code)
-                let target = cancelled.isEmpty || pick(4) == 0 ? code : cancelled[pick(cancelled.count)]
-                _ = try portal.perform(ServiceUncancel(domainId: domain, service: target), as: actor)
+                // Mostly a service that is (or was) cancelled, also after its end date has passed;
+                // in the cancellation mix on a domain that has one.
+                func cancelled(_ id: String) -> [String] {
+                    let view = try? portal.perform(DomainGet(domainId: id), as: .platformOperator()).domain
+                    return view?.services.filter { $0.status == .cancelled }.map(\.code) ?? []
+                }
+                let candidates = mix == .cancellation ? domains.filter { !cancelled($0).isEmpty } : []
+                let chosen = candidates.isEmpty ? domain : candidates[pick(candidates.count)]
+                let codes = cancelled(chosen)
+                let target = codes.isEmpty || pick(4) == 0 ? code : codes[pick(codes.count)]
+                _ = try portal.perform(ServiceUncancel(domainId: chosen, service: target), as: actor)
             case .discount:
                 _ = try portal.perform(
                     ServiceSetDiscount(
@@ -131,7 +150,7 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
             case .confidential:
                 _ = try portal.perform(DomainSetConfidential(domainId: domain, confidential: pick(2) == 0), as: actor)
             case .advanceClock:
-                world.clock.advance(days: 1 + pick(20))
+                world.clock.advance(days: 1 + pick(mix == .cancellation ? 7 : 20))
             case .crossMonthEnd:
                 world.clock.crossMonthEnd(hours: 1 + pick(30))
             case .tick:

@@ -174,7 +174,7 @@ struct Deployed {
         #expect(try d.tick(on: "2026-11-20").ended.isEmpty, "the end date itself is still a service day")
         let tick = try d.tick(on: "2026-11-21")
         #expect(tick.ended.map(\.service) == ["SC-SIGENC", "SC-CERT"])
-        #expect(tick.ended.map(\.number) == [5, 6])
+        #expect(tick.ended.map(\.number) == [4, 5])
         let s = try d.services()
         #expect(s["SC-SIGENC"]?.status == .deprovisioning)
         #expect(s["SC-CERT"]?.status == .deprovisioning)

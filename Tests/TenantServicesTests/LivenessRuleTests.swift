@@ -119,7 +119,9 @@ extension Deployed {
         let support = Actor(id: "s", kind: .partnerAdmin, partnerId: d.admin.partnerId, roles: [.Support])
         let available = try d.portal.perform(ServiceAvailable(domainId: d.domainId), as: support).services
         #expect(available.allSatisfy { !$0.available && $0.reason?.contains("Sales") == true })
-        #expect(try d.portal.perform(ServiceAvailable(domainId: d.domainId), as: d.admin).services.contains(where: \.available))
+        #expect(
+            try d.portal.perform(ServiceAvailable(domainId: d.domainId), as: d.admin).services.contains(
+                where: \.available))
     }
 
     /// Defect 4, SPEC §2: live services without a live mode service give mode `null`; an ended domain keeps its mode.
@@ -176,9 +178,10 @@ extension Deployed {
         let d = try Deployed(on: "2026-11-18")
         _ = try d.cancel("SC-SIGENC", end: "2026-11-20")
         let first = try d.tick(on: "2026-11-21")
-        #expect(first.ended.map { "\($0.domainId) \($0.service) \($0.number)" } == [
-            "\(d.domainId) SC-SIGENC 4", "\(d.domainId) SC-CERT 5",
-        ])
+        #expect(
+            first.ended.map { "\($0.domainId) \($0.service) \($0.number)" } == [
+                "\(d.domainId) SC-SIGENC 4", "\(d.domainId) SC-CERT 5",
+            ])
         for task in try d.tasks(status: .open) { _ = try d.portal.perform(TaskComplete(taskId: task.id), as: d.admin) }
         #expect(try d.services()["SC-SIGENC"]?.status == .deprovisioned)
         _ = try d.portal.perform(ServiceAdd(domainId: d.domainId, services: ["SC-SIGENC", "SC-CERT"]), as: d.admin)

@@ -53,16 +53,40 @@ import Testing
         }
     }
 
+    /// Two partners with a tenant each and, per tenant, a provisioned domain with users, one
+    /// deploying (every DNS task open) and one confirmed; every persona of both.
+    static func cancellationWorld() throws -> (WorldBuilder, [Actor]) {
+        let world = try WorldBuilder(clock: TestClock("2026-11-18"))
+        var actors: [Actor] = [.platformOperator()]
+        for name in ["Alpha", "Beta"] {
+            let partner = try world.partner("Partner \(name)")
+            let tenant = try world.tenant("Tenant \(name)", of: partner)
+            let prefix = name.lowercased()
+            try world.domain(
+                "\(prefix)-live.ch", of: tenant, options: ["SC-F-OUTBOUND", "SC-SIGENC"], status: .provisioned,
+                users: [.none: 2, .signEncrypt: 1])
+            try world.domain(
+                "\(prefix)-deploying.ch", of: tenant, options: ["SC-F-OUTBOUND", "SC-SIGENC", "SC-CERT"],
+                status: .provisioning, users: [.signOnly: 1, .signEncrypt: 1])
+            try world.domain(
+                "\(prefix)-confirmed.ch", of: tenant, mode: .parallel, status: .confirmed, users: [.none: 1])
+            actors += Persona.allCases.filter { $0 != .platformOperator }.map {
+                world.actor($0, of: partner, tenant: tenant)
+            }
+        }
+        return (world, actors)
+    }
+
     /// Cancellation-heavy workflows by the actors who may order (cancel, complete tasks while
     /// cancelled, move the clock past end dates and month ends, uncancel, tick) keep every
     /// invariant after every call; in particular no statement line for a day after a service's
     /// end date, no service uncancelled after its end date, no service stuck in `provisioning`.
     @Test func cancellationWorkflowsKeepTheInvariants() async {
-        await propertyCheck(count: 40, input: Generators.operations(count: 10...40, mix: .cancellation)) { steps in
+        await propertyCheck(count: 25, input: Generators.operations(count: 10...30, mix: .cancellation)) { steps in
             do {
-                let (world, all) = try Self.world()
+                let (world, all) = try Self.cancellationWorld()
                 let actors = all.filter {
-                    $0.kind == .operator || ($0.kind == .partnerAdmin && !Set($0.roles).isDisjoint(with: [.Sales, .ALL]))
+                    $0.kind == .operator || ($0.kind == .partnerAdmin && $0.roles == [.ALL])
                 }
                 let checker = InvariantChecker(world: world, actors: all)
                 var log: [String] = []

@@ -45,7 +45,8 @@ public struct ServiceCancel: PortalRequest, Executable, Equatable {
         var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
         let target = try tx.booking(of: service, on: domain)
         guard target.isRunning(on: tx.today) else {
-            let state = target.status == .cancelled ? "cancelled already (end date \(target.endDate!))" : target.status.rawValue
+            let state =
+                target.status == .cancelled ? "cancelled already (end date \(target.endDate!))" : target.status.rawValue
             throw PortalError(
                 .invalidTransition,
                 "\(service) on \(domain.name) is \(state); only a live service that is not cancelled can be cancelled"
@@ -180,7 +181,8 @@ extension Transaction {
             )
         }
         let restore = domain.services.indices.filter {
-            domain.services[$0].isCancelledAndLive(on: today) && domain.services[$0].cancellation?.operation == operation
+            domain.services[$0].isCancelledAndLive(on: today)
+                && domain.services[$0].cancellation?.operation == operation
         }
         for i in restore {
             domain.services[i].status = domain.services[i].cancellation!.previousStatus

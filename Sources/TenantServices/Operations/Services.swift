@@ -103,7 +103,8 @@ enum AddRefusal {
                 return "excluded by \(other)"
             case .mode where problem.services == [code]:
                 let allowed = (catalog[code]?.modes ?? []).map(\.rawValue).joined(separator: " or ")
-                return "wrong mode: runs only in \(allowed) mode, the domain is \(problem.mode?.rawValue ?? "without mode")"
+                return
+                    "wrong mode: runs only in \(allowed) mode, the domain is \(problem.mode?.rawValue ?? "without mode")"
             case .region where problem.services == [code]:
                 let allowed = (catalog[code]?.regions ?? []).map(\.rawValue).joined(separator: ", ")
                 return "wrong region: available only in \(allowed), the domain is in \(domain.region.rawValue)"
@@ -155,7 +156,8 @@ extension Transaction {
         do { try access.require(.order) } catch { roleRefusal = error.message }
         return catalog.services.map { service in
             let reason =
-                roleRefusal ?? addRefusal([service.code], on: domain)?.reason(for: service.code, on: domain, catalog: catalog)
+                roleRefusal
+                ?? addRefusal([service.code], on: domain)?.reason(for: service.code, on: domain, catalog: catalog)
             return ServiceAvailability(
                 code: service.code, name: service.name(locale: "en"), available: reason == nil, reason: reason)
         }
