@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "TenantServices", targets: ["TenantServices"]),
         .library(name: "JanssonJSON", targets: ["JanssonJSON"]),
         .library(name: "JSONRPC", targets: ["JSONRPC"]),
+        .library(name: "TenantServicesFileStore", targets: ["TenantServicesFileStore"]),
         .library(name: "TenantServicesTesting", targets: ["TenantServicesTesting"]),
         .executable(name: "tenant-services", targets: ["tenant-services"]),
         .executable(name: "tenant-services-bench", targets: ["tenant-services-bench"]),
@@ -102,7 +103,8 @@ let package = Package(
         .testTarget(
             name: "TenantServicesRPCTests",
             dependencies: [
-                "TenantServicesRPC", "JSONRPC", "JanssonJSON", "TenantServices", "TenantServicesTesting",
+                "TenantServicesRPC", "JSONRPC", "JanssonJSON", "TenantServices", "TenantServicesFileStore",
+                "TenantServicesTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
@@ -110,7 +112,7 @@ let package = Package(
 
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TenantServices"],
+            dependencies: ["TenantServices", "TenantServicesFileStore"],
             exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
@@ -139,6 +141,13 @@ let package = Package(
             resources: [.copy("Resources/catalog.json")],
             swiftSettings: swiftSettings
         ),
+        // MARK: Storage backends
+        .target(
+            name: "TenantServicesFileStore",
+            dependencies: ["TenantServices"],
+            swiftSettings: swiftSettings
+        ),
+
         .target(
             name: "TenantServicesTesting",
             dependencies: [
@@ -151,6 +160,7 @@ let package = Package(
             name: "TenantServicesTests",
             dependencies: [
                 "TenantServices",
+                "TenantServicesFileStore",
                 "TenantServicesTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -164,6 +174,7 @@ let package = Package(
                 "JSONRPC",
                 "JanssonJSON",
                 "TenantServices",
+                "TenantServicesFileStore",
                 "TenantServicesRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -178,6 +189,7 @@ let package = Package(
                 "JanssonJSON",
                 "JSONRPC",
                 "TenantServices",
+                "TenantServicesFileStore",
                 "TenantServicesRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

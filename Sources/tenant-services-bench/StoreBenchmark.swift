@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import TenantServices
+import TenantServicesFileStore
 
 #if canImport(Glibc)
     import Glibc

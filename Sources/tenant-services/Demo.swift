@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TenantServices
+import TenantServicesFileStore
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(

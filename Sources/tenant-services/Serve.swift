@@ -4,6 +4,7 @@ import JSONRPC
 import JanssonJSON
 import Logging
 import TenantServices
+import TenantServicesFileStore
 import TenantServicesRPC
 
 struct Serve: ParsableCommand {

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 import TenantServices
+import TenantServicesFileStore
 
 /// Read-only views of a store for people: they neither lock nor change it, so they work while a
 /// server is running on the same directory.

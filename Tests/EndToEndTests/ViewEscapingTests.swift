@@ -1,5 +1,6 @@
 import Foundation
 import TenantServices
+import TenantServicesFileStore
 import Testing
 
 /// SPEC §7 and issue 13: a store may hold control characters (written by an older version, or by

@@ -2,6 +2,7 @@ import Foundation
 import JSONRPC
 import JanssonJSON
 import TenantServices
+import TenantServicesFileStore
 import TenantServicesRPC
 import Testing
 

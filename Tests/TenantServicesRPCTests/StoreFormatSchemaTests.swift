@@ -1,6 +1,7 @@
 import Foundation
 import JanssonJSON
 import TenantServices
+import TenantServicesFileStore
 import TenantServicesRPC
 import TenantServicesTesting
 import Testing

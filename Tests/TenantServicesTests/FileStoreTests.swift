@@ -4,6 +4,7 @@ import TenantServicesTesting
 import Testing
 
 @testable import TenantServices
+@testable import TenantServicesFileStore
 
 /// A fresh directory under the system's temporary directory, removed by `remove()`.
 struct TemporaryDirectory {
@@ -319,7 +320,7 @@ struct TemporaryDirectory {
         _ = try world.portal.perform(
             UsersImport(domainId: domain, users: [.init(address: "neu@muster.ch", protection: .signOnly)]),
             as: tenantAdmin, requestKey: "ta")
-        let encoder = StoreFormat.encoder()
+        let encoder = RecordWriter.codableEncoder()
         let records = world.portal.journal
         #expect(records.count > 8)
         #expect(records.filter { $0.requestKey != nil }.count == 4)

@@ -3,6 +3,7 @@ import TenantServicesTesting
 import Testing
 
 @testable import TenantServices
+@testable import TenantServicesFileStore
 
 /// `requestKey` (SPEC §7): kept in the store with the operation's records, so it survives a
 /// restart and is shared by every portal on the store; scoped to the actor's whole identity,

@@ -10,7 +10,7 @@ import Foundation
 /// quickly. It reads the same JSON the `Codable` conformances write; whatever it does not
 /// understand it reports, and the store then decodes that record with `JSONDecoder`, so this is a
 /// fast path only, never a second definition of the format.
-struct RecordReader {
+package struct RecordReader {
     struct Unreadable: Error {}
 
     private let bytes: UnsafeRawBufferPointer
@@ -19,7 +19,7 @@ struct RecordReader {
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// The record in `bytes`, which must hold exactly one JSON object.
-    static func record(_ bytes: UnsafeRawBufferPointer) throws -> EventRecord {
+    package static func record(_ bytes: UnsafeRawBufferPointer) throws -> EventRecord {
         var reader = RecordReader(bytes)
         let record = try reader.eventRecord()
         reader.skipSpace()

@@ -3,13 +3,21 @@ import Foundation
 /// Writes event records as JSON without `Codable`, so writes and snapshots cost little. The
 /// output is what the `Codable` conformances read (absent optionals are left out, dates are
 /// seconds since the reference date), and tests hold the two to each other.
-struct RecordWriter {
+package struct RecordWriter {
+    /// The encoder for what the writer leaves to `Codable` (offers, price lists): sorted keys,
+    /// slashes unescaped, as every record of a store is written.
+    static func codableEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return encoder
+    }
+
     private(set) var bytes: [UInt8] = []
 
     init() { bytes.reserveCapacity(1024) }
 
     /// The JSON of one record.
-    static func json(_ record: EventRecord) throws -> [UInt8] {
+    package static func json(_ record: EventRecord) throws -> [UInt8] {
         var writer = RecordWriter()
         try writer.eventRecord(record)
         return writer.bytes
@@ -111,10 +119,10 @@ struct RecordWriter {
             task(t)
         case .offerSaved(let offer):
             key("offerSaved", &f)
-            bytes += try StoreFormat.encoder().encode(offer)
+            bytes += try Self.codableEncoder().encode(offer)
         case .pricesRecorded(let prices):
             key("pricesRecorded", &f)
-            bytes += try StoreFormat.encoder().encode(prices)
+            bytes += try Self.codableEncoder().encode(prices)
         }
         close()
     }

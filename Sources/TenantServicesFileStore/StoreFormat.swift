@@ -1,4 +1,5 @@
 import Foundation
+import TenantServices
 
 /// The byte layout of the file store (described by `Schemas/store/`).
 ///
@@ -24,12 +25,6 @@ enum StoreFormat {
     static let checksumMarker = Array(#","crc32c":""#.utf8)
     /// `,"crc32c":"xxxxxxxx"}`
     static let sealLength = checksumMarker.count + 8 + 2
-
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        return encoder
-    }
 
     /// `body` closed by its checksum and a newline.
     static func sealed(_ body: [UInt8]) -> [UInt8] {

@@ -1,4 +1,5 @@
 public import Foundation
+public import TenantServices
 
 #if canImport(Glibc)
     import Glibc
