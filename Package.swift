@@ -120,7 +120,8 @@ let package = Package(
         .target(
             name: "TenantServices",
             dependencies: [
-                .product(name: "OrderedCollections", package: "swift-collections")
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/catalog.json")],
             swiftSettings: swiftSettings
