@@ -140,6 +140,7 @@ let package = Package(
                 "TenantServices",
                 "TenantServicesTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -32,6 +32,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest message in bytes.") var maxMessageBytes = Limits().maxMessageBytes
     @Option(help: "Most requests in one batch.") var maxBatchSize = Limits().maxBatchSize
     @Option(help: "Deepest nesting of arrays and objects.") var maxDepth = Limits().maxDepth
+    /// Crash-point tests: SIGKILL at the Nth storage call of the store's snapshots.
+    @Option(help: .hidden) var crashAtSnapshotCall: Int?
 
     func run() throws {
         let output = StreamServer.protectStandardOutput()
@@ -55,7 +57,9 @@ struct Serve: ParsableCommand {
         if inMemory {
             backend = InMemoryStore()
         } else {
-            backend = try openStore(store, progress: progress, snapshotThreshold: Int64(snapshotMib) << 20)
+            backend = try openStore(
+                store, progress: progress, snapshotThreshold: Int64(snapshotMib) << 20,
+                faults: crashAtSnapshotCall.map(FileStore.crashing(atSnapshotCall:)))
         }
         let portal = try Portal(
             catalog: try loadCatalog(catalog), clock: testClock ?? SystemClock(),
@@ -120,13 +124,14 @@ struct SchemasCommand: ParsableCommand {
 
 /// Opens a file store, showing progress on `progress` while it loads.
 func openStore(
-    _ path: String, progress: ProgressLine, snapshotThreshold: Int64 = 64 << 20, mode: FileStore.Mode = .readWrite
+    _ path: String, progress: ProgressLine, snapshotThreshold: Int64 = 64 << 20, mode: FileStore.Mode = .readWrite,
+    faults: StorageFaultInjector? = nil
 ) throws -> FileStore {
     let store = try FileStore(
         directory: URL(fileURLWithPath: path), mode: mode, snapshotThreshold: snapshotThreshold,
         onLoadProgress: { file, done, total in
             progress.update("reading \(URL(fileURLWithPath: file).lastPathComponent)", done: done, total: total)
-        })
+        }, faults: faults)
     return store
 }
 

@@ -332,26 +332,16 @@ public final class FileStore: Store, @unchecked Sendable {
     ///
     /// The journal is opened first: a server snapshotting meanwhile renames the new snapshot into
     /// place before the new journal, so a journal opened earlier always continues a snapshot
-    /// opened later (it may repeat some of its records, which are skipped). A store opened
-    /// without the lock reads with `pread` (never a mapping, which a writer cutting the file
-    /// would turn into SIGBUS) and, should the two still not fit, reads them again.
+    /// opened later (it may repeat some of its records, which are skipped). The other order could
+    /// pair an old snapshot with a newer journal and report healthy files as damaged.
     private func readFiles() throws -> (journal: Data?, snapshot: Data?) {
-        var attempt = 1
-        while true {
-            let journal = try read(Self.journalName)
-            let snapshot = try read(Self.snapshotName)
-            guard lockFile == nil, attempt < 5, let journal, let snapshot,
-                let last = Self.snapshotLastSeq(snapshot), let first = Self.journalFirstSeq(journal), first > last + 1
-            else { return (journal, snapshot) }
-            logger.debug(
-                "the journal does not continue the snapshot; reading both again (a snapshot was being written)",
-                metadata: ["attempt": "\(attempt)"])
-            attempt += 1
-            usleep(20_000)
-        }
+        let journal = try read(Self.journalName)
+        return (journal, try read(Self.snapshotName))
     }
 
-    /// The whole of a file of the store, or nil when it does not exist.
+    /// The whole of a file of the store, or nil when it does not exist. Without the lock it is
+    /// read with `pread`, never mapped: a writer cutting the file meanwhile (a server starting and
+    /// cutting a torn write) would turn a mapping into SIGBUS; a read just comes back shorter.
     private func read(_ name: String) throws -> Data? {
         let path = self.path(name)
         let file: StorageFile
@@ -674,7 +664,7 @@ public final class FileStore: Store, @unchecked Sendable {
         durable = written
         durableSeq = writtenSeq
         snapshotFailuresInARow = 0
-        logger.info(
+        logger.debug(
             "snapshot written", metadata: ["lastSeq": "\(job.lastSeq)", "bytes": "\(bytes.count)", "tail": "\(tailLength)"])
     }
 
@@ -752,26 +742,6 @@ public final class FileStore: Store, @unchecked Sendable {
         var validEnd: Int64
         /// The seqs of the records of a torn operation whose parts were readable.
         var tornSeqs: ClosedRange<Int>?
-    }
-
-    /// The `lastSeq` in a snapshot's header, or nil when it cannot be read.
-    static func snapshotLastSeq(_ data: Data) -> Int? {
-        guard let newline = data.firstIndex(of: 10) else { return nil }
-        let header = String(decoding: data[data.startIndex..<newline], as: UTF8.self)
-        guard let match = header.firstMatch(of: #/"lastSeq":(\d+),/#) else { return nil }
-        return Int(match.1)
-    }
-
-    /// The seq of the journal's first record, or nil when there is none or it cannot be read.
-    static func journalFirstSeq(_ data: Data) -> Int? {
-        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Int? in
-            guard let headerEnd = bytes.firstIndex(of: 10),
-                let end = bytes[(headerEnd + 1)...].firstIndex(of: 10),
-                let body = StoreFormat.unsealed(UnsafeRawBufferPointer(rebasing: bytes[(headerEnd + 1)..<end])),
-                let part = StoreFormat.parseRecordBody(body)
-            else { return nil }
-            return try? record(part.event, file: "", offset: 0).seq
-        }
     }
 
     /// Checks and decodes the journal, handing every record after `snapshotSeq` of every complete
