@@ -197,7 +197,8 @@ public final class Portal: Sendable {
             guard ownWrite else {
                 throw PortalError(
                     .storageFailure,
-                    "the answer was computed on changes that could not be made durable and were undone; retry: \(error)")
+                    "the answer was computed on changes that could not be made durable and were undone; retry: \(error)"
+                )
             }
             guard (error as? StoreError)?.outcomeUnknown == true else {
                 throw PortalError(

@@ -483,7 +483,9 @@ final class FaultPlan: Sendable {
         let failed = Locked(false)
         plan.add { call in
             guard call.activity == .flush, call.operation == .fdatasync,
-                !failed.withLock({ done in defer { done = true }; return done })
+                !failed.withLock({ done in
+                    defer { done = true }; return done
+                })
             else { return nil }
             inFlush.signal()
             snapshotWaits.wait()
@@ -709,7 +711,11 @@ final class FaultPlan: Sendable {
         let reader = try FileStore(
             directory: directory.url, mode: .readOnly,
             faults: { call in
-                guard call.operation == .open, opens.withLock({ $0 += 1; return $0 }) == 2 else { return nil }
+                guard call.operation == .open,
+                    opens.withLock({
+                        $0 += 1; return $0
+                    }) == 2
+                else { return nil }
                 _ = try? portal.perform(Self.tenant("Snapshotted"), as: Self.op)
                 try? store.snapshot(history: portal.journal)
                 _ = try? portal.perform(Self.tenant("After"), as: Self.op)

@@ -665,7 +665,8 @@ public final class FileStore: Store, @unchecked Sendable {
         durableSeq = writtenSeq
         snapshotFailuresInARow = 0
         logger.debug(
-            "snapshot written", metadata: ["lastSeq": "\(job.lastSeq)", "bytes": "\(bytes.count)", "tail": "\(tailLength)"])
+            "snapshot written",
+            metadata: ["lastSeq": "\(job.lastSeq)", "bytes": "\(bytes.count)", "tail": "\(tailLength)"])
     }
 
     static func encodeSnapshot(_ events: ArraySlice<EventRecord>, lastSeq: Int) throws -> [UInt8] {

@@ -56,7 +56,9 @@ struct StorageCallError: Error {
     /// A ``StoreError`` of kind `io` whose message starts with `what` (`cannot flush FILE`).
     func storeError(_ what: String, _ consequence: String = "") -> StoreError {
         // O_NOFOLLOW's error, said plainly.
-        let link = operation == .open && errno.rawValue == ELOOP ? " (it is a symbolic link, which the store never follows)" : ""
+        let link =
+            operation == .open && errno.rawValue == ELOOP
+            ? " (it is a symbolic link, which the store never follows)" : ""
         return StoreError("\(what): \(errno)\(link)\(consequence)", kind: .io(operation: operation, errno: errno))
     }
 }
