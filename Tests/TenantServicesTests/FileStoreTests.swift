@@ -504,11 +504,11 @@ final class FaultPlan: Sendable {
         store.compact(history: portal.journal)
         waiterDone.wait()
         #expect(throws: PortalError.self) { try firstResult.withLock { $0 }!.get() }
+        #expect(store.waitForSnapshot() != nil, "the snapshot did not rewrite the journal")
         let error = #expect(throws: PortalError.self, "a write after the failed flush is never reported durable") {
             _ = try second.wait()
         }
         #expect(error?.code == .storageFailure)
-        #expect(store.waitForSnapshot() != nil, "the snapshot did not rewrite the journal")
         #expect(throws: PortalError.self) { _ = try portal.perform(Self.tenant("C"), as: Self.op) }
         #expect(try Self.names(portal) == [])
         store.close()
