@@ -137,6 +137,7 @@ let package = Package(
             dependencies: [
                 "HostNames",
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources/catalog.json")],
             swiftSettings: swiftSettings
@@ -163,6 +164,7 @@ let package = Package(
                 "TenantServicesFileStore",
                 "TenantServicesTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -5,14 +5,14 @@ import Foundation
 /// The lock is a pthread mutex (`NSLock`) rather than `Synchronization.Mutex`: on Linux the latter
 /// hands a contended lock over inside the kernel (a priority-inheritance futex), which
 /// ThreadSanitizer cannot see, so it would report races that are not there.
-final class Locked<Value: Sendable>: @unchecked Sendable {
+package final class Locked<Value: Sendable>: @unchecked Sendable {
     // Invariant for @unchecked Sendable: `value` is only touched while `lock` is held.
     private let lock = NSLock()
     private var value: Value
 
-    init(_ value: Value) { self.value = value }
+    package init(_ value: Value) { self.value = value }
 
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    package func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
         return try body(&value)

@@ -110,11 +110,13 @@ public final class Portal: Sendable {
         }
         let now = clock.now()
         if !type(of: executable).isMutating {
-            let state = core.withLock { $0.state }
+            let (state, unconfirmed) = core.withLock { ($0.state, newestNotDurable($0)) }
             var tx = Transaction(state: state, actor: actor, now: now, calendar: calendar, catalog: catalog)
             tx.faults = faults
+            // A read that sees writes not yet durable is answered only once they are.
             return PendingResponse(
-                response: try executable.execute(in: &tx) as! R.Response, position: nil, portal: self)
+                response: try executable.execute(in: &tx) as! R.Response, position: unconfirmed, ownWrite: false,
+                portal: self)
         }
         let key = requestKey.map { RequestKeyTable.Key(scope: RequestKeyRecord.Scope(actor), key: $0) }
         let digest = try key.map { _ in try RequestKeyRecord.digest(ofCall: request, by: actor) }
@@ -180,16 +182,28 @@ public final class Portal: Sendable {
             if let first = core.pending.first, first.position.rawValue <= durable {
                 core.pending.removeAll { $0.position.rawValue <= durable }
             }
-            if let position {
-                core.pending.append(PendingWrite(position: position, undo: undo, lastSeq: tx.records.last?.seq ?? 0))
+            guard let position else {
+                // Nothing to write, but computed on the state: it waits for what that state holds.
+                return PendingResponse(
+                    response: response, position: newestNotDurable(core), ownWrite: false, portal: self)
             }
+            core.pending.append(PendingWrite(position: position, undo: undo, lastSeq: tx.records.last?.seq ?? 0))
             return PendingResponse(response: response, position: position, portal: self)
         }
     }
 
+    /// The position of the newest write that may not be durable yet, if any.
+    private func newestNotDurable(_ core: Core) -> StorePosition? {
+        guard let newest = core.pending.last?.position,
+            newest.rawValue > durableUpTo.load(ordering: .relaxed)
+        else { return nil }
+        return newest
+    }
+
     /// Waits until the write at `position` is durable; if the store fails, undoes every write
-    /// from `position` on (newest first) and throws `storage-failure`.
-    fileprivate func awaitDurable(_ position: StorePosition) throws(PortalError) {
+    /// from `position` on (newest first) and throws `storage-failure`. `ownWrite` is false for a
+    /// response that only saw the write (a read): it is then told to retry.
+    fileprivate func awaitDurable(_ position: StorePosition, ownWrite: Bool) throws(PortalError) {
         do {
             try store.waitUntilDurable(position)
         } catch {
@@ -201,8 +215,20 @@ public final class Portal: Sendable {
                 }
                 core.pending.removeSubrange(first...)
             }
+            guard ownWrite else {
+                throw PortalError(
+                    .storageFailure,
+                    "the answer was computed on changes that could not be made durable and were undone; retry: \(error)"
+                )
+            }
+            guard (error as? StoreError)?.outcomeUnknown == true else {
+                throw PortalError(
+                    .storageFailure, "the change could not be made durable and was undone: \(error)")
+            }
             throw PortalError(
-                .storageFailure, "the change could not be made durable and was undone: \(error)")
+                .storageFailure,
+                "the change could not be made durable and was undone here, but the store could not remove it, so it may be there after a restart: \(error)"
+            )
         }
         // Durable writes leave `pending` at the next submit, so waiting never contends for the lock.
         durableUpTo.max(position.rawValue, ordering: .relaxed)
@@ -256,14 +282,24 @@ public final class Portal: Sendable {
 public struct PendingResponse<Response: Sendable>: Sendable {
     fileprivate let response: Response
     fileprivate let position: StorePosition?
+    /// Whether `position` is the response's own write (else one it saw).
+    fileprivate var ownWrite = true
     fileprivate let portal: Portal
+
+    fileprivate init(response: Response, position: StorePosition?, ownWrite: Bool = true, portal: Portal) {
+        self.response = response
+        self.position = position
+        self.ownWrite = ownWrite
+        self.portal = portal
+    }
 
     /// The response, once the change it reports is durable.
     ///
     /// - Throws: `storage-failure` when the store could not make the change durable; the change
-    ///   was then undone.
+    ///   was then undone. A read that saw changes not yet durable waits for them, and throws
+    ///   `storage-failure` (retry) if they fail.
     public func wait() throws(PortalError) -> Response {
-        if let position { try portal.awaitDurable(position) }
+        if let position { try portal.awaitDurable(position, ownWrite: ownWrite) }
         return response
     }
 }

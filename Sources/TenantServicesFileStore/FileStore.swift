@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 public import TenantServices
 
 #if canImport(Glibc)
@@ -6,14 +7,6 @@ public import TenantServices
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-private func closeDescriptor(_ fd: Int32) {
-    #if canImport(Glibc)
-        _ = Glibc.close(fd)
-    #else
-        _ = Darwin.close(fd)
-    #endif
-}
 
 /// Which chunks of a parallel decoding are handed out and done.
 private final class ChunkBoard: @unchecked Sendable {
@@ -69,10 +62,14 @@ private final class ChunkBoard: @unchecked Sendable {
 ///   `fdatasync`. Writes that arrive while a flush runs share the next one (group commit).
 /// - When the journal grows past the snapshot threshold, a snapshot is written in the background
 ///   (temporary file, flushed, renamed, directory flushed) and the journal is cut to what follows it.
-/// - Opening cuts a torn last operation (a crash in the middle of a write) and refuses any other
-///   damage, naming the file and byte offset; nothing is ever dropped silently.
-/// - A failed write leaves the files as they were; a failed flush stops the store from accepting
-///   writes until it is opened again, since the kernel may have dropped the unflushed data.
+/// - Opening cuts a torn last operation (a crash in the middle of a write), logging what it cut,
+///   and refuses any other damage, naming the file and byte offset.
+/// - A failed write leaves the files as they were. A failed flush cuts the journal back to the
+///   last durable point (so the writes it reports as failed never come back) and stops the store
+///   from accepting writes until it is opened again; nothing after that point is ever reported
+///   durable, and no snapshot rewrites the journal.
+/// - Every file is opened with `O_NOFOLLOW`: a symbolic link in the directory is refused.
+/// - Every failed flush, failed snapshot and cut is logged, with the call and error number.
 public final class FileStore: Store, @unchecked Sendable {
     /// Whether the store may change its files.
     public enum Mode: Sendable {
@@ -89,10 +86,12 @@ public final class FileStore: Store, @unchecked Sendable {
     /// Journal size, in bytes, past which a snapshot is taken.
     public let snapshotThreshold: Int64
 
+    private let calls: StorageCalls
+    private let logger: Logger
     private let condition = NSCondition()
     // Guarded by `condition`:
-    private var lockFD: Int32 = -1
-    private var journalFD: Int32 = -1
+    private var lockFile: StorageFile?
+    private var journalFile: StorageFile?
     private var loaded = false
     /// End of the journal file, in bytes.
     private var fileEnd: Int64 = 0
@@ -108,6 +107,7 @@ public final class FileStore: Store, @unchecked Sendable {
     private var nextSnapshotAt: Int64
     private var failure: StoreError?
     private var snapshotFailure: StoreError?
+    private var snapshotFailuresInARow = 0
     private var flushes = 0
 
     /// Why a store opened for writing can only be read (its directory or journal is not
@@ -127,18 +127,33 @@ public final class FileStore: Store, @unchecked Sendable {
 
     /// Opens (and in ``Mode/readWrite`` creates and locks) the store in `directory`.
     ///
-    /// - Parameter onLoadProgress: called from any thread while ``load()`` decodes records.
+    /// - Parameters:
+    ///   - onLoadProgress: called from any thread while ``load()`` decodes records.
+    ///   - logger: where cuts of torn writes, failed flushes and failed snapshots are logged.
     /// - Throws: ``StoreError`` naming the holder's process ID when another process has the
     ///   directory open for writing, or the reason the directory cannot be used.
-    public init(
+    public convenience init(
         directory: URL, mode: Mode = .readWrite, snapshotThreshold: Int64 = 64 << 20,
-        onLoadProgress: LoadProgress? = nil
+        onLoadProgress: LoadProgress? = nil, logger: Logger = Logger(label: "tenant-services.store")
+    ) throws {
+        try self.init(
+            directory: directory, mode: mode, snapshotThreshold: snapshotThreshold, onLoadProgress: onLoadProgress,
+            logger: logger, faults: nil)
+    }
+
+    /// Opens the store with storage calls that fail as `faults` decides (fault-injection tests).
+    package init(
+        directory: URL, mode: Mode = .readWrite, snapshotThreshold: Int64 = 64 << 20,
+        onLoadProgress: LoadProgress? = nil, logger: Logger = Logger(label: "tenant-services.store"),
+        faults: StorageFaultInjector?
     ) throws {
         self.onLoadProgress = onLoadProgress
         self.directory = directory
         self.mode = mode
         self.snapshotThreshold = snapshotThreshold
         self.nextSnapshotAt = snapshotThreshold
+        self.calls = StorageCalls(injector: faults)
+        self.logger = logger
         guard mode == .readWrite else { return }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -148,16 +163,30 @@ public final class FileStore: Store, @unchecked Sendable {
         if let reason = Self.notWritable(directory.path) {
             // Serve what is there so people can still look things up; refuse every change.
             readOnlyReason = StoreError(
-                "the store directory \(directory.path) is not writable (\(reason)); changes cannot be saved")
+                "the store directory \(directory.path) is not writable (\(reason)); changes cannot be saved",
+                kind: .notWritable)
             return
         }
-        lockFD = try Self.lock(directory)
-        for name in [Self.journalName, Self.snapshotName] { unlink(path(name + ".tmp")) }
+        lockFile = try Self.lock(directory, calls: calls)
+        for name in [Self.journalName, Self.snapshotName] { calls.unlink(path(name + ".tmp"), for: .open) }
+    }
+
+    /// A fault injector that kills the process with SIGKILL at the `n`th storage call of snapshots
+    /// (counted from 1 over all snapshots of the process): the crash points of a snapshot.
+    package static func crashing(atSnapshotCall n: Int) -> StorageFaultInjector {
+        let count = Locked(0)
+        return { call in
+            guard call.activity == .snapshot else { return nil }
+            return count.withLock {
+                $0 += 1
+                return $0 == n ? .crash : nil
+            }
+        }
     }
 
     deinit {
-        if journalFD >= 0 { closeDescriptor(journalFD) }
-        if lockFD >= 0 { closeDescriptor(lockFD) }
+        if let journalFile { calls.close(journalFile) }
+        if let lockFile { calls.close(lockFile) }
     }
 
     /// Waits for a running snapshot, then closes the files and releases the lock; later writes fail.
@@ -165,10 +194,10 @@ public final class FileStore: Store, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while snapshotting || flushing { condition.wait() }
-        if journalFD >= 0 { closeDescriptor(journalFD) }
-        if lockFD >= 0 { closeDescriptor(lockFD) }
-        journalFD = -1
-        lockFD = -1
+        if let journalFile { calls.close(journalFile) }
+        if let lockFile { calls.close(lockFile) }
+        journalFile = nil
+        lockFile = nil
         failure = failure ?? StoreError("the store \(directory.path) was closed")
     }
 
@@ -179,32 +208,47 @@ public final class FileStore: Store, @unchecked Sendable {
         return flushes
     }
 
+    /// How many snapshots in a row have failed (0 after one succeeds).
+    public var consecutiveSnapshotFailures: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return snapshotFailuresInARow
+    }
+
     private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     // MARK: Lock
 
-    private static func lock(_ directory: URL) throws -> Int32 {
+    private static func lock(_ directory: URL, calls: StorageCalls) throws -> StorageFile {
         let path = directory.appendingPathComponent(lockName).path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError("cannot open the lock file \(path): \(errnoText())") }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let code = errno
+        let file: StorageFile
+        do {
+            file = try calls.open(path, O_RDWR | O_CREAT, for: .open)
+        } catch {
+            throw error.storeError("cannot open the lock file \(path)")
+        }
+        let locked: Bool
+        do {
+            locked = try calls.lock(file, for: .open)
+        } catch {
+            calls.close(file)
+            throw error.storeError("cannot lock \(path)")
+        }
+        guard locked else {
             var buffer = [UInt8](repeating: 0, count: 32)
-            let n = pread(fd, &buffer, buffer.count, 0)
-            closeDescriptor(fd)
-            guard code == EWOULDBLOCK else {
-                throw StoreError("cannot lock \(path): \(String(cString: strerror(code)))")
-            }
-            let holder = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self)
+            let n = (try? buffer.withUnsafeMutableBytes { try calls.read(file, into: $0, at: 0, for: .open) }) ?? 0
+            calls.close(file)
+            let holder = String(decoding: buffer.prefix(n), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             throw StoreError(
-                "the store \(directory.path) is in use by process \(holder.isEmpty ? "(unknown)" : holder) (lock file \(path)); stop that process or use another directory"
-            )
+                "the store \(directory.path) is in use by process \(holder.isEmpty ? "(unknown)" : holder) (lock file \(path)); stop that process or use another directory",
+                kind: .locked(pid: Int32(holder)))
         }
         let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return fd
+        // Only informative (named to a second writer): a failure here changes nothing else.
+        try? calls.truncate(file, to: 0, for: .open)
+        try? pid.withUnsafeBytes { try calls.write(file, $0, at: 0, for: .open) }
+        return file
     }
 
     // MARK: Load
@@ -220,44 +264,55 @@ public final class FileStore: Store, @unchecked Sendable {
     public func load(into apply: (EventRecord) throws -> Void) throws {
         condition.lock()
         defer { condition.unlock() }
+        var (journal, snapshot) = try readFiles()
         var snapshotSeq = 0
         var lastSeq = 0
-        if let data = try read(Self.snapshotName) {
-            try Self.decodeSnapshot(data, file: path(Self.snapshotName), progress: onLoadProgress) { record in
+        if let snapshot {
+            try Self.decodeSnapshot(snapshot, file: path(Self.snapshotName), progress: onLoadProgress) { record in
                 try apply(record)
                 snapshotSeq = record.seq
             }
             lastSeq = snapshotSeq
         }
-        var journal = try read(Self.journalName)
         if readOnlyReason == nil, mode == .readWrite, journal != nil,
             let reason = Self.notWritable(path(Self.journalName))
         {
             readOnlyReason = StoreError(
-                "\(path(Self.journalName)) is not writable (\(reason)); changes cannot be saved")
+                "\(path(Self.journalName)) is not writable (\(reason)); changes cannot be saved", kind: .notWritable)
         }
         if journal == nil, writable { journal = Data(try createJournal()) }
         if let journal {
-            let validEnd = try Self.decodeJournal(
-                journal, file: path(Self.journalName), after: snapshotSeq, progress: onLoadProgress
-            ) { record in
+            let file = path(Self.journalName)
+            let end = try Self.decodeJournal(journal, file: file, after: snapshotSeq, progress: onLoadProgress) {
+                record in
                 try apply(record)
                 lastSeq = record.seq
             }
-            if writable {
-                journalFD = open(path(Self.journalName), O_RDWR | O_CLOEXEC)
-                guard journalFD >= 0 else {
-                    throw StoreError("cannot open \(path(Self.journalName)) for writing: \(Self.errnoText())")
-                }
-                if validEnd < Int64(journal.count) {
+            if end.validEnd < Int64(journal.count) {
+                var metadata: Logger.Metadata = [
+                    "file": "\(file)", "offset": "\(end.validEnd)", "bytes": "\(Int64(journal.count) - end.validEnd)",
+                    "seqs": "\(end.tornSeqs.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "none readable")",
+                ]
+                if !writable {
+                    metadata["cut"] = "no (read-only)"
+                    logger.notice("ignoring a torn write at the end of the journal", metadata: metadata)
+                } else {
                     // A torn last operation: it was never acknowledged, so cutting it loses nothing.
-                    guard ftruncate(journalFD, off_t(validEnd)) == 0, fdatasync(journalFD) == 0 else {
-                        throw StoreError(
-                            "cannot cut the torn end of \(path(Self.journalName)) at byte \(validEnd): \(Self.errnoText())"
-                        )
+                    logger.warning("cutting a torn write at the end of the journal", metadata: metadata)
+                }
+            }
+            if writable {
+                let journalFile = try openJournalForWriting()
+                self.journalFile = journalFile
+                if end.validEnd < Int64(journal.count) {
+                    do {
+                        try calls.truncate(journalFile, to: end.validEnd, for: .load)
+                        try calls.fdatasync(journalFile, for: .load)
+                    } catch {
+                        throw error.storeError("cannot cut the torn end of \(file) at byte \(end.validEnd)")
                     }
                 }
-                fileEnd = validEnd
+                fileEnd = end.validEnd
             }
         }
         durable = written
@@ -266,52 +321,99 @@ public final class FileStore: Store, @unchecked Sendable {
         loaded = true
     }
 
-    private func read(_ name: String) throws -> Data? {
-        let url = directory.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+    private func openJournalForWriting() throws -> StorageFile {
         do {
-            return try Data(contentsOf: url, options: .alwaysMapped)
+            return try calls.open(path(Self.journalName), O_RDWR, for: .load)
         } catch {
-            throw StoreError("cannot read \(url.path): \(Self.reason(error))")
+            throw error.storeError("cannot open \(path(Self.journalName)) for writing")
+        }
+    }
+
+    /// The journal and the snapshot, each nil when missing.
+    ///
+    /// The journal is opened first: a server snapshotting meanwhile renames the new snapshot into
+    /// place before the new journal, so a journal opened earlier always continues a snapshot
+    /// opened later (it may repeat some of its records, which are skipped). The other order could
+    /// pair an old snapshot with a newer journal and report healthy files as damaged.
+    private func readFiles() throws -> (journal: Data?, snapshot: Data?) {
+        let journal = try read(Self.journalName)
+        return (journal, try read(Self.snapshotName))
+    }
+
+    /// The whole of a file of the store, or nil when it does not exist. Without the lock it is
+    /// read with `pread`, never mapped: a writer cutting the file meanwhile (a server starting and
+    /// cutting a torn write) would turn a mapping into SIGBUS; a read just comes back shorter.
+    private func read(_ name: String) throws -> Data? {
+        let path = self.path(name)
+        let file: StorageFile
+        do {
+            file = try calls.open(path, O_RDONLY, for: .load)
+        } catch {
+            if error.errno.rawValue == ENOENT { return nil }
+            throw error.storeError("cannot read \(path)")
+        }
+        defer { calls.close(file) }
+        do {
+            let size = try calls.size(file, for: .load)
+            if lockFile != nil, size > 0, let mapped = calls.map(file, size: Int(size)) {
+                // Nobody else writes while we hold the lock: a mapping is safe, and spares a copy.
+                return mapped
+            }
+            var data = Data(count: Int(size))
+            let n = try data.withUnsafeMutableBytes { try calls.read(file, into: $0, at: 0, for: .load) }
+            // A file cut meanwhile (a server starting and cutting a torn write) reads shorter.
+            if n < data.count { data.count = n }
+            return data
+        } catch let error as StorageCallError {
+            throw error.storeError("cannot read \(path)")
         }
     }
 
     /// Creates an empty journal; returns its bytes.
     private func createJournal() throws -> [UInt8] {
         let header = StoreFormat.sealed(StoreFormat.journalHeader)
-        closeDescriptor(try replaceFile(Self.journalName, with: header))
-        try syncDirectory()
+        calls.close(try replaceFile(Self.journalName, with: header, for: .load))
+        try syncDirectory(for: .load)
         return header
     }
 
     /// Writes `bytes` to a temporary file, flushes it and renames it over `name`; returns the open
-    /// descriptor of the new file. The rename is durable only after ``syncDirectory()``.
-    private func replaceFile(_ name: String, with bytes: [UInt8]) throws -> Int32 {
+    /// file. The rename is durable only after ``syncDirectory(for:)``.
+    private func replaceFile(_ name: String, with bytes: [UInt8], for activity: StorageActivity) throws
+        -> StorageFile
+    {
         let temporary = path(name + ".tmp")
-        let fd = open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError("cannot create \(temporary): \(Self.errnoText())") }
+        let file: StorageFile
         do {
-            try Self.writeAll(fd, bytes, at: 0, file: temporary)
-            guard fsync(fd) == 0 else { throw StoreError("cannot flush \(temporary): \(Self.errnoText())") }
-            guard rename(temporary, path(name)) == 0 else {
-                throw StoreError("cannot rename \(temporary) to \(name): \(Self.errnoText())")
-            }
+            file = try calls.open(temporary, O_RDWR | O_CREAT | O_TRUNC, for: activity)
         } catch {
-            closeDescriptor(fd)
-            unlink(temporary)
-            throw error
+            throw error.storeError("cannot create \(temporary)")
         }
-        return fd
+        do {
+            try bytes.withUnsafeBytes { try calls.write(file, $0, at: 0, for: activity) }
+            try calls.fsync(file, for: activity)
+            try calls.rename(temporary, to: path(name), for: activity)
+        } catch {
+            calls.close(file)
+            calls.unlink(temporary, for: activity)
+            let error = error as? StorageCallError ?? StorageCallError(operation: .pwrite, errno: .ioError, path: "")
+            switch error.operation {
+            case .rename: throw error.storeError("cannot rename \(temporary) to \(name)")
+            case .fsync: throw error.storeError("cannot flush \(temporary)")
+            default: throw error.storeError("cannot write to \(temporary)")
+            }
+        }
+        return file
     }
 
-    private func syncDirectory() throws {
-        let fd = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0, fsync(fd) == 0 else {
-            let text = Self.errnoText()
-            if fd >= 0 { closeDescriptor(fd) }
-            throw StoreError("cannot flush the directory \(directory.path): \(text)")
+    private func syncDirectory(for activity: StorageActivity) throws {
+        do {
+            let file = try calls.open(directory.path, O_RDONLY | O_DIRECTORY, followingLinks: true, for: activity)
+            defer { calls.close(file) }
+            try calls.fsync(file, for: activity)
+        } catch {
+            throw error.storeError("cannot flush the directory \(directory.path)")
         }
-        closeDescriptor(fd)
     }
 
     // MARK: Write
@@ -331,16 +433,26 @@ public final class FileStore: Store, @unchecked Sendable {
         if let readOnlyReason { throw readOnlyReason }
         guard loaded else { throw StoreError("the store \(directory.path) must be loaded before it is written") }
         if let failure { throw failure }
+        guard let journalFile else { throw StoreError("the store \(directory.path) was closed") }
         do {
-            try Self.writeAll(journalFD, bytes, at: fileEnd, file: path(Self.journalName))
+            try bytes.withUnsafeBytes { try calls.write(journalFile, $0, at: fileEnd, for: .write) }
         } catch {
+            let error = error as? StorageCallError ?? StorageCallError(operation: .pwrite, errno: .ioError, path: "")
             // Leave the file exactly as it was; if even that fails, stop writing.
-            if ftruncate(journalFD, off_t(fileEnd)) != 0 {
-                failure = StoreError(
-                    "\(error); the partial write could not be removed (\(Self.errnoText())), so the store accepts no more writes until it is opened again"
+            do {
+                try calls.truncate(journalFile, to: fileEnd, for: .write)
+            } catch let cut {
+                failure = error.storeError(
+                    "cannot write to \(journalFile.path)",
+                    "; the partial write could not be removed (\(cut.operation): \(cut.errno)), so the store accepts no more writes until it is opened again"
                 )
+                logger.error(
+                    "journal write failed and its partial write could not be removed; refusing further writes",
+                    metadata: Self.metadata(error, ["cutErrno": "\(cut.errno.rawValue)"]))
+                throw failure!
             }
-            throw error
+            logger.warning("journal write failed; nothing was written", metadata: Self.metadata(error))
+            throw error.storeError("cannot write to \(journalFile.path)", "; nothing was written")
         }
         fileEnd += Int64(bytes.count)
         writtenSeq = records.last?.seq ?? writtenSeq
@@ -357,39 +469,69 @@ public final class FileStore: Store, @unchecked Sendable {
                 condition.wait()
                 continue
             }
+            guard let file = journalFile else { throw StoreError("the store \(directory.path) was closed") }
             // Lead a flush of everything written so far; writers arriving meanwhile join the next one.
             flushing = true
-            let (target, targetSeq, fd) = (written, writtenSeq, journalFD)
+            let (target, targetSeq) = (written, writtenSeq)
             condition.unlock()
-            let ok = fdatasync(fd) == 0
-            let text = ok ? "" : Self.errnoText()
+            var flushError: StorageCallError?
+            do { try calls.fdatasync(file, for: .flush) } catch { flushError = error }
             condition.lock()
             flushing = false
             flushes += 1
-            if ok {
+            if let flushError {
+                failFlush(flushError, of: file)
+            } else {
                 durable = max(durable, target)
                 durableSeq = max(durableSeq, targetSeq)
-            } else {
-                failure = StoreError(
-                    "cannot flush \(path(Self.journalName)): \(text); the store accepts no more writes until it is opened again"
-                )
             }
             condition.broadcast()
         }
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, file: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes {
-                pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StoreError("cannot write to \(file): \(errnoText()); nothing was written")
-            }
-            done += n
+    /// After a failed flush (with `condition` held): cuts the journal back to the durable point,
+    /// so that what was not made durable cannot come back after a restart (the kernel may keep
+    /// it in the page cache and write it later), and stops accepting writes.
+    private func failFlush(_ error: StorageCallError, of file: StorageFile) {
+        let cutAt = durable - base
+        let metadata = Self.metadata(
+            error,
+            [
+                "durableOffset": "\(cutAt)", "bytes": "\(fileEnd - cutAt)",
+                "seqs": "\(durableSeq + 1)-\(writtenSeq)",
+            ])
+        do {
+            try calls.truncate(file, to: cutAt, for: .flush)
+            try calls.fdatasync(file, for: .flush)
+        } catch let cut {
+            failure = StoreError(
+                "cannot flush \(file.path): \(error.errno); removing the changes that were not made durable failed too (\(cut.operation): \(cut.errno)), so they may or may not be there after a restart; the store accepts no more writes until it is opened again",
+                kind: .io(operation: error.operation, errno: error.errno), outcomeUnknown: true)
+            logger.critical(
+                "journal flush failed and the writes not made durable could not be removed; refusing further writes",
+                metadata: metadata.merging(["cutOperation": "\(cut.operation)", "cutErrno": "\(cut.errno.rawValue)"]) {
+                    $1
+                })
+            return
         }
+        fileEnd = cutAt
+        writtenSeq = durableSeq
+        failure = error.storeError(
+            "cannot flush \(file.path)",
+            "; the changes not yet durable were removed from the journal, and the store accepts no more writes until it is opened again"
+        )
+        logger.error(
+            "journal flush failed; the writes not made durable were removed, refusing further writes",
+            metadata: metadata)
+    }
+
+    static func metadata(_ error: StorageCallError, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "file": "\(error.path)", "operation": "\(error.operation)", "errno": "\(error.errno.rawValue)",
+            "error": "\(error.errno)",
+        ]
+        metadata.merge(extra) { $1 }
+        return metadata
     }
 
     // MARK: Snapshots
@@ -452,15 +594,25 @@ public final class FileStore: Store, @unchecked Sendable {
     private func noteSnapshotFailure(_ error: any Error) {
         condition.lock()
         snapshotting = false
-        snapshotFailure = (error as? StoreError) ?? StoreError("\(error)")
+        let failure = (error as? StoreError) ?? StoreError("\(error)")
+        snapshotFailure = failure
+        snapshotFailuresInARow += 1
+        var metadata: Logger.Metadata = [
+            "error": "\(failure.message)", "consecutiveFailures": "\(snapshotFailuresInARow)",
+        ]
+        if case .io(let operation, let errno) = failure.kind {
+            metadata["operation"] = "\(operation)"
+            metadata["errno"] = "\(errno.rawValue)"
+        }
+        logger.error("snapshot failed; the journal keeps growing until one succeeds", metadata: metadata)
         condition.broadcast()
         condition.unlock()
     }
 
     private func finishSnapshot(_ job: SnapshotJob) throws {
         let bytes = try Self.encodeSnapshot(job.events, lastSeq: job.lastSeq)
-        closeDescriptor(try replaceFile(Self.snapshotName, with: bytes))
-        try syncDirectory()
+        calls.close(try replaceFile(Self.snapshotName, with: bytes, for: .snapshot))
+        try syncDirectory(for: .snapshot)
         // The snapshot is in place; a crash from here on loads it and skips the journal's older records.
         condition.lock()
         defer {
@@ -469,31 +621,53 @@ public final class FileStore: Store, @unchecked Sendable {
             condition.unlock()
         }
         while flushing { condition.wait() }
+        if let failure {
+            // A flush failed meanwhile: what follows the durable point was cut or is in doubt, and
+            // must never be copied into a new journal and reported durable.
+            throw StoreError(
+                "the snapshot was written but the journal was not rewritten, since a flush failed: \(failure.message)",
+                kind: failure.kind)
+        }
+        guard let journalFile else { throw StoreError("the store \(directory.path) was closed") }
         let cutOffset = job.cut - base
         let tailLength = Int(fileEnd - cutOffset)
         var tail = [UInt8](repeating: 0, count: tailLength)
-        let n = tail.withUnsafeMutableBytes { pread(journalFD, $0.baseAddress, tailLength, off_t(cutOffset)) }
-        guard n == tailLength else {
-            throw StoreError("cannot read \(path(Self.journalName)) to cut it: \(Self.errnoText())")
+        do {
+            let n = try tail.withUnsafeMutableBytes {
+                try calls.read(journalFile, into: $0, at: cutOffset, for: .snapshot)
+            }
+            guard n == tailLength else {
+                throw StorageCallError(operation: .pread, errno: .ioError, path: journalFile.path)
+            }
+        } catch let error as StorageCallError {
+            throw error.storeError("cannot read \(journalFile.path) to cut it")
         }
         let header = StoreFormat.sealed(StoreFormat.journalHeader)
         // Renamed into place: from here on the new file is the journal.
-        let newFD = try replaceFile(Self.journalName, with: header + tail)
-        closeDescriptor(journalFD)
-        journalFD = newFD
+        let newFile = try replaceFile(Self.journalName, with: header + tail, for: .snapshot)
+        calls.close(journalFile)
+        self.journalFile = newFile
         base += cutOffset - Int64(header.count)
         fileEnd = Int64(header.count + tailLength)
         nextSnapshotAt = fileEnd + snapshotThreshold
         do {
-            try syncDirectory()
+            try syncDirectory(for: .snapshot)
         } catch {
-            // The rename may or may not survive a crash: stop writing rather than risk losing writes.
-            failure = StoreError("\(error); the store accepts no more writes until it is opened again")
+            // The rename may or may not survive a crash: the tail's writes are in doubt, and the
+            // store stops writing rather than risk losing more.
+            let error = error as? StoreError ?? StoreError("\(error)")
+            failure = StoreError(
+                "\(error.message); the writes since the last flush may or may not be there after a restart, and the store accepts no more writes until it is opened again",
+                kind: error.kind, outcomeUnknown: true)
             throw error
         }
         // The new file was flushed whole.
         durable = written
         durableSeq = writtenSeq
+        snapshotFailuresInARow = 0
+        logger.debug(
+            "snapshot written",
+            metadata: ["lastSeq": "\(job.lastSeq)", "bytes": "\(bytes.count)", "tail": "\(tailLength)"])
     }
 
     static func encodeSnapshot(_ events: ArraySlice<EventRecord>, lastSeq: Int) throws -> [UInt8] {
@@ -511,8 +685,8 @@ public final class FileStore: Store, @unchecked Sendable {
 
     static func damaged(_ file: String, at offset: Int, _ problem: String) -> StoreError {
         StoreError(
-            "\(file) is damaged at byte \(offset): \(problem). The store was not opened and nothing was changed; restore the file from a backup"
-        )
+            "\(file) is damaged at byte \(offset): \(problem). The store was not opened and nothing was changed; restore the file from a backup",
+            kind: .damaged(file: file, offset: offset))
     }
 
     static func decodeSnapshot(
@@ -564,14 +738,22 @@ public final class FileStore: Store, @unchecked Sendable {
         }
     }
 
+    /// Where the complete operations of a journal end, and what follows them.
+    struct JournalEnd {
+        /// The byte offset after the last complete operation; anything after it is a torn write.
+        var validEnd: Int64
+        /// The seqs of the records of a torn operation whose parts were readable.
+        var tornSeqs: ClosedRange<Int>?
+    }
+
     /// Checks and decodes the journal, handing every record after `snapshotSeq` of every complete
     /// operation to `apply` in order; returns where the last complete operation ends (anything
     /// after it is a torn write).
     static func decodeJournal(
         _ data: Data, file: String, after snapshotSeq: Int, progress: LoadProgress? = nil,
         into apply: (EventRecord) throws -> Void
-    ) throws -> Int64 {
-        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> Int64 in
+    ) throws -> JournalEnd {
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> JournalEnd in
             guard let headerEnd = bytes.firstIndex(of: 10),
                 let header = StoreFormat.unsealed(UnsafeRawBufferPointer(rebasing: bytes[0..<headerEnd]))
             else { throw damaged(file, at: 0, "its header line is missing or its checksum does not match") }
@@ -652,8 +834,12 @@ public final class FileStore: Store, @unchecked Sendable {
                 }
                 operation.removeAll(keepingCapacity: true)
             }
-            if !operation.isEmpty { validEnd = lines[operationStart].lowerBound }
-            return Int64(validEnd)
+            var tornSeqs: ClosedRange<Int>?
+            if let first = operation.first, let last = operation.last {
+                validEnd = lines[operationStart].lowerBound
+                tornSeqs = first.seq...last.seq
+            }
+            return JournalEnd(validEnd: Int64(validEnd), tornSeqs: tornSeqs)
         }
     }
 
@@ -722,10 +908,8 @@ public final class FileStore: Store, @unchecked Sendable {
     /// Why `path` cannot be written (read-only file system, permission denied), or nil.
     static func notWritable(_ path: String) -> String? {
         guard access(path, W_OK) != 0, [EROFS, EACCES, EPERM].contains(errno) else { return nil }
-        return errnoText()
+        return Errno.current.description
     }
-
-    static func errnoText() -> String { String(cString: strerror(errno)) }
 
     static func reason(_ error: any Error) -> String {
         if let error = error as? CocoaError, let underlying = error.underlying as? POSIXError {

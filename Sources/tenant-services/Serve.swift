@@ -37,6 +37,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Deepest nesting of arrays and objects.") var maxDepth = Limits().maxDepth
     @Option(help: "Bytes in flight (requests read, replies not yet written) past which reading pauses.")
     var maxBytesInFlight = Limits().maxBytesInFlight
+    /// Crash-point tests: SIGKILL at the Nth storage call of the store's snapshots.
+    @Option(help: .hidden) var crashAtSnapshotCall: Int?
 
     func run() throws {
         // First of all: /dev/null on closed standard descriptors, then stdout kept for protocol only.
@@ -71,7 +73,9 @@ struct Serve: ParsableCommand {
         if inMemory {
             backend = InMemoryStore()
         } else {
-            backend = try openStore(store, progress: progress, snapshotThreshold: Int64(snapshotMib) << 20)
+            backend = try openStore(
+                store, progress: progress, snapshotThreshold: Int64(snapshotMib) << 20,
+                faults: crashAtSnapshotCall.map(FileStore.crashing(atSnapshotCall:)))
         }
         let portal = try Portal(
             catalog: try loadCatalog(catalog), clock: testClock ?? SystemClock(),
@@ -139,13 +143,14 @@ struct SchemasCommand: ParsableCommand {
 
 /// Opens a file store, showing progress on `progress` while it loads.
 func openStore(
-    _ path: String, progress: ProgressLine, snapshotThreshold: Int64 = 64 << 20, mode: FileStore.Mode = .readWrite
+    _ path: String, progress: ProgressLine, snapshotThreshold: Int64 = 64 << 20, mode: FileStore.Mode = .readWrite,
+    faults: StorageFaultInjector? = nil
 ) throws -> FileStore {
     let store = try FileStore(
         directory: URL(fileURLWithPath: path), mode: mode, snapshotThreshold: snapshotThreshold,
         onLoadProgress: { file, done, total in
             progress.update("reading \(URL(fileURLWithPath: file).lastPathComponent)", done: done, total: total)
-        })
+        }, faults: faults)
     return store
 }
 

@@ -235,3 +235,72 @@ def test_a_directory_without_write_permission_serves_reads_and_refuses_changes()
     assert state(server) == before
     stop(server)
     shutil.rmtree(base)
+
+
+# Storage calls of one snapshot: temporary snapshot (open, pwrite, fsync, rename), directory
+# (open, fsync), journal tail (pread), temporary journal (open, pwrite, fsync, rename), directory
+# (open, fsync): 13 calls. Counted over all snapshots; 14 reaches into the second one.
+SNAPSHOT_CRASH_POINTS = int(os.environ.get("SNAPSHOT_CRASH_POINTS", "14"))
+
+
+@pytest.mark.parametrize("point", range(1, SNAPSHOT_CRASH_POINTS + 1))
+def test_sigkill_at_each_crash_point_of_a_snapshot_keeps_every_acknowledged_write(tmp_path, point):
+    store = tmp_path / "store"
+    server = start(store, "--snapshot-mib", "0", "--crash-at-snapshot-call", str(point))
+    acknowledged = {}
+    reply = call(server, 0, "partner.create", {"actor": OPERATOR, "name": "Crash"})
+    if "result" in reply:
+        # Lock-step writes: a snapshot follows each, until the crash point kills the server.
+        for i in range(40):
+            server.stdin.write(create_tenant(f"t{i}", f"Point {point} {i}"))
+            with contextlib.suppress(BrokenPipeError):
+                server.stdin.flush()
+            line = server.stdout.readline()
+            if not line:
+                break
+            result = json.loads(line)["result"]["tenant"]
+            acknowledged[result["name"]] = result["id"]
+    assert server.wait(timeout=60) == -signal.SIGKILL, f"crash point {point} was never reached"
+    for stream in (server.stdin, server.stdout, server.stderr):
+        with contextlib.suppress(BrokenPipeError):
+            stream.close()
+    server = start(store)
+    present = all_tenants(server)
+    for name, id in acknowledged.items():
+        assert present.get(name) == id, f"acknowledged tenant {name} is missing after a crash at snapshot call {point}"
+    assert "result" in call(server, "after", "tenant.create", json.loads(create_tenant(0, "After"))["params"])
+    stop(server)
+
+
+def test_view_while_the_server_snapshots_never_reports_damage(tmp_path):
+    store = tmp_path / "store"
+    server = start(store, "--snapshot-mib", "0")
+    assert "result" in call(server, 0, "partner.create", {"actor": OPERATOR, "name": "Busy"})
+    payload = b"".join(create_tenant(f"w{i}", f"Busy {i}") for i in range(3000))
+    writer = threading.Thread(target=lambda: _write_quietly(server, payload))
+    writer.start()
+    reader = threading.Thread(target=lambda: [server.stdout.readline() for _ in range(3000)])
+    reader.start()
+    for _ in range(8):
+        view = subprocess.run(
+            [str(BINARY), "view", "tenants", "--store", str(store), "--log-level", "error"], capture_output=True, timeout=60
+        )
+        assert view.returncode == 0, view.stderr.decode()
+        assert b"restore" not in view.stderr
+    writer.join()
+    reader.join()
+    stop(server)
+
+
+def test_a_lock_file_that_is_a_symbolic_link_is_refused_and_its_target_kept(tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    target = tmp_path / "precious"
+    target.write_text("precious\n")
+    (store / "lock").symlink_to(target)
+    server = subprocess.run(
+        [str(BINARY), "serve", "--store", str(store), "--log-level", "error"], input=b"", capture_output=True, timeout=60
+    )
+    assert server.returncode != 0
+    assert "symbolic link" in server.stderr.decode()
+    assert target.read_text() == "precious\n"

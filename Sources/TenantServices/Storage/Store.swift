@@ -23,7 +23,9 @@ public protocol Store: AnyObject, Sendable {
     /// Writes the records of one operation after all earlier ones, all or nothing.
     func write(_ records: [EventRecord]) throws -> StorePosition
     /// Returns when everything written up to `position` is durable; throws when it cannot be
-    /// made durable (nothing written since the last durable position may then be relied on).
+    /// made durable. Then nothing written after the last durable position is ever reported
+    /// durable, and it is removed from the store unless the error's
+    /// ``StoreError/outcomeUnknown`` says that this, too, failed.
     func waitUntilDurable(_ position: StorePosition) throws
     /// Whether the store would like a snapshot of the history now (its snapshot policy).
     var wantsSnapshot: Bool { get }
@@ -52,10 +54,34 @@ public struct StorePosition: Comparable, Sendable {
 
 /// A failure of the storage itself (disk full, read-only, damaged files), never of the request.
 public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure it is, for programs; ``message`` says it for people.
+    public enum Kind: Sendable, Equatable {
+        /// Another process writes the store; its process ID when the lock file names one.
+        case locked(pid: Int32?)
+        /// A file of the store is damaged at this byte offset (not a torn write).
+        case damaged(file: String, offset: Int)
+        /// The store's directory or files cannot be written (read-only file system, permissions).
+        case notWritable
+        /// A storage system call failed with this error number.
+        case io(operation: StorageOperation, errno: Errno)
+        /// Anything else (closed store, wrong format version, a backend's own error).
+        case other
+    }
+
     /// What went wrong, naming the file and, for damage, the byte offset.
     public var message: String
+    /// What kind of failure it is.
+    public var kind: Kind
+    /// For a failed ``Store/waitUntilDurable(_:)``: the writes that were not made durable could
+    /// not be removed either, so they may or may not be there after a restart. When false, they
+    /// were removed and will not come back.
+    public var outcomeUnknown: Bool
 
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, kind: Kind = .other, outcomeUnknown: Bool = false) {
+        self.message = message
+        self.kind = kind
+        self.outcomeUnknown = outcomeUnknown
+    }
 
     public var description: String { message }
 }
