@@ -17,7 +17,7 @@ struct Evaluated {
 /// Where an evaluation puts its errors: the first `limit` in full, the rest only counted (their
 /// messages and paths are never built).
 struct ErrorSink {
-    private(set) var errors: [ValidationError] = []
+    private(set) var errors: [SchemaViolation] = []
     /// Every error added, kept or not.
     private(set) var total = 0
     let limit: Int
@@ -29,7 +29,7 @@ struct ErrorSink {
     /// How many more errors are kept.
     var room: Int { max(0, limit - errors.count) }
 
-    mutating func add(_ error: @autoclosure () -> ValidationError) {
+    mutating func add(_ error: @autoclosure () -> SchemaViolation) {
         total += 1
         if errors.count < limit { errors.append(error()) }
     }
@@ -88,7 +88,7 @@ struct Evaluator {
         if let always = node.alwaysValid {
             if always { return Evaluated() }
             errors?.add(
-                ValidationError(
+                SchemaViolation(
                     instancePath: instancePath, keywordLocation: keywordPath(), keyword: "false",
                     message: "no value is allowed here"))
             return nil
@@ -97,7 +97,7 @@ struct Evaluator {
         defer { depth -= 1 }
         guard depth < 400 else {
             errors?.add(
-                ValidationError(
+                SchemaViolation(
                     instancePath: instancePath, keywordLocation: keywordPath(), keyword: "$ref",
                     message: "the schema recurses without end at this value"))
             return nil
@@ -114,7 +114,7 @@ struct Evaluator {
             guard errors != nil else { return }
             // Built only while the sink keeps errors; past its limit they are just counted.
             errors!.add(
-                ValidationError(
+                SchemaViolation(
                     instancePath: instancePath + (member.map { "/" + JSONPointer.escape($0) } ?? ""),
                     keywordLocation: keywordPath(keyword), keyword: keyword, message: message()))
         }
