@@ -69,21 +69,13 @@ public struct Dispatcher: Sendable {
         case .message(let bytes):
             return prepare(bytes)
         case .oversized(let limit):
-            return PreparedReply.ready(
-                Self.errorResponse(
-                    JSONRPCError(
-                        .limitExceeded, "message larger than \(limit) bytes; it was skipped",
-                        data: JSONRPCError.details(
-                            "limit-exceeded", [("limit", "maxMessageBytes"), ("max", JSONValue(limit))])),
-                    id: .null
-                ))
+            return Self.refused(
+                .limitExceeded(
+                    "message larger than \(limit) bytes; it was skipped", limit: "maxMessageBytes", max: limit))
         case .badHeader(let problem):
-            return PreparedReply.ready(
-                Self.errorResponse(
-                    JSONRPCError(
-                        .parseError, "unusable message header: \(problem)", data: JSONRPCError.details("parse-error")),
-                    id: .null
-                ))
+            return Self.refused(
+                JSONRPCError(
+                    .parseError, "unusable message header: \(problem)", data: JSONRPCError.details("parse-error")))
         }
     }
 
@@ -93,49 +85,34 @@ public struct Dispatcher: Sendable {
         // memory than its bytes.
         let shape = Self.prescan(message)
         if shape.deepest > limits.maxDepth {
-            return PreparedReply.ready(
-                Self.errorResponse(
-                    JSONRPCError(
-                        .limitExceeded, "message nested deeper than \(limits.maxDepth) levels (found \(shape.deepest))",
-                        data: JSONRPCError.details(
-                            "limit-exceeded", [("limit", "maxDepth"), ("max", JSONValue(limits.maxDepth))])),
-                    id: .null
-                ))
+            return Self.refused(
+                .limitExceeded(
+                    "message nested deeper than \(limits.maxDepth) levels (found \(shape.deepest))", limit: "maxDepth",
+                    max: limits.maxDepth))
         }
         if let elements = shape.batchElements, elements > limits.maxBatchSize {
-            return PreparedReply.ready(
-                Self.errorResponse(
-                    JSONRPCError(
-                        .limitExceeded,
-                        "batch of \(elements) requests is over the limit of \(limits.maxBatchSize); it was not parsed",
-                        data: JSONRPCError.details(
-                            "limit-exceeded", [("limit", "maxBatchSize"), ("max", JSONValue(limits.maxBatchSize))])),
-                    id: .null
-                ))
+            return Self.refused(
+                .limitExceeded(
+                    "batch of \(elements) requests is over the limit of \(limits.maxBatchSize); it was not parsed",
+                    limit: "maxBatchSize", max: limits.maxBatchSize))
         }
         let value: JSONValue
         do {
             value = try JSONValue.parse(message, options: JSONParseOptions(rejectDuplicateKeys: true, allowNUL: true))
         } catch {
-            return PreparedReply.ready(
-                Self.errorResponse(
-                    JSONRPCError(
-                        .parseError, "parse error: \(error)",
-                        data: JSONRPCError.details(
-                            "parse-error",
-                            [
-                                ("line", JSONValue(error.line)), ("column", JSONValue(error.column)),
-                                ("offset", JSONValue(error.offset)),
-                            ])),
-                    id: .null
-                ))
+            return Self.refused(
+                JSONRPCError(
+                    .parseError, "parse error: \(error)",
+                    data: JSONRPCError.details(
+                        "parse-error",
+                        [
+                            ("line", JSONValue(error.line)), ("column", JSONValue(error.column)),
+                            ("offset", JSONValue(error.offset)),
+                        ])))
         }
         if value.kind == .array {
             guard value.count > 0 else {
-                return PreparedReply.ready(
-                    Self.errorResponse(
-                        JSONRPCError(.invalidRequest, "invalid request: an empty batch"), id: .null
-                    ))
+                return Self.refused(JSONRPCError(.invalidRequest, "invalid request: an empty batch"))
             }
             let prepared = value.elements.map(respond(to:))
             return PreparedReply(requestCount: prepared.count) {
@@ -149,6 +126,11 @@ public struct Dispatcher: Sendable {
             }
         }
         return respond(to: value)
+    }
+
+    /// The answer to a frame refused before any request in it was read (so its id is null).
+    private static func refused(_ error: JSONRPCError) -> PreparedReply {
+        .ready(errorResponse(error, id: .null))
     }
 
     private static let envelopeMembers: Set<String> = ["jsonrpc", "method", "params", "id"]
