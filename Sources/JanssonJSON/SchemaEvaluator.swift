@@ -165,6 +165,20 @@ struct Evaluator {
         }
     }
 
+    /// Applies the subschema of `additionalProperties`, `items` or `unevaluated*` to one member or
+    /// element that the other keywords left; a `false` subschema fails with one error, `refusal`,
+    /// at that member.
+    mutating func applyToRest(
+        _ sub: SchemaNode, _ value: UnsafeMutablePointer<json_t>, at token: String, keyword: String,
+        refusal: @autoclosure () -> String, _ pass: inout NodePass, errors: inout ErrorSink?
+    ) {
+        if sub.alwaysValid == false {
+            fail(&pass, keyword, refusal(), at: token, errors: &errors)
+        } else if descend(sub, value, instanceToken: token, keyword: [keyword], errors: &errors) == nil {
+            pass.valid = false
+        }
+    }
+
     /// `type`, `enum`, `const`: the instance as a whole.
     func checkValue(_ keyword: Keyword, _ pass: inout NodePass, errors: inout ErrorSink?) {
         let (instance, kind) = (pass.instance, pass.kind)
@@ -277,14 +291,9 @@ struct Evaluator {
             if start < count {
                 for i in start..<count {
                     let pathToken = String(i)
-                    if sub.alwaysValid == false {
-                        fail(&pass, "items", "no element is allowed at index \(i)", at: pathToken, errors: &errors)
-                    } else if descend(
-                        sub, json_array_get(instance, i)!, instanceToken: pathToken, keyword: [here],
-                        errors: &errors) == nil
-                    {
-                        pass.valid = false
-                    }
+                    applyToRest(
+                        sub, json_array_get(instance, i)!, at: pathToken, keyword: here,
+                        refusal: "no element is allowed at index \(i)", &pass, errors: &errors)
                 }
             }
             pass.evaluated.allItems = true
@@ -364,13 +373,9 @@ struct Evaluator {
             JSONValue.forEachMember(of: instance) { name, member in
                 guard !known.contains(name), !patterns.contains(where: { Self.search($0, name) }) else { return }
                 let pathToken = name
-                if sub.alwaysValid == false {
-                    fail(
-                        &pass, "additionalProperties", "member '\(name)' is not allowed here", at: pathToken,
-                        errors: &errors)
-                } else if descend(sub, member, instanceToken: pathToken, keyword: [here], errors: &errors) == nil {
-                    pass.valid = false
-                }
+                applyToRest(
+                    sub, member, at: pathToken, keyword: here, refusal: "member '\(name)' is not allowed here", &pass,
+                    errors: &errors)
                 if collect { pass.evaluated.properties.insert(name) }
             }
         case .required(let names):
@@ -499,29 +504,18 @@ struct Evaluator {
             JSONValue.forEachMember(of: instance) { name, member in
                 guard !pass.evaluated.properties.contains(name) else { return }
                 let pathToken = name
-                if sub.alwaysValid == false {
-                    fail(
-                        &pass, "unevaluatedProperties", "member '\(name)' is not allowed here", at: pathToken,
-                        errors: &errors)
-                } else if descend(sub, member, instanceToken: pathToken, keyword: [here], errors: &errors) == nil {
-                    pass.valid = false
-                }
+                applyToRest(
+                    sub, member, at: pathToken, keyword: here, refusal: "member '\(name)' is not allowed here", &pass,
+                    errors: &errors)
                 if collect { pass.evaluated.properties.insert(name) }
             }
         case .unevaluatedItems(let sub):
             guard pass.kind == .array, !pass.evaluated.allItems else { return }
             for i in 0..<json_array_size(instance) where !pass.evaluated.items.contains(i) {
                 let pathToken = String(i)
-                if sub.alwaysValid == false {
-                    fail(
-                        &pass, "unevaluatedItems", "no element is allowed at index \(i)", at: pathToken, errors: &errors
-                    )
-                } else if descend(
-                    sub, json_array_get(instance, i)!, instanceToken: pathToken, keyword: [here], errors: &errors)
-                    == nil
-                {
-                    pass.valid = false
-                }
+                applyToRest(
+                    sub, json_array_get(instance, i)!, at: pathToken, keyword: here,
+                    refusal: "no element is allowed at index \(i)", &pass, errors: &errors)
             }
             pass.evaluated.allItems = true
         default:
