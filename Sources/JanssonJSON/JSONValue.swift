@@ -200,7 +200,9 @@ public struct JSONValue: @unchecked Sendable {
     /// A copy of this object with one member set (added at the end, or replaced in place).
     public func setting(_ key: String, to value: JSONValue) -> JSONValue {
         precondition(kind == .object, "setting(_:to:) needs an object")
-        let copy = json_copy(raw)!
+        // Member by member with their lengths: json_copy would cut keys at a NUL.
+        let copy = json_object()!
+        Self.forEachMember(of: raw) { name, member in Self.set(copy, name, json_incref(member)!) }
         Self.set(copy, key, json_incref(value.raw)!)
         return JSONValue(owning: copy)
     }

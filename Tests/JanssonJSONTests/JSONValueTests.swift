@@ -72,6 +72,12 @@ import Testing
         #expect(try JSONValueEncoder().encode(["": "\u{0}"]).text() == #"{"":"\u0000"}"#)
     }
 
+    @Test func settingAMemberKeepsKeysWithNUL() {
+        let value = JSONValue.object([("a\u{0}b", JSONValue(1)), ("a", JSONValue(2))])
+        #expect(value.setting("c", to: JSONValue(3)).text() == #"{"a\u0000b":1,"a":2,"c":3}"#)
+        #expect(value.setting("a", to: JSONValue(4)).text() == #"{"a\u0000b":1,"a":4}"#)
+    }
+
     @Test func optionsForDuplicatesNULAndScalars() throws {
         #expect(try JSONValue.parse(#"{"a":1,"a":2}"#)["a"]?.intValue == 2)
         let duplicate = #expect(throws: JSONParseError.self) {
