@@ -1,68 +1,39 @@
-public import JanssonJSON
+import JanssonJSON
 
-/// One method of a method table.
-public struct Method: Sendable {
-    /// What a handler receives: the params (object or array, nil when absent).
-    public typealias Handler = @Sendable (_ params: JSONValue?) throws -> JSONValue
-    /// The last phase of a prepared handler: waits if needed (for durability), then gives the
-    /// result. The server calls it before sending the reply, after later requests that were
-    /// already received have started. It may still throw.
-    public typealias Completion = @Sendable () throws -> JSONValue
-    /// A handler in three phases: preparing (pure, e.g. decoding; may run on another thread while
-    /// earlier requests are still being applied), starting (in the order received), completing.
-    public typealias Preparation = @Sendable (_ params: JSONValue?) throws -> Start
-    /// The ordered phase of a prepared request; returns its completion.
-    public typealias Start = @Sendable () throws -> Completion
-
-    public var name: String
-    /// Checked before the handler runs; a violation answers −32602 with `data.errors`.
-    public var paramsSchema: JSONSchema?
-    public var prepare: Preparation
-
-    public init(_ name: String, paramsSchema: JSONSchema? = nil, handler: @escaping Handler) {
-        self.name = name
-        self.paramsSchema = paramsSchema
-        self.prepare = { params in
-            {
-                let result = try handler(params)
-                return { result }
-            }
-        }
-    }
-
-    public init(_ name: String, paramsSchema: JSONSchema? = nil, prepare: @escaping Preparation) {
-        self.name = name
-        self.paramsSchema = paramsSchema
-        self.prepare = prepare
-    }
-}
-
-/// A request that was parsed, checked and prepared, but not yet started.
-public struct PreparedReply: Sendable {
-    fileprivate let begin: @Sendable () -> PendingReply
+/// A frame (one request or a batch) that was parsed, checked and prepared, and has not started.
+struct PreparedReply: Sendable {
+    private let begin: @Sendable () -> PendingReply
     /// How many requests the frame holds (the elements of a batch; 1 otherwise), for the stream
     /// server's bound on work in flight.
-    public let requestCount: Int
+    let requestCount: Int
 
-    fileprivate init(requestCount: Int = 1, _ begin: @escaping @Sendable () -> PendingReply) {
+    init(requestCount: Int = 1, start: @escaping @Sendable () -> PendingReply) {
         self.requestCount = requestCount
-        self.begin = begin
+        self.begin = start
     }
 
-    /// Starts the request (in the order requests were received) and returns its pending reply.
-    public func start() -> PendingReply { begin() }
+    /// A reply known without running anything (an error found while checking).
+    static func ready(_ response: JSONValue) -> PreparedReply {
+        let pending = PendingReply { response }
+        return PreparedReply { pending }
+    }
+
+    /// Starts the requests (in the order requests were received) and returns the pending reply.
+    func start() -> PendingReply { begin() }
 }
 
-/// A reply whose result may still be waiting for its method's completion.
-public struct PendingReply: Sendable {
-    fileprivate let complete: @Sendable () -> [UInt8]?
+/// A reply whose results may still be waiting for their methods.
+struct PendingReply: Sendable {
+    private let response: @Sendable () -> JSONValue?
 
-    fileprivate init(_ complete: @escaping @Sendable () -> [UInt8]?) { self.complete = complete }
+    init(_ response: @escaping @Sendable () -> JSONValue?) { self.response = response }
 
-    fileprivate init(ready reply: [UInt8]?) { self.complete = { reply } }
+    /// Waits for the results and gives the response (an object, or an array for a batch), or
+    /// nil when nothing is to be sent (notifications).
+    func wait() -> JSONValue? { response() }
 
-    /// The reply as compact JSON, or nil when nothing is to be sent (notifications).
-    public func finish() -> [UInt8]? { complete() }
+    /// The response as compact JSON, or nil when nothing is to be sent.
+    func finish() -> [UInt8]? { wait()?.serialized() }
 }
 
 /// Applies JSON-RPC 2.0 to messages for any method table: envelope rules, batches,
@@ -88,126 +59,95 @@ public struct Dispatcher: Sendable {
     /// The reply to one frame, as compact JSON, or nil when nothing is to be sent (notifications).
     public func reply(to frame: Frame) -> [UInt8]? { prepare(frame).start().finish() }
 
+    /// The reply to one message, as compact JSON, or nil when nothing is to be sent.
+    public func reply(to message: [UInt8]) -> [UInt8]? { prepare(message).start().finish() }
+
     /// Parses, checks and prepares one frame without starting it; safe to run on another
     /// thread than the one that starts requests.
-    public func prepare(_ frame: Frame) -> PreparedReply {
+    func prepare(_ frame: Frame) -> PreparedReply {
         switch frame {
         case .message(let bytes):
             return prepare(bytes)
         case .oversized(let limit):
-            return Self.ready(
-                Self.errorResponse(
-                    JSONRPCError(
-                        .limitExceeded, "message larger than \(limit) bytes; it was skipped",
-                        data: JSONRPCError.details(
-                            "limit-exceeded", [("limit", "maxMessageBytes"), ("max", JSONValue(limit))])),
-                    id: .null
-                ).serialized())
+            return Self.refused(
+                .limitExceeded(
+                    "message larger than \(limit) bytes; it was skipped", limit: "maxMessageBytes", max: limit))
         case .badHeader(let problem):
-            return Self.ready(
-                Self.errorResponse(
-                    JSONRPCError(
-                        .parseError, "unusable message header: \(problem)", data: JSONRPCError.details("parse-error")),
-                    id: .null
-                ).serialized())
+            return Self.refused(
+                JSONRPCError(
+                    .parseError, "unusable message header: \(problem)", data: JSONRPCError.details("parse-error")))
         }
     }
 
-    /// The reply to one message, as compact JSON, or nil when nothing is to be sent.
-    public func handle(_ message: [UInt8]) -> [UInt8]? { prepare(message).start().finish() }
-
-    /// Parses, checks and prepares one message; see ``prepare(_:)-(Frame)``.
-    public func prepare(_ message: [UInt8]) -> PreparedReply {
+    /// Parses, checks and prepares one message; see `prepare(_:)` of a frame.
+    func prepare(_ message: [UInt8]) -> PreparedReply {
         // Limits are checked on the bytes, before parsing: a message over one costs no more
         // memory than its bytes.
         let shape = Self.prescan(message)
         if shape.deepest > limits.maxDepth {
-            return Self.ready(
-                Self.errorResponse(
-                    JSONRPCError(
-                        .limitExceeded, "message nested deeper than \(limits.maxDepth) levels (found \(shape.deepest))",
-                        data: JSONRPCError.details(
-                            "limit-exceeded", [("limit", "maxDepth"), ("max", JSONValue(limits.maxDepth))])),
-                    id: .null
-                ).serialized())
+            return Self.refused(
+                .limitExceeded(
+                    "message nested deeper than \(limits.maxDepth) levels (found \(shape.deepest))", limit: "maxDepth",
+                    max: limits.maxDepth))
         }
         if let elements = shape.batchElements, elements > limits.maxBatchSize {
-            return Self.ready(
-                Self.errorResponse(
-                    JSONRPCError(
-                        .limitExceeded,
-                        "batch of \(elements) requests is over the limit of \(limits.maxBatchSize); it was not parsed",
-                        data: JSONRPCError.details(
-                            "limit-exceeded", [("limit", "maxBatchSize"), ("max", JSONValue(limits.maxBatchSize))])),
-                    id: .null
-                ).serialized())
+            return Self.refused(
+                .limitExceeded(
+                    "batch of \(elements) requests is over the limit of \(limits.maxBatchSize); it was not parsed",
+                    limit: "maxBatchSize", max: limits.maxBatchSize))
         }
         let value: JSONValue
         do {
             value = try JSONValue.parse(message, options: JSONParseOptions(rejectDuplicateKeys: true, allowNUL: true))
         } catch {
-            return Self.ready(
-                Self.errorResponse(
-                    JSONRPCError(
-                        .parseError, "parse error: \(error)",
-                        data: JSONRPCError.details(
-                            "parse-error",
-                            [
-                                ("line", JSONValue(error.line)), ("column", JSONValue(error.column)),
-                                ("offset", JSONValue(error.offset)),
-                            ])),
-                    id: .null
-                ).serialized())
+            return Self.refused(
+                JSONRPCError(
+                    .parseError, "parse error: \(error)",
+                    data: JSONRPCError.details(
+                        "parse-error",
+                        [
+                            ("line", JSONValue(error.line)), ("column", JSONValue(error.column)),
+                            ("offset", JSONValue(error.offset)),
+                        ])))
         }
         if value.kind == .array {
             guard value.count > 0 else {
-                return Self.ready(
-                    Self.errorResponse(
-                        JSONRPCError(.invalidRequest, "invalid request: an empty batch"), id: .null
-                    ).serialized())
+                return Self.refused(JSONRPCError(.invalidRequest, "invalid request: an empty batch"))
             }
             let prepared = value.elements.map(respond(to:))
             return PreparedReply(requestCount: prepared.count) {
-                let started = prepared.map { $0() }
+                let started = prepared.map { $0.start() }
                 return PendingReply {
-                    let replies = started.compactMap { $0() }
-                    return replies.isEmpty ? nil : JSONValue.array(replies).serialized()
+                    let replies = started.compactMap { $0.wait() }
+                    // Not `nil` in a conditional: JSONValue is a nil literal too (JSON null).
+                    if replies.isEmpty { return Optional<JSONValue>.none }
+                    return JSONValue.array(replies)
                 }
             }
         }
-        let prepared = respond(to: value)
-        return PreparedReply {
-            let started = prepared()
-            return PendingReply { started()?.serialized() }
-        }
+        return respond(to: value)
     }
 
-    private static func ready(_ reply: [UInt8]?) -> PreparedReply {
-        let pending = PendingReply(ready: reply)
-        return PreparedReply { pending }
+    /// The answer to a frame refused before any request in it was read (so its id is null).
+    private static func refused(_ error: JSONRPCError) -> PreparedReply {
+        .ready(errorResponse(error, id: .null))
     }
 
     private static let envelopeMembers: Set<String> = ["jsonrpc", "method", "params", "id"]
 
-    /// Gives the response object of one request, or nil for a notification.
-    typealias Finish = @Sendable () -> JSONValue?
-    /// Starts one prepared request and returns how to finish it.
-    typealias Start = @Sendable () -> Finish
-
-    /// Checks and prepares one request now; the returned closure starts it, and the closure
-    /// that one returns gives its response.
-    func respond(to request: JSONValue) -> Start {
+    /// Checks and prepares one request now; its pending reply gives its response object, or nil
+    /// for a notification.
+    func respond(to request: JSONValue) -> PreparedReply {
         guard request.kind == .object else {
-            let reply = Self.errorResponse(
-                JSONRPCError(.invalidRequest, "invalid request: a request must be an object"), id: .null)
-            return { { reply } }
+            return .ready(
+                Self.errorResponse(
+                    JSONRPCError(.invalidRequest, "invalid request: a request must be an object"), id: .null))
         }
         let id = request["id"]
         let validID = id.map { [.string, .integer, .real, .null].contains($0.kind) } ?? true
         let replyID = validID ? (id ?? .null) : .null
-        func invalid(_ message: String) -> Start {
-            let reply = Self.errorResponse(JSONRPCError(.invalidRequest, "invalid request: " + message), id: replyID)
-            return { { reply } }
+        func invalid(_ message: String) -> PreparedReply {
+            .ready(Self.errorResponse(JSONRPCError(.invalidRequest, "invalid request: " + message), id: replyID))
         }
         guard validID else { return invalid("id must be a string, a number or null") }
         guard request["jsonrpc"]?.stringValue == "2.0" else { return invalid("jsonrpc must be \"2.0\"") }
@@ -221,11 +161,11 @@ public struct Dispatcher: Sendable {
         }
         let isNotification = id == nil
         let prepared = call(name, params)
-        return {
-            let started = prepared.flatMap { start in self.run(name, start) }
-            return {
-                let outcome = started.flatMap { completion in self.run(name, completion) }
-                if isNotification { return nil }
+        return PreparedReply {
+            let started = prepared.flatMap { call in self.run(name) { try call.start() } }
+            return PendingReply {
+                let outcome = started.flatMap { pending in self.run(name) { try pending.wait() } }
+                if isNotification { return Optional<JSONValue>.none }
                 switch outcome {
                 case .success(let result):
                     return .object([("jsonrpc", "2.0"), ("result", result), ("id", replyID)])
@@ -236,7 +176,7 @@ public struct Dispatcher: Sendable {
         }
     }
 
-    private func call(_ name: String, _ params: JSONValue?) -> Result<Method.Start, JSONRPCError> {
+    private func call(_ name: String, _ params: JSONValue?) -> Result<PreparedCall, JSONRPCError> {
         guard let method = methods[name] else {
             return .failure(
                 JSONRPCError(
@@ -255,7 +195,7 @@ public struct Dispatcher: Sendable {
         return run(name) { try method.prepare(params) }
     }
 
-    /// Runs a handler or a completion; an error that is not a `JSONRPCError` is a bug (−32603).
+    /// Runs one phase of a method; an error that is not a `JSONRPCError` is a bug (−32603).
     private func run<T>(_ name: String, _ body: () throws -> T) -> Result<T, JSONRPCError> {
         do {
             return .success(try body())

@@ -93,117 +93,156 @@ public struct FrameReader: Sendable {
     public mutating func next() -> Frame? {
         while true {
             scanned = max(scanned, start)
-            switch skipping {
-            case .bytes(let n):
-                let available = buffer.count - start
-                if available < n {
-                    start = buffer.count
-                    skipping = .bytes(n - available)
-                    return nil
-                }
-                start += n
-                skipping = .none
-            case .line:
-                guard let newline = buffer[scanned...].firstIndex(of: 0x0A) else {
-                    start = buffer.count
-                    return nil
-                }
-                start = newline + 1
-                skipping = .none
-            case .toHeader:
-                guard let header = nextHeaderStart() else { return nil }
-                start = header
-                skipping = .none
-            case .none:
-                break
-            }
-            if framing == nil {
-                // Blank bytes before the first message carry nothing: drop them as they come.
-                while start < buffer.count && Self.isBlank(buffer[start]) { start += 1 }
-                guard start < buffer.count else { return nil }
-                let first = buffer[start]
-                framing = first == UInt8(ascii: "C") || first == UInt8(ascii: "c") ? .lsp : .ndjson
-                scanned = start
-            }
+            guard skipPending() else { return nil }
+            guard let framing = framing ?? detectFraming() else { return nil }
             scanned = max(scanned, start)
-            switch framing! {
-            case .ndjson:
-                guard let newline = buffer[scanned...].firstIndex(of: 0x0A) else {
-                    scanned = buffer.count
-                    if buffer.count - start > maxMessageBytes {
-                        start = buffer.count
-                        skipping = .line
-                        return .oversized(limit: maxMessageBytes)
-                    }
-                    return nil
-                }
-                let range = start..<newline
-                start = newline + 1
-                scanned = start
-                if let frame = line(range) { return frame }
-            case .lsp:
-                if let length = awaitingBody {
-                    guard buffer.count - start >= length else { return nil }
-                    awaitingBody = nil
-                    defer { start += length }
-                    return .message(Array(buffer[start..<(start + length)]))
-                }
-                // Skip blank bytes between frames.
-                while start < buffer.count && Self.isBlank(buffer[start]) { start += 1 }
-                guard let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: buffer, from: start) else {
-                    if buffer.count - start > maxHeaderBytes {
-                        start += 1
-                        skipping = .toHeader
-                        return .badHeader("header block longer than \(maxHeaderBytes) bytes without an empty line")
-                    }
-                    return nil
-                }
-                guard end - start <= maxHeaderBytes else {
-                    start += 1
-                    skipping = .toHeader
-                    return .badHeader("header block longer than \(maxHeaderBytes) bytes")
-                }
-                let header = String(decoding: buffer[start..<end], as: UTF8.self)
-                let bodyStart = end + 4
-                var lengths: [Int] = []
-                var problem: String?
-                for line in header.split(separator: "\r\n", omittingEmptySubsequences: false) {
-                    let parts = line.split(separator: ":", maxSplits: 1)
-                    guard parts.count == 2 else {
-                        problem = problem ?? "header line '\(line)' is not 'Name: value'"
-                        continue
-                    }
-                    if parts[0].lowercased() == "content-length" {
-                        let text = parts[1].trimmingCharacters(in: " \t")
-                        if let n = Int(text), n >= 0, text.allSatisfy(\.isNumber) {
-                            lengths.append(n)
-                        } else {
-                            problem = problem ?? "Content-Length '\(text)' is not a non-negative integer"
-                            lengths.append(-1)
-                        }
-                    }
-                }
-                start = bodyStart
-                if lengths.count > 1 {
-                    problem = problem ?? "the header has \(lengths.count) Content-Length lines"
-                }
-                guard lengths.count == 1, let length = lengths.first, length >= 0 else {
-                    // The body's length is unknown: resynchronize at the next header.
-                    skipping = .toHeader
-                    return .badHeader(problem ?? "the header has no Content-Length")
-                }
-                if length > maxMessageBytes {
-                    skipping = .bytes(length)
-                    if problem == nil { return .oversized(limit: maxMessageBytes) }
-                }
-                if let problem {
-                    // The length is known: skip exactly this frame's body.
-                    skipping = .bytes(length)
-                    return .badHeader(problem)
-                }
-                awaitingBody = length
+            switch framing == .ndjson ? nextLine() : nextLSPFrame() {
+            case .frame(let frame): return frame
+            case .needsMoreBytes: return nil
+            case .readOn: continue
             }
         }
+    }
+
+    /// What one step of reading found.
+    private enum Step {
+        case frame(Frame)
+        /// Nothing complete yet: wait for more bytes.
+        case needsMoreBytes
+        /// Something was consumed (a blank line, an LSP header): read on.
+        case readOn
+    }
+
+    /// Skips what an oversized or unusable frame left behind; false when that needs more bytes.
+    private mutating func skipPending() -> Bool {
+        switch skipping {
+        case .bytes(let n):
+            let available = buffer.count - start
+            if available < n {
+                start = buffer.count
+                skipping = .bytes(n - available)
+                return false
+            }
+            start += n
+            skipping = .none
+        case .line:
+            guard let newline = buffer[scanned...].firstIndex(of: 0x0A) else {
+                start = buffer.count
+                return false
+            }
+            start = newline + 1
+            skipping = .none
+        case .toHeader:
+            guard let header = nextHeaderStart() else { return false }
+            start = header
+            skipping = .none
+        case .none:
+            break
+        }
+        return true
+    }
+
+    /// Detects the framing from the first non-blank byte; nil while only blank bytes have come.
+    private mutating func detectFraming() -> Framing? {
+        // Blank bytes before the first message carry nothing: drop them as they come.
+        while start < buffer.count && Self.isBlank(buffer[start]) { start += 1 }
+        guard start < buffer.count else { return nil }
+        let first = buffer[start]
+        let detected: Framing = first == UInt8(ascii: "C") || first == UInt8(ascii: "c") ? .lsp : .ndjson
+        framing = detected
+        scanned = start
+        return detected
+    }
+
+    /// NDJSON: the next line; a line over the size limit is skipped to its newline.
+    private mutating func nextLine() -> Step {
+        guard let newline = buffer[scanned...].firstIndex(of: 0x0A) else {
+            scanned = buffer.count
+            if buffer.count - start > maxMessageBytes {
+                start = buffer.count
+                skipping = .line
+                return .frame(.oversized(limit: maxMessageBytes))
+            }
+            return .needsMoreBytes
+        }
+        let range = start..<newline
+        start = newline + 1
+        scanned = start
+        if let frame = line(range) { return .frame(frame) }
+        return .readOn
+    }
+
+    /// LSP: the body of a header read before, or the next header block (which sets up its body,
+    /// or what to skip).
+    private mutating func nextLSPFrame() -> Step {
+        if let length = awaitingBody {
+            guard buffer.count - start >= length else { return .needsMoreBytes }
+            awaitingBody = nil
+            let body = Array(buffer[start..<(start + length)])
+            start += length
+            return .frame(.message(body))
+        }
+        // Skip blank bytes between frames.
+        while start < buffer.count && Self.isBlank(buffer[start]) { start += 1 }
+        guard let end = Self.find([0x0D, 0x0A, 0x0D, 0x0A], in: buffer, from: start) else {
+            if buffer.count - start > maxHeaderBytes {
+                start += 1
+                skipping = .toHeader
+                return .frame(.badHeader("header block longer than \(maxHeaderBytes) bytes without an empty line"))
+            }
+            return .needsMoreBytes
+        }
+        guard end - start <= maxHeaderBytes else {
+            start += 1
+            skipping = .toHeader
+            return .frame(.badHeader("header block longer than \(maxHeaderBytes) bytes"))
+        }
+        let header = Self.contentLengths(in: String(decoding: buffer[start..<end], as: UTF8.self))
+        start = end + 4
+        var problem = header.problem
+        if header.lengths.count > 1 {
+            problem = problem ?? "the header has \(header.lengths.count) Content-Length lines"
+        }
+        guard header.lengths.count == 1, let length = header.lengths.first, length >= 0 else {
+            // The body's length is unknown: resynchronize at the next header.
+            skipping = .toHeader
+            return .frame(.badHeader(problem ?? "the header has no Content-Length"))
+        }
+        if length > maxMessageBytes {
+            skipping = .bytes(length)
+            if problem == nil { return .frame(.oversized(limit: maxMessageBytes)) }
+        }
+        if let problem {
+            // The length is known: skip exactly this frame's body.
+            skipping = .bytes(length)
+            return .frame(.badHeader(problem))
+        }
+        awaitingBody = length
+        return .readOn
+    }
+
+    /// The `Content-Length` values of an LSP header block (-1 for one that is not a
+    /// non-negative integer) and the first problem with its lines.
+    private static func contentLengths(in header: String) -> (lengths: [Int], problem: String?) {
+        var lengths: [Int] = []
+        var problem: String?
+        for line in header.split(separator: "\r\n", omittingEmptySubsequences: false) {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else {
+                problem = problem ?? "header line '\(line)' is not 'Name: value'"
+                continue
+            }
+            if parts[0].lowercased() == "content-length" {
+                let text = parts[1].trimmingCharacters(in: " \t")
+                if let n = Int(text), n >= 0, text.allSatisfy(\.isNumber) {
+                    lengths.append(n)
+                } else {
+                    problem = problem ?? "Content-Length '\(text)' is not a non-negative integer"
+                    lengths.append(-1)
+                }
+            }
+        }
+        return (lengths, problem)
     }
 
     /// An NDJSON line as a frame (nil when blank); `range` excludes the newline.

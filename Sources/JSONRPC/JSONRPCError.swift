@@ -44,6 +44,17 @@ public struct JSONRPCError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 }
 
+extension JSONRPCError {
+    /// The one way to build a limit-exceeded error (−32001): `data` names the limit (a member
+    /// of ``Limits``) and its value.
+    public static func limitExceeded(_ message: String, limit: String, max: Int) -> JSONRPCError {
+        JSONRPCError(
+            .limitExceeded, message,
+            data: details("limit-exceeded", [("limit", JSONValue(limit)), ("max", JSONValue(max))])
+        )
+    }
+}
+
 /// One reason params are invalid, as listed in `data.errors` of an invalid-params error.
 public struct ParamError: Sendable, Equatable {
     /// JSON pointer of the failing value in the params (`""` is the params object).

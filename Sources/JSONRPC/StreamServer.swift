@@ -7,10 +7,27 @@ import Synchronization
     import Darwin
 #endif
 
-/// Serves a dispatcher over a pair of file descriptors (stdin/stdout, pipes in tests).
+/// Serves a dispatcher over a byte source and sink: a pair of file descriptors (stdin/stdout),
+/// or an ``InMemoryStream`` in tests.
 public enum StreamServer {
+    /// Reads frames from a descriptor until end of input, answering each in the same framing and
+    /// in the order received on another; returns at EOF after every reply is written, or when
+    /// the output is closed. Descriptors in non-blocking mode are waited on (`poll`) when they
+    /// would block. See ``run(source:sink:framing:dispatcher:onReply:)``.
+    ///
+    /// - Parameter onReply: called after each reply is written (for logging), on the writing thread.
+    public static func run(
+        input: Int32, output: Int32, framing: Framing? = nil, dispatcher: Dispatcher,
+        onReply: @escaping @Sendable (Int) -> Void = { _ in }
+    ) throws(StreamError) {
+        try run(
+            source: try DescriptorSource(input), sink: DescriptorSink(fd: output), framing: framing,
+            dispatcher: dispatcher, onReply: onReply)
+    }
+
     /// Reads frames until end of input, answering each in the same framing and in the order
-    /// received; returns at EOF after every reply is written, or when the output is closed.
+    /// received; returns at the end of the input after every reply is written, or when the
+    /// sink's reader has gone away.
     ///
     /// Four threads share the work, each in the order requests arrived: this one reads, parses,
     /// checks and prepares them; a second starts them (applies changes); a third finishes the
@@ -24,11 +41,10 @@ public enum StreamServer {
     /// (or one batch) wait between each stage and the next, so parsed requests and unencoded
     /// results are bounded too. At the bound this thread stops reading until replies
     /// drain, so a client that never reads its replies blocks itself, not the server's memory.
-    /// Descriptors in non-blocking mode are waited on (`poll`) when they would block.
     ///
     /// - Parameter onReply: called after each reply is written (for logging), on the writing thread.
     public static func run(
-        input: Int32, output: Int32, framing: Framing? = nil, dispatcher: Dispatcher,
+        source: some ByteSource, sink: some ByteSink, framing: Framing? = nil, dispatcher: Dispatcher,
         onReply: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws(StreamError) {
         let limits = dispatcher.limits
@@ -39,15 +55,6 @@ public enum StreamServer {
         // Bounded by the budget (the encoder waits for room), not by a count.
         let outgoing = Handoff<[UInt8]>(limit: .max)
         let failure = Mutex<StreamError?>(nil)
-        // The writing thread wakes the reading one through this pipe when the output goes away,
-        // so a reader blocked on quiet input stops too.
-        var wake: [Int32] = [-1, -1]
-        guard pipe(&wake) == 0 else { throw StreamError(operation: "pipe", errno: errno) }
-        let (wakeRead, wakeWrite) = (wake[0], wake[1])
-        defer {
-            close(wakeRead)
-            close(wakeWrite)
-        }
         let threads = DispatchGroup()
         threads.enter()
         Thread {
@@ -88,17 +95,17 @@ public enum StreamServer {
         Thread {
             defer { threads.leave() }
             do throws(StreamError) {
-                try writeReplies(outgoing, to: output, budget: budget, onReply: onReply)
+                try writeReplies(outgoing, to: sink, budget: budget, onReply: onReply)
             } catch {
                 failure.withLock { $0 = error }
             }
-            // The output is gone or failed (or all is done): stop the others.
+            // The output is gone or failed (or all is done): stop the others, and the reading
+            // of a client that keeps its input open.
             outgoing.abandon()
             started.abandon()
             prepared.abandon()
             budget.abandon()
-            var byte: UInt8 = 1
-            _ = write(wakeWrite, &byte, 1)
+            source.stopReading()
         }.start()
 
         var reader = FrameReader(framing: framing, maxMessageBytes: limits.maxMessageBytes)
@@ -112,25 +119,20 @@ public enum StreamServer {
             return prepared.push((reply, reader.framing ?? .ndjson, bytes), weight: reply.requestCount)
         }
         reading: while true {
-            var fds = [
-                pollfd(fd: input, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
-            ]
-            if poll(&fds, 2, -1) < 0 {
-                if errno == EINTR { continue }
-                prepared.close()
-                threads.wait()
-                throw StreamError(operation: "poll", errno: errno)
+            let outcome = chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(StreamError) in try source.read(into: buffer) }
             }
-            if fds[1].revents != 0 { break }
-            let n = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if n < 0 {
-                // A non-blocking input (or one shared with another reader) may have nothing
-                // after all: poll again.
-                if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
+            let n: Int
+            switch outcome {
+            case .success(nil):
+                // Stopped: the output has gone away.
+                break reading
+            case .success(let count?):
+                n = count
+            case .failure(let error):
                 prepared.close()
                 threads.wait()
-                throw StreamError(operation: "read", errno: errno)
+                throw error
             }
             if n == 0 {
                 // End of input: a last NDJSON line without a newline is a message too.
@@ -152,13 +154,13 @@ public enum StreamServer {
     /// The writing thread: writes replies in order, what is ready in one call (up to 1 MiB),
     /// until the input is done (returns) or the reader of the output has gone away (returns early).
     private static func writeReplies(
-        _ outgoing: Handoff<[UInt8]>, to output: Int32, budget: FlightBudget, onReply: (Int) -> Void
+        _ outgoing: Handoff<[UInt8]>, to sink: some ByteSink, budget: FlightBudget, onReply: (Int) -> Void
     ) throws(StreamError) {
         var buffer: [UInt8] = []
         var sizes: [Int] = []
         func flush() throws(StreamError) -> Bool {
             guard !buffer.isEmpty else { return true }
-            guard try writeAll(output, buffer) else { return false }
+            guard try sink.write(buffer) else { return false }
             budget.written(replyBytes: buffer.count)
             for size in sizes { onReply(size) }
             buffer.removeAll(keepingCapacity: buffer.count <= 1 << 20)
@@ -175,29 +177,6 @@ public enum StreamServer {
             }
             guard try flush() else { return }
         }
-    }
-
-    /// Writes every byte, waiting for the descriptor when it is non-blocking and full; false
-    /// when the reader has gone away (EPIPE).
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(StreamError) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EPIPE { return false }
-                if errno == EAGAIN || errno == EWOULDBLOCK {
-                    var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                    if poll(&ready, 1, -1) < 0 && errno != EINTR {
-                        throw StreamError(operation: "poll", errno: errno)
-                    }
-                    continue
-                }
-                throw StreamError(operation: "write", errno: errno)
-            }
-            offset += n
-        }
-        return true
     }
 
     /// Makes the standard descriptors safe for a protocol stream, in this order: opens

@@ -1,8 +1,9 @@
 internal import CJansson
 import Foundation
 
-/// One reason an instance does not match a schema.
-public struct ValidationError: Sendable, Equatable, Hashable, CustomStringConvertible {
+/// One reason an instance does not match a schema: a value a validation reports, not an `Error`
+/// that is thrown (the schema being invalid is ``SchemaError``).
+public struct SchemaViolation: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// JSON pointer of the failing value in the instance (`""` is the root).
     public var instancePath: String
     /// JSON pointer of the failing keyword in the schema, along the evaluation path (through `$ref`).
@@ -18,7 +19,7 @@ public struct ValidationError: Sendable, Equatable, Hashable, CustomStringConver
 /// The outcome of ``JSONSchema/validate(_:keepingAtMost:)``.
 public struct ValidationReport: Sendable, Equatable {
     /// The first errors, in the order found (at most the limit asked for).
-    public var errors: [ValidationError]
+    public var errors: [SchemaViolation]
     /// How many errors were found in all (at least `errors.count`).
     public var total: Int
     /// Whether the instance is valid.
@@ -101,7 +102,7 @@ public struct JSONSchema: @unchecked Sendable {
     }
 
     /// Every error of the instance; empty when it is valid.
-    public func validate(_ instance: JSONValue) -> [ValidationError] {
+    public func validate(_ instance: JSONValue) -> [SchemaViolation] {
         validate(instance, keepingAtMost: .max).errors
     }
 

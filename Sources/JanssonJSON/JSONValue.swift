@@ -59,10 +59,7 @@ public struct JSONValue: @unchecked Sendable {
 
     static func string(of raw: UnsafePointer<json_t>) -> String? {
         guard let chars = json_string_value(raw) else { return nil }
-        let length = json_string_length(raw)
-        return chars.withMemoryRebound(to: UInt8.self, capacity: length) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-        }
+        return String(cCharacters: chars, count: json_string_length(raw))
     }
 
     /// The value of an integer, or of a real with an integral value in the int64 range.
@@ -112,12 +109,7 @@ public struct JSONValue: @unchecked Sendable {
 
     /// A borrowed member of an object (keys may contain NUL).
     static func member(of object: UnsafeMutablePointer<json_t>, _ key: String) -> UnsafeMutablePointer<json_t>? {
-        var k = key
-        return k.withUTF8 { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                chars.baseAddress.map { json_object_getn(object, $0, chars.count) } ?? json_object_get(object, "")
-            }
-        }
+        key.withCCharacters { json_object_getn(object, $0, $1) }
     }
 
     /// The element of an array at an index.
@@ -156,11 +148,7 @@ public struct JSONValue: @unchecked Sendable {
         guard kind(of: raw) == .object else { return }
         var iterator = json_object_iter(raw)
         while let it = iterator {
-            let key = json_object_iter_key(it)!
-            let length = json_object_iter_key_len(it)
-            let name = key.withMemoryRebound(to: UInt8.self, capacity: length) {
-                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-            }
+            let name = String(cCharacters: json_object_iter_key(it)!, count: json_object_iter_key_len(it))
             try body(name, json_object_iter_value(it)!)
             iterator = json_object_iter_next(raw, it)
         }
@@ -173,13 +161,7 @@ public struct JSONValue: @unchecked Sendable {
 
     /// A string value.
     public init(_ string: String) {
-        var s = string
-        let raw = s.withUTF8 { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                chars.baseAddress.map { json_stringn_nocheck($0, chars.count) } ?? json_string_nocheck("")
-            }
-        }
-        self.init(owning: raw!)
+        self.init(owning: Self.newString(string))
     }
 
     /// An integer value.
@@ -212,20 +194,15 @@ public struct JSONValue: @unchecked Sendable {
 
     /// Sets a member of a fresh object, stealing the value's reference.
     static func set(_ object: UnsafeMutablePointer<json_t>, _ key: String, _ value: UnsafeMutablePointer<json_t>) {
-        var k = key
-        k.withUTF8 { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                _ =
-                    chars.baseAddress.map { json_object_setn_new_nocheck(object, $0, chars.count, value) }
-                    ?? json_object_set_new_nocheck(object, "", value)
-            }
-        }
+        _ = key.withCCharacters { json_object_setn_new_nocheck(object, $0, $1, value) }
     }
 
     /// A copy of this object with one member set (added at the end, or replaced in place).
     public func setting(_ key: String, to value: JSONValue) -> JSONValue {
         precondition(kind == .object, "setting(_:to:) needs an object")
-        let copy = json_copy(raw)!
+        // Member by member with their lengths: json_copy would cut keys at a NUL.
+        let copy = json_object()!
+        Self.forEachMember(of: raw) { name, member in Self.set(copy, name, json_incref(member)!) }
         Self.set(copy, key, json_incref(value.raw)!)
         return JSONValue(owning: copy)
     }

@@ -42,17 +42,6 @@ func rfc3339(_ date: Date) -> String {
     return text
 }
 
-extension JSONValue {
-    static func newString(_ string: String) -> UnsafeMutablePointer<json_t> {
-        var s = string
-        return s.withUTF8 { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                chars.baseAddress.map { json_stringn_nocheck($0, chars.count) } ?? json_string_nocheck("")
-            }
-        }!
-    }
-}
-
 /// Holds the one value an encoder produced.
 final class RootSlot {
     var raw: UnsafeMutablePointer<json_t>?

@@ -80,9 +80,46 @@ final class SchemaCompiler {
         }
     }
 
+    /// Compiles the members of a schema object into `node`'s keywords, in member order (those
+    /// that depend on others later).
     private func fill(_ node: SchemaNode, _ value: JSONValue, base: String, pointer: String) throws(SchemaError)
         -> SchemaNode
     {
+        register(node, value, base: base, pointer: pointer)
+        let site = SchemaSite(compiler: self, base: base, pointer: pointer)
+        var list = KeywordList()
+        if let v = value["minContains"] { list.minContains = try site.int("minContains", v) }
+        if let v = value["maxContains"] { list.maxContains = try site.int("maxContains", v) }
+        for (key, v) in value.members {
+            if validationVocabularyOff && Self.validationKeywords.contains(key) { continue }
+            switch key {
+            case "type", "enum", "const", "format":
+                try valueKeyword(key, v, site, into: &list)
+            case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
+                try numberKeyword(key, v, site, into: &list)
+            case "minLength", "maxLength", "pattern":
+                try stringKeyword(key, v, site, into: &list)
+            case "prefixItems", "items", "contains", "minItems", "maxItems", "uniqueItems":
+                try arrayKeyword(key, v, site, into: &list)
+            case "properties", "patternProperties", "additionalProperties", "required", "propertyNames",
+                "minProperties", "maxProperties", "dependentRequired", "dependentSchemas":
+                try objectKeyword(key, v, of: value, site, into: &list)
+            case "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$defs":
+                try applicatorKeyword(key, v, site, into: &list)
+            case "$ref", "$dynamicRef":
+                try referenceKeyword(key, v, site, into: &list)
+            case "unevaluatedProperties", "unevaluatedItems":
+                try unevaluatedKeyword(key, v, site, into: &list)
+            default:
+                continue
+            }
+        }
+        node.keywords = list.ordered
+        return node
+    }
+
+    /// Makes the node reachable by its pointer, its `$anchor` and its `$dynamicAnchor`.
+    private func register(_ node: SchemaNode, _ value: JSONValue, base: String, pointer: String) {
         nodes[base + "#" + pointer] = node
         if node.isResourceRoot { resources[base] = value }
         if let anchor = value["$anchor"]?.stringValue { nodes[base + "#" + anchor] = node }
@@ -91,160 +128,159 @@ final class SchemaCompiler {
             dynamicAnchors[base + "#" + anchor] = node
             node.dynamicAnchor = anchor
         }
-        func sub(_ key: String, _ v: JSONValue, _ more: String...) throws(SchemaError) -> SchemaNode {
-            try compile(
-                v, base: base, pointer: pointer + "/" + ([key] + more).map(JSONPointer.escape).joined(separator: "/"))
-        }
-        func int(_ key: String, _ v: JSONValue) throws(SchemaError) -> Int {
-            guard let i = v.intValue, i >= 0 else {
-                throw fail(base, pointer + "/" + key, "must be a non-negative integer")
-            }
-            return Int(i)
-        }
-        func schemaList(_ key: String, _ v: JSONValue) throws(SchemaError) -> [SchemaNode] {
-            guard v.kind == .array, v.count > 0 || key == "prefixItems" else {
-                throw fail(base, pointer + "/" + key, "must be a non-empty array of schemas")
-            }
-            var list: [SchemaNode] = []
-            for (i, element) in v.elements.enumerated() { list.append(try sub(key, element, String(i))) }
-            return list
-        }
-        func schemaMap(_ key: String, _ v: JSONValue) throws(SchemaError) -> [(String, SchemaNode)] {
-            guard v.kind == .object else { throw fail(base, pointer + "/" + key, "must be an object of schemas") }
-            var map: [(String, SchemaNode)] = []
-            for (name, element) in v.members { map.append((name, try sub(key, element, name))) }
-            return map
-        }
-        func regex(_ key: String, _ pattern: String) throws(SchemaError) -> NSRegularExpression {
-            do {
-                return try NSRegularExpression(pattern: ecmaToICU(pattern))
-            } catch {
-                throw fail(base, pointer + "/" + key, "'\(pattern)' is not a valid regular expression")
-            }
-        }
-
-        var keywords: [Keyword] = []
-        var late: [Keyword] = []
-        var minContains = 1
-        var maxContains: Int?
-        if let v = value["minContains"] { minContains = try int("minContains", v) }
-        if let v = value["maxContains"] { maxContains = try int("maxContains", v) }
-        var conditionIf: SchemaNode?
-        var conditionThen: SchemaNode?
-        var conditionElse: SchemaNode?
-
-        for (key, v) in value.members {
-            if validationVocabularyOff && Self.validationKeywords.contains(key) { continue }
-            switch key {
-            case "type":
-                let names = v.kind == .array ? v.elements.compactMap(\.stringValue) : [v.stringValue].compactMap { $0 }
-                let known = ["null", "boolean", "object", "array", "number", "integer", "string"]
-                guard !names.isEmpty, names.allSatisfy(known.contains) else {
-                    throw fail(base, pointer + "/type", "must name JSON types (\(known.joined(separator: ", ")))")
-                }
-                keywords.append(.type(names))
-            case "enum":
-                guard v.kind == .array else { throw fail(base, pointer + "/enum", "must be an array") }
-                keywords.append(.enumeration(v.elements))
-            case "const": keywords.append(.const(v))
-            case "properties": keywords.append(.properties(try schemaMap(key, v)))
-            case "patternProperties":
-                var list: [(String, NSRegularExpression, SchemaNode)] = []
-                for (p, s) in try schemaMap(key, v) { list.append((p, try regex(key, p), s)) }
-                keywords.append(.patternProperties(list))
-            case "additionalProperties":
-                let known = Set((value["properties"]?.keys) ?? [])
-                var patterns: [NSRegularExpression] = []
-                for p in value["patternProperties"]?.keys ?? [] { patterns.append(try regex("patternProperties", p)) }
-                late.append(.additionalProperties(try sub(key, v), known: known, patterns: patterns))
-            case "required":
-                guard v.kind == .array, v.elements.allSatisfy({ $0.kind == .string }) else {
-                    throw fail(base, pointer + "/required", "must be an array of strings")
-                }
-                keywords.append(.required(v.elements.compactMap(\.stringValue)))
-            case "propertyNames": keywords.append(.propertyNames(try sub(key, v)))
-            case "minProperties": keywords.append(.minProperties(try int(key, v)))
-            case "maxProperties": keywords.append(.maxProperties(try int(key, v)))
-            case "dependentRequired":
-                guard v.kind == .object else { throw fail(base, pointer + "/" + key, "must be an object") }
-                keywords.append(
-                    .dependentRequired(v.members.map { ($0.key, $0.value.elements.compactMap(\.stringValue)) }))
-            case "dependentSchemas": keywords.append(.dependentSchemas(try schemaMap(key, v)))
-            case "prefixItems": keywords.append(.prefixItems(try schemaList(key, v)))
-            case "items": late.append(.items(try sub(key, v)))
-            case "contains": keywords.append(.contains(try sub(key, v), min: minContains, max: maxContains))
-            case "minItems": keywords.append(.minItems(try int(key, v)))
-            case "maxItems": keywords.append(.maxItems(try int(key, v)))
-            case "uniqueItems": if v.boolValue == true { keywords.append(.uniqueItems) }
-            case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
-                guard v.kind == .integer || v.kind == .real else {
-                    throw fail(base, pointer + "/" + key, "must be a number")
-                }
-                switch key {
-                case "minimum": keywords.append(.minimum(v))
-                case "maximum": keywords.append(.maximum(v))
-                case "exclusiveMinimum": keywords.append(.exclusiveMinimum(v))
-                case "exclusiveMaximum": keywords.append(.exclusiveMaximum(v))
-                default:
-                    guard (v.doubleValue ?? 0) > 0 else {
-                        throw fail(base, pointer + "/multipleOf", "must be greater than 0")
-                    }
-                    keywords.append(.multipleOf(v))
-                }
-            case "minLength": keywords.append(.minLength(try int(key, v)))
-            case "maxLength": keywords.append(.maxLength(try int(key, v)))
-            case "pattern":
-                guard let p = v.stringValue else { throw fail(base, pointer + "/pattern", "must be a string") }
-                if let excluded = excludedScalars(p) {
-                    keywords.append(.excludedScalars(p, excluded))
-                } else {
-                    keywords.append(.pattern(p, try regex(key, p)))
-                }
-            case "allOf": keywords.append(.allOf(try schemaList(key, v)))
-            case "anyOf": keywords.append(.anyOf(try schemaList(key, v)))
-            case "oneOf": keywords.append(.oneOf(try schemaList(key, v)))
-            case "not": keywords.append(.not(try sub(key, v)))
-            case "if": conditionIf = try sub(key, v)
-            case "then": conditionThen = try sub(key, v)
-            case "else": conditionElse = try sub(key, v)
-            case "$ref", "$dynamicRef":
-                guard let text = v.stringValue else { throw fail(base, pointer + "/" + key, "must be a string") }
-                let resolved = URIReference(base).resolving(URIReference(text)).text
-                let target = RefTarget(uri: resolved)
-                refs.append((target, base))
-                if key == "$ref" {
-                    keywords.append(.ref(target))
-                } else {
-                    let fragment = URIReference(text).fragment
-                    let anchor = fragment.flatMap { $0.isEmpty || $0.hasPrefix("/") ? nil : $0 }
-                    keywords.append(.dynamicRef(target, anchor: anchor))
-                }
-            case "$defs":
-                _ = try schemaMap(key, v)
-            case "unevaluatedProperties":
-                usesUnevaluated = true
-                late.append(.unevaluatedProperties(try sub(key, v)))
-            case "unevaluatedItems":
-                usesUnevaluated = true
-                late.append(.unevaluatedItems(try sub(key, v)))
-            case "format": if let f = v.stringValue { keywords.append(.format(f)) }
-            default:
-                continue
-            }
-        }
-        if let conditionIf {
-            keywords.append(.conditional(if: conditionIf, then: conditionThen, else: conditionElse))
-        }
-        // additionalProperties and items depend on properties/prefixItems; unevaluated* on everything.
-        late.sort { rank($0) < rank($1) }
-        node.keywords = keywords + late
-        return node
     }
 
-    private func rank(_ k: Keyword) -> Int {
-        switch k {
-        case .unevaluatedProperties, .unevaluatedItems: 1
-        default: 0
+    /// `type`, `enum`, `const`, `format`.
+    private func valueKeyword(_ key: String, _ v: JSONValue, _ site: SchemaSite, into list: inout KeywordList)
+        throws(SchemaError)
+    {
+        switch key {
+        case "type":
+            let names = v.kind == .array ? v.elements.compactMap(\.stringValue) : [v.stringValue].compactMap { $0 }
+            let known = ["null", "boolean", "object", "array", "number", "integer", "string"]
+            guard !names.isEmpty, names.allSatisfy(known.contains) else {
+                throw site.fail("type", "must name JSON types (\(known.joined(separator: ", ")))")
+            }
+            list.keywords.append(.type(names))
+        case "enum":
+            guard v.kind == .array else { throw site.fail("enum", "must be an array") }
+            list.keywords.append(.enumeration(v.elements))
+        case "const": list.keywords.append(.const(v))
+        case "format": if let f = v.stringValue { list.keywords.append(.format(f)) }
+        default: break
+        }
+    }
+
+    /// `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum`, `multipleOf`.
+    private func numberKeyword(_ key: String, _ v: JSONValue, _ site: SchemaSite, into list: inout KeywordList)
+        throws(SchemaError)
+    {
+        guard v.kind == .integer || v.kind == .real else { throw site.fail(key, "must be a number") }
+        switch key {
+        case "minimum": list.keywords.append(.minimum(v))
+        case "maximum": list.keywords.append(.maximum(v))
+        case "exclusiveMinimum": list.keywords.append(.exclusiveMinimum(v))
+        case "exclusiveMaximum": list.keywords.append(.exclusiveMaximum(v))
+        default:
+            guard (v.doubleValue ?? 0) > 0 else { throw site.fail("multipleOf", "must be greater than 0") }
+            list.keywords.append(.multipleOf(v))
+        }
+    }
+
+    /// `minLength`, `maxLength`, `pattern` (checked without a regex where it only excludes characters).
+    private func stringKeyword(_ key: String, _ v: JSONValue, _ site: SchemaSite, into list: inout KeywordList)
+        throws(SchemaError)
+    {
+        switch key {
+        case "minLength": list.keywords.append(.minLength(try site.int(key, v)))
+        case "maxLength": list.keywords.append(.maxLength(try site.int(key, v)))
+        case "pattern":
+            guard let p = v.stringValue else { throw site.fail("pattern", "must be a string") }
+            if let excluded = excludedScalars(p) {
+                list.keywords.append(.excludedScalars(p, excluded))
+            } else {
+                list.keywords.append(.pattern(p, try site.regex(key, p)))
+            }
+        default: break
+        }
+    }
+
+    /// `prefixItems`, `items` (after `prefixItems`), `contains` (with `minContains`/`maxContains`),
+    /// `minItems`, `maxItems`, `uniqueItems`.
+    private func arrayKeyword(_ key: String, _ v: JSONValue, _ site: SchemaSite, into list: inout KeywordList)
+        throws(SchemaError)
+    {
+        switch key {
+        case "prefixItems": list.keywords.append(.prefixItems(try site.schemaList(key, v)))
+        case "items": list.late.append(.items(try site.sub(key, v)))
+        case "contains":
+            list.keywords.append(.contains(try site.sub(key, v), min: list.minContains, max: list.maxContains))
+        case "minItems": list.keywords.append(.minItems(try site.int(key, v)))
+        case "maxItems": list.keywords.append(.maxItems(try site.int(key, v)))
+        case "uniqueItems": if v.boolValue == true { list.keywords.append(.uniqueItems) }
+        default: break
+        }
+    }
+
+    /// `properties`, `patternProperties`, `additionalProperties` (after both), `required`,
+    /// `propertyNames`, `minProperties`, `maxProperties`, `dependentRequired`, `dependentSchemas`.
+    /// - Parameter schema: the whole schema object (`additionalProperties` excludes the names and
+    ///   patterns of its siblings).
+    private func objectKeyword(
+        _ key: String, _ v: JSONValue, of schema: JSONValue, _ site: SchemaSite, into list: inout KeywordList
+    ) throws(SchemaError) {
+        switch key {
+        case "properties": list.keywords.append(.properties(try site.schemaMap(key, v)))
+        case "patternProperties":
+            var patterns: [(String, NSRegularExpression, SchemaNode)] = []
+            for (p, s) in try site.schemaMap(key, v) { patterns.append((p, try site.regex(key, p), s)) }
+            list.keywords.append(.patternProperties(patterns))
+        case "additionalProperties":
+            let known = Set((schema["properties"]?.keys) ?? [])
+            var patterns: [NSRegularExpression] = []
+            for p in schema["patternProperties"]?.keys ?? [] { patterns.append(try site.regex("patternProperties", p)) }
+            list.late.append(.additionalProperties(try site.sub(key, v), known: known, patterns: patterns))
+        case "required":
+            guard v.kind == .array, v.elements.allSatisfy({ $0.kind == .string }) else {
+                throw site.fail("required", "must be an array of strings")
+            }
+            list.keywords.append(.required(v.elements.compactMap(\.stringValue)))
+        case "propertyNames": list.keywords.append(.propertyNames(try site.sub(key, v)))
+        case "minProperties": list.keywords.append(.minProperties(try site.int(key, v)))
+        case "maxProperties": list.keywords.append(.maxProperties(try site.int(key, v)))
+        case "dependentRequired":
+            guard v.kind == .object else { throw site.fail(key, "must be an object") }
+            list.keywords.append(
+                .dependentRequired(v.members.map { ($0.key, $0.value.elements.compactMap(\.stringValue)) }))
+        case "dependentSchemas": list.keywords.append(.dependentSchemas(try site.schemaMap(key, v)))
+        default: break
+        }
+    }
+
+    /// `allOf`, `anyOf`, `oneOf`, `not`, `if`/`then`/`else` (one keyword, after the others), and
+    /// `$defs` (compiled so that references into it resolve).
+    private func applicatorKeyword(_ key: String, _ v: JSONValue, _ site: SchemaSite, into list: inout KeywordList)
+        throws(SchemaError)
+    {
+        switch key {
+        case "allOf": list.keywords.append(.allOf(try site.schemaList(key, v)))
+        case "anyOf": list.keywords.append(.anyOf(try site.schemaList(key, v)))
+        case "oneOf": list.keywords.append(.oneOf(try site.schemaList(key, v)))
+        case "not": list.keywords.append(.not(try site.sub(key, v)))
+        case "if": list.conditionIf = try site.sub(key, v)
+        case "then": list.conditionThen = try site.sub(key, v)
+        case "else": list.conditionElse = try site.sub(key, v)
+        case "$defs": _ = try site.schemaMap(key, v)
+        default: break
+        }
+    }
+
+    /// `$ref`, `$dynamicRef`: targets resolved by ``link()`` once every document is compiled.
+    private func referenceKeyword(_ key: String, _ v: JSONValue, _ site: SchemaSite, into list: inout KeywordList)
+        throws(SchemaError)
+    {
+        guard let text = v.stringValue else { throw site.fail(key, "must be a string") }
+        let resolved = URIReference(site.base).resolving(URIReference(text)).text
+        let target = RefTarget(uri: resolved)
+        refs.append((target, site.base))
+        if key == "$ref" {
+            list.keywords.append(.ref(target))
+        } else {
+            let fragment = URIReference(text).fragment
+            let anchor = fragment.flatMap { $0.isEmpty || $0.hasPrefix("/") ? nil : $0 }
+            list.keywords.append(.dynamicRef(target, anchor: anchor))
+        }
+    }
+
+    /// `unevaluatedProperties`, `unevaluatedItems`: evaluated after every other keyword.
+    private func unevaluatedKeyword(_ key: String, _ v: JSONValue, _ site: SchemaSite, into list: inout KeywordList)
+        throws(SchemaError)
+    {
+        usesUnevaluated = true
+        if key == "unevaluatedProperties" {
+            list.late.append(.unevaluatedProperties(try site.sub(key, v)))
+        } else {
+            list.late.append(.unevaluatedItems(try site.sub(key, v)))
         }
     }
 
@@ -280,6 +316,83 @@ final class SchemaCompiler {
             let (target, base) = refs[i]
             target.node = try resolve(target.uri, from: base)
             i += 1
+        }
+    }
+}
+
+/// One schema object being compiled: where it stands, and how its members become subschemas
+/// and checked values (errors name the member's location).
+private struct SchemaSite {
+    let compiler: SchemaCompiler
+    let base: String
+    let pointer: String
+
+    /// A compile error at member `key` of this schema.
+    func fail(_ key: String, _ message: String) -> SchemaError {
+        SchemaError(location: base + "#" + pointer + "/" + key, message: message)
+    }
+
+    /// The subschema at `key` (and further pointer tokens).
+    func sub(_ key: String, _ v: JSONValue, _ more: String...) throws(SchemaError) -> SchemaNode {
+        try compiler.compile(
+            v, base: base, pointer: pointer + "/" + ([key] + more).map(JSONPointer.escape).joined(separator: "/"))
+    }
+
+    func int(_ key: String, _ v: JSONValue) throws(SchemaError) -> Int {
+        guard let i = v.intValue, i >= 0 else { throw fail(key, "must be a non-negative integer") }
+        return Int(i)
+    }
+
+    func schemaList(_ key: String, _ v: JSONValue) throws(SchemaError) -> [SchemaNode] {
+        guard v.kind == .array, v.count > 0 || key == "prefixItems" else {
+            throw fail(key, "must be a non-empty array of schemas")
+        }
+        var list: [SchemaNode] = []
+        for (i, element) in v.elements.enumerated() { list.append(try sub(key, element, String(i))) }
+        return list
+    }
+
+    func schemaMap(_ key: String, _ v: JSONValue) throws(SchemaError) -> [(String, SchemaNode)] {
+        guard v.kind == .object else { throw fail(key, "must be an object of schemas") }
+        var map: [(String, SchemaNode)] = []
+        for (name, element) in v.members { map.append((name, try sub(key, element, name))) }
+        return map
+    }
+
+    func regex(_ key: String, _ pattern: String) throws(SchemaError) -> NSRegularExpression {
+        do {
+            return try NSRegularExpression(pattern: ecmaToICU(pattern))
+        } catch {
+            throw fail(key, "'\(pattern)' is not a valid regular expression")
+        }
+    }
+}
+
+/// The keywords of one schema object as they are compiled, and the order they are evaluated in.
+private struct KeywordList {
+    var keywords: [Keyword] = []
+    /// Keywords that depend on others: `additionalProperties` and `items` (on `properties`,
+    /// `patternProperties`, `prefixItems`), `unevaluated*` (on everything, so last of all).
+    var late: [Keyword] = []
+    var minContains = 1
+    var maxContains: Int?
+    var conditionIf: SchemaNode?
+    var conditionThen: SchemaNode?
+    var conditionElse: SchemaNode?
+
+    /// The keywords in evaluation order.
+    var ordered: [Keyword] {
+        var keywords = keywords
+        if let conditionIf {
+            keywords.append(.conditional(if: conditionIf, then: conditionThen, else: conditionElse))
+        }
+        return keywords + late.sorted { Self.rank($0) < Self.rank($1) }
+    }
+
+    private static func rank(_ k: Keyword) -> Int {
+        switch k {
+        case .unevaluatedProperties, .unevaluatedItems: 1
+        default: 0
         }
     }
 }

@@ -17,7 +17,7 @@ struct Evaluated {
 /// Where an evaluation puts its errors: the first `limit` in full, the rest only counted (their
 /// messages and paths are never built).
 struct ErrorSink {
-    private(set) var errors: [ValidationError] = []
+    private(set) var errors: [SchemaViolation] = []
     /// Every error added, kept or not.
     private(set) var total = 0
     let limit: Int
@@ -29,7 +29,7 @@ struct ErrorSink {
     /// How many more errors are kept.
     var room: Int { max(0, limit - errors.count) }
 
-    mutating func add(_ error: @autoclosure () -> ValidationError) {
+    mutating func add(_ error: @autoclosure () -> SchemaViolation) {
         total += 1
         if errors.count < limit { errors.append(error()) }
     }
@@ -38,6 +38,14 @@ struct ErrorSink {
         total += other.total
         errors += other.errors.prefix(room)
     }
+}
+
+/// One node's keywords over one instance: what they evaluated so far and whether all held.
+struct NodePass {
+    let instance: UnsafeMutablePointer<json_t>
+    let kind: JSONValue.Kind
+    var evaluated = Evaluated()
+    var valid = true
 }
 
 /// Walks a compiled schema over a jansson instance.
@@ -88,7 +96,7 @@ struct Evaluator {
         if let always = node.alwaysValid {
             if always { return Evaluated() }
             errors?.add(
-                ValidationError(
+                SchemaViolation(
                     instancePath: instancePath, keywordLocation: keywordPath(), keyword: "false",
                     message: "no value is allowed here"))
             return nil
@@ -97,7 +105,7 @@ struct Evaluator {
         defer { depth -= 1 }
         guard depth < 400 else {
             errors?.add(
-                ValidationError(
+                SchemaViolation(
                     instancePath: instancePath, keywordLocation: keywordPath(), keyword: "$ref",
                     message: "the schema recurses without end at this value"))
             return nil
@@ -106,332 +114,413 @@ struct Evaluator {
         if entered { scope.append(node.resource) }
         defer { if entered { scope.removeLast() } }
 
-        var evaluated = Evaluated()
-        var valid = true
-        let kind = JSONValue.kind(of: instance)
-        func fail(_ keyword: String, _ message: @autoclosure () -> String, at member: String? = nil) {
-            valid = false
-            guard errors != nil else { return }
-            // Built only while the sink keeps errors; past its limit they are just counted.
-            errors!.add(
-                ValidationError(
-                    instancePath: instancePath + (member.map { "/" + JSONPointer.escape($0) } ?? ""),
-                    keywordLocation: keywordPath(keyword), keyword: keyword, message: message()))
-        }
-
+        var pass = NodePass(instance: instance, kind: JSONValue.kind(of: instance))
         for keyword in node.keywords {
-            let here = keyword.name
             switch keyword {
-            case .type(let names):
-                if !names.contains(where: { Self.matches(type: $0, instance, kind) }) {
-                    fail("type", "must be \(names.map(article).joined(separator: " or ")), not \(describe(kind))")
-                }
-            case .enumeration(let values):
-                if !values.contains(where: { JSONValue.equal($0.raw, instance) }) {
-                    let shown = values.prefix(8).map(\.description).joined(separator: ", ")
-                    fail("enum", "must be one of \(shown)\(values.count > 8 ? ", …" : "")")
-                }
-            case .const(let value):
-                if !JSONValue.equal(value.raw, instance) { fail("const", "must be \(value.description)") }
-            case .properties(let properties):
-                guard kind == .object else { continue }
-                for (name, sub) in properties {
-                    guard let member = JSONValue.member(of: instance, name) else { continue }
-                    if descend(sub, member, instanceToken: name, keyword: [here, name], errors: &errors) == nil {
-                        valid = false
-                    }
-                    if collect { evaluated.properties.insert(name) }
-                }
-            case .patternProperties(let patterns):
-                guard kind == .object else { continue }
-                JSONValue.forEachMember(of: instance) { name, member in
-                    for (pattern, regex, sub) in patterns where Self.search(regex, name) {
-                        if descend(sub, member, instanceToken: name, keyword: [here, pattern], errors: &errors) == nil {
-                            valid = false
-                        }
-                        if collect { evaluated.properties.insert(name) }
-                    }
-                }
-            case .additionalProperties(let sub, let known, let patterns):
-                guard kind == .object else { continue }
-                JSONValue.forEachMember(of: instance) { name, member in
-                    guard !known.contains(name), !patterns.contains(where: { Self.search($0, name) }) else { return }
-                    let pathToken = name
-                    if sub.alwaysValid == false {
-                        fail("additionalProperties", "member '\(name)' is not allowed here", at: pathToken)
-                    } else if descend(sub, member, instanceToken: pathToken, keyword: [here], errors: &errors) == nil {
-                        valid = false
-                    }
-                    if collect { evaluated.properties.insert(name) }
-                }
-            case .required(let names):
-                guard kind == .object else { continue }
-                for name in names where JSONValue.member(of: instance, name) == nil {
-                    fail("required", "required member '\(name)' is missing")
-                }
-            case .propertyNames(let sub):
-                guard kind == .object else { continue }
-                JSONValue.forEachMember(of: instance) { name, _ in
-                    let key = JSONValue(name)
-                    // Only for the message; nothing to keep once the sink is full.
-                    var inner: ErrorSink? = errors.map { ErrorSink(limit: $0.isFull ? 0 : .max) }
-                    if descend(sub, key.raw, instanceToken: nil, keyword: [here], errors: &inner) == nil {
-                        fail(
-                            "propertyNames",
-                            "member name '\(name)' is not allowed: \((inner?.errors ?? []).map(\.message).joined(separator: "; "))"
-                        )
-                    }
-                }
-            case .minProperties(let n):
-                if kind == .object && json_object_size(instance) < n {
-                    fail("minProperties", "must have at least \(n) member(s)")
-                }
-            case .maxProperties(let n):
-                if kind == .object && json_object_size(instance) > n {
-                    fail("maxProperties", "must have at most \(n) member(s)")
-                }
-            case .dependentRequired(let map):
-                guard kind == .object else { continue }
-                for (name, needed) in map where JSONValue.member(of: instance, name) != nil {
-                    for other in needed where JSONValue.member(of: instance, other) == nil {
-                        fail("dependentRequired", "member '\(other)' is required when '\(name)' is present")
-                    }
-                }
-            case .dependentSchemas(let map):
-                guard kind == .object else { continue }
-                for (name, sub) in map where JSONValue.member(of: instance, name) != nil {
-                    if let e = descend(sub, instance, instanceToken: nil, keyword: [here, name], errors: &errors) {
-                        evaluated.merge(e)
-                    } else {
-                        valid = false
-                    }
-                }
-            case .prefixItems(let subs):
-                guard kind == .array else { continue }
-                for (i, sub) in subs.enumerated() where i < json_array_size(instance) {
-                    if descend(
-                        sub, json_array_get(instance, i)!, instanceToken: String(i), keyword: [here, String(i)],
-                        errors: &errors) == nil
-                    {
-                        valid = false
-                    }
-                    if collect { evaluated.items.insert(i) }
-                }
-            case .items(let sub):
-                guard kind == .array else { continue }
-                let start = node.keywords.reduce(0) { n, k in
-                    if case .prefixItems(let p) = k { return p.count }
-                    return n
-                }
-                let count = json_array_size(instance)
-                if start < count {
-                    for i in start..<count {
-                        let pathToken = String(i)
-                        if sub.alwaysValid == false {
-                            fail("items", "no element is allowed at index \(i)", at: pathToken)
-                        } else if descend(
-                            sub, json_array_get(instance, i)!, instanceToken: pathToken, keyword: [here],
-                            errors: &errors) == nil
-                        {
-                            valid = false
-                        }
-                    }
-                }
-                evaluated.allItems = true
-            case .contains(let sub, let min, let max):
-                guard kind == .array else { continue }
-                var matching = 0
-                for i in 0..<json_array_size(instance) {
-                    var ignored: ErrorSink? = nil
-                    if descend(
-                        sub, json_array_get(instance, i)!, instanceToken: String(i), keyword: [here], errors: &ignored)
-                        != nil
-                    {
-                        matching += 1
-                        if collect { evaluated.items.insert(i) }
-                    }
-                }
-                if matching < min {
-                    fail(
-                        "contains",
-                        min == 1
-                            ? "must contain an element matching the schema"
-                            : "must contain at least \(min) matching elements (has \(matching))")
-                }
-                if let max, matching > max {
-                    fail("contains", "must contain at most \(max) matching elements (has \(matching))")
-                }
-            case .minItems(let n):
-                if kind == .array && json_array_size(instance) < n {
-                    fail("minItems", "must have at least \(n) element(s)")
-                }
-            case .maxItems(let n):
-                if kind == .array && json_array_size(instance) > n {
-                    fail("maxItems", "must have at most \(n) element(s)")
-                }
-            case .uniqueItems:
-                guard kind == .array else { continue }
-                let n = json_array_size(instance)
-                outer: for i in 0..<n {
-                    for j in (i + 1)..<max(n, i + 1)
-                    where JSONValue.equal(json_array_get(instance, i)!, json_array_get(instance, j)!) {
-                        fail("uniqueItems", "elements \(i) and \(j) are equal; elements must be unique")
-                        break outer
-                    }
-                }
-            case .minimum(let limit):
-                if let c = Self.compare(instance, kind, limit), c < 0 { fail("minimum", "must be at least \(limit)") }
-            case .maximum(let limit):
-                if let c = Self.compare(instance, kind, limit), c > 0 { fail("maximum", "must be at most \(limit)") }
-            case .exclusiveMinimum(let limit):
-                if let c = Self.compare(instance, kind, limit), c <= 0 {
-                    fail("exclusiveMinimum", "must be greater than \(limit)")
-                }
-            case .exclusiveMaximum(let limit):
-                if let c = Self.compare(instance, kind, limit), c >= 0 {
-                    fail("exclusiveMaximum", "must be less than \(limit)")
-                }
-            case .multipleOf(let divisor):
-                if (kind == .integer || kind == .real) && !Self.isMultiple(instance, kind, of: divisor) {
-                    fail("multipleOf", "must be a multiple of \(divisor)")
-                }
-            case .minLength(let n):
-                if kind == .string, let s = JSONValue.string(of: instance), s.unicodeScalars.count < n {
-                    fail("minLength", "must be at least \(n) character(s) long")
-                }
-            case .maxLength(let n):
-                if kind == .string, let s = JSONValue.string(of: instance), s.unicodeScalars.count > n {
-                    fail("maxLength", "must be at most \(n) character(s) long")
-                }
-            case .pattern(let text, let regex):
-                if kind == .string, let s = JSONValue.string(of: instance), !Self.search(regex, s) {
-                    fail("pattern", "must match the pattern \(text)")
-                }
-            case .excludedScalars(let text, let ranges):
-                if kind == .string, let s = JSONValue.string(of: instance),
-                    let bad = s.unicodeScalars.first(where: { c in ranges.contains { $0.contains(c.value) } })
-                {
-                    fail(
-                        "pattern",
-                        "must match the pattern \(text): U+\(String(bad.value, radix: 16, uppercase: true)) is not allowed")
-                }
-            case .allOf(let subs):
-                for (i, sub) in subs.enumerated() {
-                    if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &errors) {
-                        evaluated.merge(e)
-                    } else {
-                        valid = false
-                    }
-                }
-            case .anyOf(let subs):
-                var any = false
-                var inner: ErrorSink? = nil
-                for (i, sub) in subs.enumerated() {
-                    if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &inner) {
-                        evaluated.merge(e)
-                        any = true
-                    }
-                }
-                if !any {
-                    fail("anyOf", "must match at least one of \(subs.count) alternatives")
-                    if errors != nil { errors!.add(branchErrors(subs, instance, here, limit: errors!.room)) }
-                }
-            case .oneOf(let subs):
-                var matched: [Int] = []
-                var inner: ErrorSink? = nil
-                for (i, sub) in subs.enumerated() {
-                    if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &inner) {
-                        matched.append(i)
-                        evaluated.merge(e)
-                    }
-                }
-                if matched.isEmpty {
-                    fail("oneOf", "must match exactly one of \(subs.count) alternatives, matches none")
-                    if errors != nil { errors!.add(branchErrors(subs, instance, here, limit: errors!.room)) }
-                } else if matched.count > 1 {
-                    fail(
-                        "oneOf",
-                        "must match exactly one of \(subs.count) alternatives, matches \(matched.map(String.init).joined(separator: " and "))"
-                    )
-                }
-            case .not(let sub):
-                var inner: ErrorSink? = nil
-                if descend(sub, instance, instanceToken: nil, keyword: [here], errors: &inner) != nil {
-                    fail("not", "must not match the schema under 'not'")
-                }
-            case .conditional(let condition, let then, let otherwise):
-                var inner: ErrorSink? = nil
-                if let e = descend(condition, instance, instanceToken: nil, keyword: [here], errors: &inner) {
-                    evaluated.merge(e)
-                    if let then {
-                        if let e = descend(then, instance, instanceToken: nil, keyword: ["then"], errors: &errors) {
-                            evaluated.merge(e)
-                        } else {
-                            valid = false
-                        }
-                    }
-                } else if let otherwise {
-                    if let e = descend(otherwise, instance, instanceToken: nil, keyword: ["else"], errors: &errors) {
-                        evaluated.merge(e)
-                    } else {
-                        valid = false
-                    }
-                }
-            case .ref(let target):
-                if let e = descend(target.node!, instance, instanceToken: nil, keyword: [here], errors: &errors) {
-                    evaluated.merge(e)
-                } else {
-                    valid = false
-                }
-            case .dynamicRef(let target, let anchor):
-                var destination = target.node!
-                if let anchor, destination.dynamicAnchor == anchor {
-                    for resource in scope {
-                        if let candidate = dynamicAnchors[resource + "#" + anchor] {
-                            destination = candidate
-                            break
-                        }
-                    }
-                }
-                if let e = descend(destination, instance, instanceToken: nil, keyword: [here], errors: &errors) {
-                    evaluated.merge(e)
-                } else {
-                    valid = false
-                }
-            case .unevaluatedProperties(let sub):
-                guard kind == .object else { continue }
-                JSONValue.forEachMember(of: instance) { name, member in
-                    guard !evaluated.properties.contains(name) else { return }
-                    let pathToken = name
-                    if sub.alwaysValid == false {
-                        fail("unevaluatedProperties", "member '\(name)' is not allowed here", at: pathToken)
-                    } else if descend(sub, member, instanceToken: pathToken, keyword: [here], errors: &errors) == nil {
-                        valid = false
-                    }
-                    if collect { evaluated.properties.insert(name) }
-                }
-            case .unevaluatedItems(let sub):
-                guard kind == .array, !evaluated.allItems else { continue }
-                for i in 0..<json_array_size(instance) where !evaluated.items.contains(i) {
-                    let pathToken = String(i)
-                    if sub.alwaysValid == false {
-                        fail("unevaluatedItems", "no element is allowed at index \(i)", at: pathToken)
-                    } else if descend(
-                        sub, json_array_get(instance, i)!, instanceToken: pathToken, keyword: [here], errors: &errors)
-                        == nil
-                    {
-                        valid = false
-                    }
-                }
-                evaluated.allItems = true
-            case .format(let format):
-                guard options.assertFormats, kind == .string, let s = JSONValue.string(of: instance) else { continue }
-                if let check = Formats.checks[format], !check(s) {
-                    fail("format", "'\(s)' is not a valid \(format)")
-                }
+            case .type, .enumeration, .const:
+                checkValue(keyword, &pass, errors: &errors)
+            case .minimum, .maximum, .exclusiveMinimum, .exclusiveMaximum, .multipleOf:
+                checkNumber(keyword, &pass, errors: &errors)
+            case .minLength, .maxLength, .pattern, .excludedScalars, .format:
+                checkString(keyword, &pass, errors: &errors)
+            case .prefixItems, .items, .contains, .minItems, .maxItems, .uniqueItems:
+                checkArray(keyword, of: node, &pass, errors: &errors)
+            case .properties, .patternProperties, .additionalProperties, .required, .propertyNames, .minProperties,
+                .maxProperties, .dependentRequired, .dependentSchemas:
+                checkObject(keyword, &pass, errors: &errors)
+            case .allOf, .anyOf, .oneOf, .not, .conditional, .ref, .dynamicRef:
+                apply(keyword, &pass, errors: &errors)
+            case .unevaluatedProperties, .unevaluatedItems:
+                checkUnevaluated(keyword, &pass, errors: &errors)
             }
         }
-        return valid ? evaluated : nil
+        return pass.valid ? pass.evaluated : nil
+    }
+
+    /// Marks the pass invalid and records why; the error is built only while the sink keeps
+    /// errors (past its limit it is just counted).
+    /// - Parameter member: a member name or index below the instance that the error is about.
+    func fail(
+        _ pass: inout NodePass, _ keyword: String, _ message: @autoclosure () -> String, at member: String? = nil,
+        errors: inout ErrorSink?
+    ) {
+        pass.valid = false
+        guard errors != nil else { return }
+        errors!.add(
+            SchemaViolation(
+                instancePath: instancePath + (member.map { "/" + JSONPointer.escape($0) } ?? ""),
+                keywordLocation: keywordPath(keyword), keyword: keyword, message: message()))
+    }
+
+    /// Evaluates a subschema in place or below the instance; merges what it evaluated, or marks
+    /// the pass invalid.
+    mutating func merge(
+        _ sub: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instanceToken: String? = nil,
+        keyword: [String], into pass: inout NodePass, errors: inout ErrorSink?
+    ) {
+        if let e = descend(sub, instance, instanceToken: instanceToken, keyword: keyword, errors: &errors) {
+            pass.evaluated.merge(e)
+        } else {
+            pass.valid = false
+        }
+    }
+
+    /// Applies the subschema of `additionalProperties`, `items` or `unevaluated*` to one member or
+    /// element that the other keywords left; a `false` subschema fails with one error, `refusal`,
+    /// at that member.
+    mutating func applyToRest(
+        _ sub: SchemaNode, _ value: UnsafeMutablePointer<json_t>, at token: String, keyword: String,
+        refusal: @autoclosure () -> String, _ pass: inout NodePass, errors: inout ErrorSink?
+    ) {
+        if sub.alwaysValid == false {
+            fail(&pass, keyword, refusal(), at: token, errors: &errors)
+        } else if descend(sub, value, instanceToken: token, keyword: [keyword], errors: &errors) == nil {
+            pass.valid = false
+        }
+    }
+
+    /// `type`, `enum`, `const`: the instance as a whole.
+    func checkValue(_ keyword: Keyword, _ pass: inout NodePass, errors: inout ErrorSink?) {
+        let (instance, kind) = (pass.instance, pass.kind)
+        switch keyword {
+        case .type(let names):
+            if !names.contains(where: { Self.matches(type: $0, instance, kind) }) {
+                fail(
+                    &pass, "type", "must be \(names.map(article).joined(separator: " or ")), not \(describe(kind))",
+                    errors: &errors)
+            }
+        case .enumeration(let values):
+            if !values.contains(where: { JSONValue.equal($0.raw, instance) }) {
+                let shown = values.prefix(8).map(\.description).joined(separator: ", ")
+                fail(&pass, "enum", "must be one of \(shown)\(values.count > 8 ? ", …" : "")", errors: &errors)
+            }
+        case .const(let value):
+            if !JSONValue.equal(value.raw, instance) {
+                fail(&pass, "const", "must be \(value.description)", errors: &errors)
+            }
+        default:
+            break
+        }
+    }
+
+    /// `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum`, `multipleOf`: numbers only.
+    func checkNumber(_ keyword: Keyword, _ pass: inout NodePass, errors: inout ErrorSink?) {
+        let (instance, kind) = (pass.instance, pass.kind)
+        guard kind == .integer || kind == .real else { return }
+        switch keyword {
+        case .minimum(let limit):
+            if let c = Self.compare(instance, kind, limit), c < 0 {
+                fail(&pass, "minimum", "must be at least \(limit)", errors: &errors)
+            }
+        case .maximum(let limit):
+            if let c = Self.compare(instance, kind, limit), c > 0 {
+                fail(&pass, "maximum", "must be at most \(limit)", errors: &errors)
+            }
+        case .exclusiveMinimum(let limit):
+            if let c = Self.compare(instance, kind, limit), c <= 0 {
+                fail(&pass, "exclusiveMinimum", "must be greater than \(limit)", errors: &errors)
+            }
+        case .exclusiveMaximum(let limit):
+            if let c = Self.compare(instance, kind, limit), c >= 0 {
+                fail(&pass, "exclusiveMaximum", "must be less than \(limit)", errors: &errors)
+            }
+        case .multipleOf(let divisor):
+            if !Self.isMultiple(instance, kind, of: divisor) {
+                fail(&pass, "multipleOf", "must be a multiple of \(divisor)", errors: &errors)
+            }
+        default:
+            break
+        }
+    }
+
+    /// `minLength`, `maxLength`, `pattern`, `format`: strings only (lengths in Unicode scalars).
+    func checkString(_ keyword: Keyword, _ pass: inout NodePass, errors: inout ErrorSink?) {
+        guard pass.kind == .string, let s = JSONValue.string(of: pass.instance) else { return }
+        switch keyword {
+        case .minLength(let n):
+            if s.unicodeScalars.count < n {
+                fail(&pass, "minLength", "must be at least \(n) character(s) long", errors: &errors)
+            }
+        case .maxLength(let n):
+            if s.unicodeScalars.count > n {
+                fail(&pass, "maxLength", "must be at most \(n) character(s) long", errors: &errors)
+            }
+        case .pattern(let text, let regex):
+            if !Self.search(regex, s) { fail(&pass, "pattern", "must match the pattern \(text)", errors: &errors) }
+        case .excludedScalars(let text, let ranges):
+            if let bad = s.unicodeScalars.first(where: { c in ranges.contains { $0.contains(c.value) } }) {
+                fail(
+                    &pass, "pattern",
+                    "must match the pattern \(text): U+\(String(bad.value, radix: 16, uppercase: true)) is not allowed",
+                    errors: &errors)
+            }
+        case .format(let format):
+            guard options.assertFormats else { return }
+            if let check = Formats.checks[format], !check(s) {
+                fail(&pass, "format", "'\(s)' is not a valid \(format)", errors: &errors)
+            }
+        default:
+            break
+        }
+    }
+
+    /// `prefixItems`, `items`, `contains`, `minItems`, `maxItems`, `uniqueItems`: arrays only.
+    /// - Parameter node: the schema the keyword belongs to (`items` starts after its `prefixItems`).
+    mutating func checkArray(_ keyword: Keyword, of node: SchemaNode, _ pass: inout NodePass, errors: inout ErrorSink?)
+    {
+        let instance = pass.instance
+        guard pass.kind == .array else { return }
+        let here = keyword.name
+        switch keyword {
+        case .prefixItems(let subs):
+            for (i, sub) in subs.enumerated() where i < json_array_size(instance) {
+                if descend(
+                    sub, json_array_get(instance, i)!, instanceToken: String(i), keyword: [here, String(i)],
+                    errors: &errors) == nil
+                {
+                    pass.valid = false
+                }
+                if collect { pass.evaluated.items.insert(i) }
+            }
+        case .items(let sub):
+            let start = node.keywords.reduce(0) { n, k in
+                if case .prefixItems(let p) = k { return p.count }
+                return n
+            }
+            let count = json_array_size(instance)
+            if start < count {
+                for i in start..<count {
+                    let pathToken = String(i)
+                    applyToRest(
+                        sub, json_array_get(instance, i)!, at: pathToken, keyword: here,
+                        refusal: "no element is allowed at index \(i)", &pass, errors: &errors)
+                }
+            }
+            pass.evaluated.allItems = true
+        case .contains(let sub, let min, let max):
+            var matching = 0
+            for i in 0..<json_array_size(instance) {
+                var ignored: ErrorSink? = nil
+                if descend(
+                    sub, json_array_get(instance, i)!, instanceToken: String(i), keyword: [here], errors: &ignored)
+                    != nil
+                {
+                    matching += 1
+                    if collect { pass.evaluated.items.insert(i) }
+                }
+            }
+            if matching < min {
+                fail(
+                    &pass, "contains",
+                    min == 1
+                        ? "must contain an element matching the schema"
+                        : "must contain at least \(min) matching elements (has \(matching))", errors: &errors)
+            }
+            if let max, matching > max {
+                fail(
+                    &pass, "contains", "must contain at most \(max) matching elements (has \(matching))",
+                    errors: &errors)
+            }
+        case .minItems(let n):
+            if json_array_size(instance) < n {
+                fail(&pass, "minItems", "must have at least \(n) element(s)", errors: &errors)
+            }
+        case .maxItems(let n):
+            if json_array_size(instance) > n {
+                fail(&pass, "maxItems", "must have at most \(n) element(s)", errors: &errors)
+            }
+        case .uniqueItems:
+            let n = json_array_size(instance)
+            outer: for i in 0..<n {
+                for j in (i + 1)..<max(n, i + 1)
+                where JSONValue.equal(json_array_get(instance, i)!, json_array_get(instance, j)!) {
+                    fail(
+                        &pass, "uniqueItems", "elements \(i) and \(j) are equal; elements must be unique",
+                        errors: &errors)
+                    break outer
+                }
+            }
+        default:
+            break
+        }
+    }
+
+    /// `properties`, `patternProperties`, `additionalProperties`, `required`, `propertyNames`,
+    /// `minProperties`, `maxProperties`, `dependentRequired`, `dependentSchemas`: objects only.
+    mutating func checkObject(_ keyword: Keyword, _ pass: inout NodePass, errors: inout ErrorSink?) {
+        let instance = pass.instance
+        guard pass.kind == .object else { return }
+        let here = keyword.name
+        switch keyword {
+        case .properties(let properties):
+            for (name, sub) in properties {
+                guard let member = JSONValue.member(of: instance, name) else { continue }
+                if descend(sub, member, instanceToken: name, keyword: [here, name], errors: &errors) == nil {
+                    pass.valid = false
+                }
+                if collect { pass.evaluated.properties.insert(name) }
+            }
+        case .patternProperties(let patterns):
+            JSONValue.forEachMember(of: instance) { name, member in
+                for (pattern, regex, sub) in patterns where Self.search(regex, name) {
+                    if descend(sub, member, instanceToken: name, keyword: [here, pattern], errors: &errors) == nil {
+                        pass.valid = false
+                    }
+                    if collect { pass.evaluated.properties.insert(name) }
+                }
+            }
+        case .additionalProperties(let sub, let known, let patterns):
+            JSONValue.forEachMember(of: instance) { name, member in
+                guard !known.contains(name), !patterns.contains(where: { Self.search($0, name) }) else { return }
+                let pathToken = name
+                applyToRest(
+                    sub, member, at: pathToken, keyword: here, refusal: "member '\(name)' is not allowed here", &pass,
+                    errors: &errors)
+                if collect { pass.evaluated.properties.insert(name) }
+            }
+        case .required(let names):
+            for name in names where JSONValue.member(of: instance, name) == nil {
+                fail(&pass, "required", "required member '\(name)' is missing", errors: &errors)
+            }
+        case .propertyNames(let sub):
+            JSONValue.forEachMember(of: instance) { name, _ in
+                let key = JSONValue(name)
+                // Only for the message; nothing to keep once the sink is full.
+                var inner: ErrorSink? = errors.map { ErrorSink(limit: $0.isFull ? 0 : .max) }
+                if descend(sub, key.raw, instanceToken: nil, keyword: [here], errors: &inner) == nil {
+                    fail(
+                        &pass, "propertyNames",
+                        "member name '\(name)' is not allowed: \((inner?.errors ?? []).map(\.message).joined(separator: "; "))",
+                        errors: &errors)
+                }
+            }
+        case .minProperties(let n):
+            if json_object_size(instance) < n {
+                fail(&pass, "minProperties", "must have at least \(n) member(s)", errors: &errors)
+            }
+        case .maxProperties(let n):
+            if json_object_size(instance) > n {
+                fail(&pass, "maxProperties", "must have at most \(n) member(s)", errors: &errors)
+            }
+        case .dependentRequired(let map):
+            for (name, needed) in map where JSONValue.member(of: instance, name) != nil {
+                for other in needed where JSONValue.member(of: instance, other) == nil {
+                    fail(
+                        &pass, "dependentRequired", "member '\(other)' is required when '\(name)' is present",
+                        errors: &errors)
+                }
+            }
+        case .dependentSchemas(let map):
+            for (name, sub) in map where JSONValue.member(of: instance, name) != nil {
+                merge(sub, instance, keyword: [here, name], into: &pass, errors: &errors)
+            }
+        default:
+            break
+        }
+    }
+
+    /// `allOf`, `anyOf`, `oneOf`, `not`, `if`/`then`/`else`, `$ref`, `$dynamicRef`: subschemas
+    /// applied to the instance itself.
+    mutating func apply(_ keyword: Keyword, _ pass: inout NodePass, errors: inout ErrorSink?) {
+        let instance = pass.instance
+        let here = keyword.name
+        switch keyword {
+        case .allOf(let subs):
+            for (i, sub) in subs.enumerated() {
+                merge(sub, instance, keyword: [here, String(i)], into: &pass, errors: &errors)
+            }
+        case .anyOf(let subs):
+            var any = false
+            var inner: ErrorSink? = nil
+            for (i, sub) in subs.enumerated() {
+                if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &inner) {
+                    pass.evaluated.merge(e)
+                    any = true
+                }
+            }
+            if !any {
+                fail(&pass, "anyOf", "must match at least one of \(subs.count) alternatives", errors: &errors)
+                if errors != nil { errors!.add(branchErrors(subs, instance, here, limit: errors!.room)) }
+            }
+        case .oneOf(let subs):
+            var matched: [Int] = []
+            var inner: ErrorSink? = nil
+            for (i, sub) in subs.enumerated() {
+                if let e = descend(sub, instance, instanceToken: nil, keyword: [here, String(i)], errors: &inner) {
+                    matched.append(i)
+                    pass.evaluated.merge(e)
+                }
+            }
+            if matched.isEmpty {
+                fail(
+                    &pass, "oneOf", "must match exactly one of \(subs.count) alternatives, matches none",
+                    errors: &errors)
+                if errors != nil { errors!.add(branchErrors(subs, instance, here, limit: errors!.room)) }
+            } else if matched.count > 1 {
+                fail(
+                    &pass, "oneOf",
+                    "must match exactly one of \(subs.count) alternatives, matches \(matched.map(String.init).joined(separator: " and "))",
+                    errors: &errors)
+            }
+        case .not(let sub):
+            var inner: ErrorSink? = nil
+            if descend(sub, instance, instanceToken: nil, keyword: [here], errors: &inner) != nil {
+                fail(&pass, "not", "must not match the schema under 'not'", errors: &errors)
+            }
+        case .conditional(let condition, let then, let otherwise):
+            var inner: ErrorSink? = nil
+            if let e = descend(condition, instance, instanceToken: nil, keyword: [here], errors: &inner) {
+                pass.evaluated.merge(e)
+                if let then { merge(then, instance, keyword: ["then"], into: &pass, errors: &errors) }
+            } else if let otherwise {
+                merge(otherwise, instance, keyword: ["else"], into: &pass, errors: &errors)
+            }
+        case .ref(let target):
+            merge(target.node!, instance, keyword: [here], into: &pass, errors: &errors)
+        case .dynamicRef(let target, let anchor):
+            var destination = target.node!
+            if let anchor, destination.dynamicAnchor == anchor {
+                for resource in scope {
+                    if let candidate = dynamicAnchors[resource + "#" + anchor] {
+                        destination = candidate
+                        break
+                    }
+                }
+            }
+            merge(destination, instance, keyword: [here], into: &pass, errors: &errors)
+        default:
+            break
+        }
+    }
+
+    /// `unevaluatedProperties`, `unevaluatedItems`: what the keywords before them left unevaluated
+    /// (they come last in a node).
+    mutating func checkUnevaluated(_ keyword: Keyword, _ pass: inout NodePass, errors: inout ErrorSink?) {
+        let instance = pass.instance
+        let here = keyword.name
+        switch keyword {
+        case .unevaluatedProperties(let sub):
+            guard pass.kind == .object else { return }
+            JSONValue.forEachMember(of: instance) { name, member in
+                guard !pass.evaluated.properties.contains(name) else { return }
+                let pathToken = name
+                applyToRest(
+                    sub, member, at: pathToken, keyword: here, refusal: "member '\(name)' is not allowed here", &pass,
+                    errors: &errors)
+                if collect { pass.evaluated.properties.insert(name) }
+            }
+        case .unevaluatedItems(let sub):
+            guard pass.kind == .array, !pass.evaluated.allItems else { return }
+            for i in 0..<json_array_size(instance) where !pass.evaluated.items.contains(i) {
+                let pathToken = String(i)
+                applyToRest(
+                    sub, json_array_get(instance, i)!, at: pathToken, keyword: here,
+                    refusal: "no element is allowed at index \(i)", &pass, errors: &errors)
+            }
+            pass.evaluated.allItems = true
+        default:
+            break
+        }
     }
 
     /// The errors of every alternative, for a report after anyOf/oneOf matched none.

@@ -1,23 +1,29 @@
 /// An operation was refused; nothing was changed.
 public struct PortalError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The kind of refusal; each has a stable name and JSON-RPC code (SPEC §7).
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    /// The kind of refusal; each has a stable name, sent as `data.reason` (a binding such as
+    /// JSON-RPC gives each its own code).
+    public struct Code: Sendable, Hashable, CaseIterable, CustomStringConvertible {
         /// The error's name, as sent in `data.reason`.
         public let name: String
-        /// The JSON-RPC error code.
-        public let number: Int
 
-        public static let notFound = Code(name: "not-found", number: 1000)
-        public static let permissionDenied = Code(name: "permission-denied", number: 1001)
-        public static let conflict = Code(name: "conflict", number: 1002)
-        public static let dependencyViolation = Code(name: "dependency-violation", number: 1003)
-        public static let invalidTransition = Code(name: "invalid-transition", number: 1004)
-        public static let dateRule = Code(name: "date-rule", number: 1005)
-        public static let requestKeyReused = Code(name: "request-key-reused", number: 1006)
-        public static let invalidDomain = Code(name: "invalid-domain", number: 1007)
+        public static let notFound = Code(name: "not-found")
+        public static let permissionDenied = Code(name: "permission-denied")
+        public static let conflict = Code(name: "conflict")
+        public static let dependencyViolation = Code(name: "dependency-violation")
+        public static let invalidTransition = Code(name: "invalid-transition")
+        public static let dateRule = Code(name: "date-rule")
+        public static let requestKeyReused = Code(name: "request-key-reused")
+        public static let invalidDomain = Code(name: "invalid-domain")
         /// A parameter is malformed in a way a schema cannot express (a stale cursor, say).
-        public static let invalidArgument = Code(name: "invalid-params", number: -32602)
-        public static let storageFailure = Code(name: "storage-failure", number: -32000)
+        public static let invalidArgument = Code(name: "invalid-params")
+        /// The store could not persist the change; nothing was applied.
+        public static let storageFailure = Code(name: "storage-failure")
+
+        /// Every kind of refusal.
+        public static let allCases: [Code] = [
+            .notFound, .permissionDenied, .conflict, .dependencyViolation, .invalidTransition, .dateRule,
+            .requestKeyReused, .invalidDomain, .invalidArgument, .storageFailure,
+        ]
 
         public var description: String { name }
     }
@@ -53,7 +59,7 @@ public struct PortalError: Error, Sendable, Equatable, CustomStringConvertible {
         self.details = details
     }
 
-    public var description: String { "\(code.name) (\(code.number)): \(message)" }
+    public var description: String { "\(code.name): \(message)" }
 
     static func notFound(_ what: String, _ id: String) -> PortalError {
         PortalError(.notFound, "\(what) '\(id)' does not exist")

@@ -125,10 +125,10 @@ extension Transaction {
     func view(of tenant: Tenant) -> TenantView {
         let visible = state.domains(ofTenant: tenant.id).filter { access.canSee($0, of: tenant) }
         var actions: [String] = []
-        if access.allows(.editTenant) { actions.append("tenant.update") }
-        if access.allows(.order) { actions.append("domain.add") }
-        if access.allows(.orderManually) { actions.append("domain.addManually") }
-        if access.allows(.seePrices) { actions.append("offer.create") }
+        if access.allows(.editTenant) { actions.append(TenantUpdate.method) }
+        if access.allows(.order) { actions.append(DomainAdd.method) }
+        if access.allows(.orderManually) { actions.append(DomainAddManually.method) }
+        if access.allows(.seePrices) { actions.append(OfferCreate.method) }
         return TenantView(
             id: tenant.id, partnerId: tenant.partnerId, name: tenant.name, contact: tenant.contact,
             address: tenant.address, invoiceReference: tenant.invoiceReference, source: tenant.source,
@@ -180,33 +180,33 @@ extension Transaction {
         if access.allows(.order)
             && catalog.services.contains(where: { addRefusal([$0.code], on: domain) == nil })
         {
-            actions.append("service.add")
+            actions.append(ServiceAdd.method)
         }
         if access.allows(.confirm) && domain.services.contains(where: { $0.status == .ordered })
             && catalog.problems(of: domain.liveServices(on: today).map(\.code), region: domain.region).isEmpty
         {
-            actions.append("domain.confirm")
+            actions.append(DomainConfirm.method)
         }
         if access.allows(.deploy) && domain.services.contains(where: { $0.status == .confirmed }) {
-            actions.append("domain.deploy")
+            actions.append(DomainDeploy.method)
         }
         if access.allows(.deploy)
             && state.tasks.values.contains(where: { $0.domainId == domain.id && status(of: $0, on: domain) == .open })
         {
-            actions.append("task.complete")
+            actions.append(TaskComplete.method)
         }
         if access.allows(.order) {
-            if domain.services.contains(where: { $0.isRunning(on: today) }) { actions.append("service.cancel") }
+            if domain.services.contains(where: { $0.isRunning(on: today) }) { actions.append(ServiceCancel.method) }
             if domain.services.contains(where: {
                 $0.isCancelledAndLive(on: today) && (try? uncancelled($0.code, on: domain)) != nil
             }) {
-                actions.append("service.uncancel")
+                actions.append(ServiceUncancel.method)
             }
-            if domain.hasLiveService(on: today) { actions.append("service.setDiscount") }
+            if domain.hasLiveService(on: today) { actions.append(ServiceSetDiscount.method) }
         }
-        if access.allows(.manageUsers) { actions += ["users.import", "users.remove"] }
+        if access.allows(.manageUsers) { actions += [UsersImport.method, UsersRemove.method] }
         if access.allows(.setConfidential) {
-            actions += ["domain.setConfidential", "domain.grantAccess", "domain.revokeAccess"]
+            actions += [DomainSetConfidential.method, DomainGrantAccess.method, DomainRevokeAccess.method]
         }
         return actions
     }

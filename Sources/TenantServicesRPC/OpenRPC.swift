@@ -2,23 +2,8 @@ public import JanssonJSON
 
 /// Builds the OpenRPC document of the interface from `Schemas/`.
 public enum OpenRPC {
-    /// The application errors every method may answer, as OpenRPC error objects.
-    static let errors: [(String, Int, String)] = [
-        ("notFound", 1000, "not-found: unknown ID, or one the actor may not see"),
-        ("permissionDenied", 1001, "permission-denied: role missing (data.required lists the roles that would do)"),
-        ("conflict", 1002, "conflict: version mismatch, domain already booked, service already live"),
-        ("dependencyViolation", 1003, "dependency-violation: data.violations as in the check report"),
-        ("invalidTransition", 1004, "invalid-transition: step not allowed from the current status"),
-        ("dateRule", 1005, "date-rule: end date too early or otherwise invalid (data.earliest)"),
-        ("requestKeyReused", 1006, "request-key-reused: same requestKey, different params"),
-        ("invalidDomain", 1007, "invalid-domain: not a valid host name, or a free-mail domain"),
-        ("storageFailure", -32000, "storage-failure: the store could not persist; nothing was applied"),
-        ("limitExceeded", -32001, "limit-exceeded: message size, nesting or batch size over the limit (data.limit)"),
-        (
-            "invalidParams", -32602,
-            "invalid params: data.errors lists {path, keyword, message}, at most 100; data.total is how many were found"
-        ),
-    ]
+    /// The errors every method may answer, as OpenRPC error objects (generated from the codes).
+    static let errors = PortalErrorCodes.openRPCErrors
 
     /// The OpenRPC 1.3 document for these methods (in this order).
     public static func document(schemas: SchemaSet, methods: [String]) -> JSONValue {
@@ -38,7 +23,7 @@ public enum OpenRPC {
                 ("name", JSONValue(name)), ("summary", params["description"] ?? JSONValue(name)),
                 ("paramStructure", "by-name"), ("params", .array(descriptors)),
                 ("result", .object([("name", JSONValue(name + ".result")), ("schema", rewrite(strip(result)))])),
-                ("errors", .array(errors.map { .object([("$ref", JSONValue("#/components/errors/" + $0.0))]) })),
+                ("errors", .array(errors.map { .object([("$ref", JSONValue("#/components/errors/" + $0.name))]) })),
             ]
             if let example = params["examples"]?[0] {
                 object.append(
@@ -67,7 +52,10 @@ public enum OpenRPC {
         components.append(
             (
                 "errors",
-                .object(errors.map { ($0.0, .object([("code", JSONValue($0.1)), ("message", JSONValue($0.2))])) })
+                .object(
+                    errors.map {
+                        ($0.name, .object([("code", JSONValue($0.code)), ("message", JSONValue($0.message))]))
+                    })
             ))
         return .object([
             ("openrpc", "1.3.2"),

@@ -60,8 +60,7 @@ public enum TenantServicesMethods {
     private static func bind<R: PortalRequest>(_ type: R.Type, portal: Portal, schemas: SchemaSet) throws -> Method {
         let decoder = JSONValueDecoder()
         let encoder = JSONValueEncoder()
-        return Method(R.method, paramsSchema: try schemas.paramsSchema(for: R.method)) {
-            params throws -> Method.Start in
+        return Method(R.method, paramsSchema: try schemas.paramsSchema(for: R.method)) { params in
             // Prepared (decoded) possibly while earlier requests are still being applied.
             let params = params ?? .object([])
             let actor: Actor
@@ -75,7 +74,7 @@ public enum TenantServicesMethods {
                     message: "invalid params: \(error)")
             }
             let requestKey = params["requestKey"]?.stringValue
-            return {
+            return PreparedCall {
                 // Started in the order received.
                 let pending: PendingResponse<R.Response>
                 do {
@@ -84,7 +83,7 @@ public enum TenantServicesMethods {
                     throw rpcError(error)
                 }
                 // Acknowledged only once durable; requests received meanwhile share the flush.
-                return {
+                return PendingResult {
                     do {
                         return try encoder.encode(try pending.wait())
                     } catch let error as PortalError {

@@ -193,13 +193,13 @@ extension Benchmark {
             #"{"jsonrpc":"2.0","id":3,"method":"domain.add","params":{"actor":\#(anna),"tenantId":"T1","name":"muster.ch","mode":"inline","services":["SC-F-OUTBOUND","SC-SIGENC","SC-CERT"]}}"#,
             #"{"jsonrpc":"2.0","id":4,"method":"domain.add","params":{"actor":\#(anna),"tenantId":"T1","name":"muster.li","mode":"parallel","services":["SC-SIGONLY"]}}"#,
         ] {
-            _ = dispatcher.handle(Array(request.utf8))
+            _ = dispatcher.reply(to: Array(request.utf8))
         }
         let request = Array(
             #"{"jsonrpc":"2.0","id":7,"method":"tenant.get","params":{"actor":\#(anna),"tenantId":"T1"}}"#.utf8)
         let actor = Actor(id: "u-anna", kind: .partnerAdmin, partnerId: "P1", roles: [.ALL])
         let n = 20_000
-        let whole = best(3) { for _ in 0..<n { _ = dispatcher.handle(request) } }
+        let whole = best(3) { for _ in 0..<n { _ = dispatcher.reply(to: request) } }
         if only == "dispatch" {
             print(String(format: "whole dispatch %.2f µs/call", whole / Double(n) * 1e6))
             return

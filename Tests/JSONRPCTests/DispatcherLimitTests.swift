@@ -6,7 +6,7 @@ import Testing
 /// (issue 14, items 6 and 7).
 @Suite struct DispatcherLimitTests {
     static func reply(_ dispatcher: Dispatcher, _ text: String) throws -> JSONValue {
-        try JSONValue.parse(dispatcher.handle(Array(text.utf8))!)
+        try JSONValue.parse(dispatcher.reply(to: Array(text.utf8))!)
     }
 
     @Test func aBatchOverTheLimitIsRefusedBeforeItIsParsed() throws {

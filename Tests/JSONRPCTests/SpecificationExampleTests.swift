@@ -99,7 +99,7 @@ func normalized(_ value: JSONValue) -> JSONValue {
 @Suite struct SpecificationExampleTests {
     @Test(arguments: exchanges)
     func exchange(_ exchange: Exchange) throws {
-        let reply = dispatcher.handle(Array(exchange.request.utf8))
+        let reply = dispatcher.reply(to: Array(exchange.request.utf8))
         guard let expected = exchange.reply else {
             #expect(reply == nil)
             return
@@ -127,12 +127,12 @@ func normalized(_ value: JSONValue) -> JSONValue {
     @Test func idsAreEchoedExactly() throws {
         for id in [#""abc""#, "0", "-9223372036854775808", "9223372036854775807", "null", #""""#, "1.5"] {
             let reply = try JSONValue.parse(
-                dispatcher.handle(Array(#"{"jsonrpc":"2.0","method":"get_data","id":\#(id)}"#.utf8))!)
+                dispatcher.reply(to: Array(#"{"jsonrpc":"2.0","method":"get_data","id":\#(id)}"#.utf8))!)
             #expect(reply["id"]!.text() == id)
         }
         for bad in ["true", "{}", "[1]"] {
             let reply = try JSONValue.parse(
-                dispatcher.handle(Array(#"{"jsonrpc":"2.0","method":"get_data","id":\#(bad)}"#.utf8))!)
+                dispatcher.reply(to: Array(#"{"jsonrpc":"2.0","method":"get_data","id":\#(bad)}"#.utf8))!)
             #expect(reply["error"]?["code"]?.intValue == -32600)
             #expect(reply["id"]?.isNull == true)
         }
@@ -146,7 +146,7 @@ func normalized(_ value: JSONValue) -> JSONValue {
         #"{"jsonrpc":"2.0","id":1}"#, "42", #""text""#,
     ])
     func invalidRequests(text: String) throws {
-        let reply = try JSONValue.parse(try #require(dispatcher.handle(Array(text.utf8))))
+        let reply = try JSONValue.parse(try #require(dispatcher.reply(to: Array(text.utf8))))
         #expect(reply["error"]?["code"]?.intValue == -32600)
         #expect(reply["result"] == nil)
     }
@@ -156,15 +156,15 @@ func normalized(_ value: JSONValue) -> JSONValue {
             methods: exampleMethods, limits: Limits(maxMessageBytes: 100, maxBatchSize: 2, maxDepth: 4))
         let batch =
             #"[{"jsonrpc":"2.0","method":"sum","id":1},{"jsonrpc":"2.0","method":"sum","id":2},{"jsonrpc":"2.0","method":"sum","id":3}]"#
-        let tooMany = try JSONValue.parse(small.handle(Array(batch.utf8))!)
+        let tooMany = try JSONValue.parse(small.reply(to: Array(batch.utf8))!)
         #expect(tooMany["error"]?["code"]?.intValue == -32001)
         #expect(tooMany["error"]?["data"]?["limit"]?.stringValue == "maxBatchSize")
         let deep = try JSONValue.parse(
-            small.handle(Array(#"{"jsonrpc":"2.0","method":"sum","params":[[[[[1]]]]],"id":1}"#.utf8))!)
+            small.reply(to: Array(#"{"jsonrpc":"2.0","method":"sum","params":[[[[[1]]]]],"id":1}"#.utf8))!)
         #expect(deep["error"]?["code"]?.intValue == -32001)
         #expect(deep["error"]?["data"]?["limit"]?.stringValue == "maxDepth")
         let inString = try JSONValue.parse(
-            small.handle(Array(#"{"jsonrpc":"2.0","method":"sum","params":["[[[[[["],"id":1}"#.utf8))!)
+            small.reply(to: Array(#"{"jsonrpc":"2.0","method":"sum","params":["[[[[[["],"id":1}"#.utf8))!)
         #expect(inString["result"] != nil, "brackets inside strings do not count")
     }
 }

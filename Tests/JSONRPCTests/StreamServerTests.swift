@@ -9,7 +9,8 @@ import Testing
 #endif
 
 /// The stream server's three stages keep the order of requests and replies, and stop cleanly
-/// when the output goes away.
+/// when the output goes away: in memory (``InMemoryStream``) for the order, on pipes for what
+/// descriptors do (EPIPE, non-blocking descriptors, a client that never reads).
 @Suite struct StreamServerTests {
     /// A method whose phases log what they did: preparation may run ahead, starts must be in order.
     final class PhaseLog: Sendable {
@@ -23,9 +24,9 @@ import Testing
                 "step",
                 prepare: { params in
                     let n = Int(params?["n"]?.intValue ?? -1)
-                    return {
+                    return PreparedCall {
                         log.started.withLock { $0.append(n) }
-                        return {
+                        return PendingResult {
                             log.finished.withLock { $0.append(n) }
                             return JSONValue(n)
                         }
@@ -34,39 +35,12 @@ import Testing
         ])
     }
 
-    /// Runs the server on pipes with `input`, closing input at the end; returns what it wrote.
-    static func serve(_ dispatcher: Dispatcher, input: [UInt8]) throws -> [UInt8] {
-        var toServer: [Int32] = [0, 0]
-        var fromServer: [Int32] = [0, 0]
-        #expect(pipe(&toServer) == 0 && pipe(&fromServer) == 0)
-        let (readIn, writeIn, readOut, writeOut) = (toServer[0], toServer[1], fromServer[0], fromServer[1])
-        let server = Thread {
-            try? StreamServer.run(input: readIn, output: writeOut, dispatcher: dispatcher)
-            close(writeOut)
-        }
-        server.start()
-        let writer = Thread {
-            input.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = write(writeIn, raw.baseAddress! + offset, raw.count - offset)
-                    if n <= 0 { break }
-                    offset += n
-                }
-            }
-            close(writeIn)
-        }
-        writer.start()
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(readOut, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            output += chunk[0..<n]
-        }
-        close(readOut)
-        close(readIn)
-        return output
+    /// Runs the server on an in-memory stream with `input` (then the end of the input); returns
+    /// what it wrote.
+    static func serve(_ dispatcher: Dispatcher, input: [UInt8], readSize: Int = 1 << 16) throws -> [UInt8] {
+        let stream = InMemoryStream(input: input, readSize: readSize)
+        try StreamServer.run(source: stream, sink: stream, dispatcher: dispatcher)
+        return stream.output
     }
 
     @Test func pipelinedRequestsAreStartedAndAnsweredInOrder() throws {
@@ -218,5 +192,31 @@ import Testing
             (try? JSONValue.parse(Array($0.utf8))["id"]?.intValue).flatMap { $0.map(Int.init) }
         }
         #expect(ids == [1, 2])
+    }
+
+    @Test func requestsSplitAcrossReadsAreAnsweredInOrder() throws {
+        let log = PhaseLog()
+        let input = (1...20).flatMap { (i: Int) -> [UInt8] in
+            Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"step","params":{"n":\#(i)}}"#.utf8) + [0x0A]
+        }
+        // Seven bytes a read: every message arrives in pieces.
+        let output = try Self.serve(Self.dispatcher(log), input: input, readSize: 7)
+        let ids = String(decoding: output, as: UTF8.self).split(separator: "\n").map {
+            (try? JSONValue.parse(Array($0.utf8))["id"]?.intValue).flatMap { $0.map(Int.init) }
+        }
+        #expect(ids == Array(1...20))
+        #expect(log.started.withLock { $0 } == Array(1...20))
+    }
+
+    @Test func aSinkWhoseReaderIsGoneEndsTheServerThoughTheInputStaysOpen() throws {
+        let log = PhaseLog()
+        let stream = InMemoryStream(
+            input: Array(#"{"jsonrpc":"2.0","id":1,"method":"step","params":{"n":1}}"#.utf8) + [0x0A],
+            endOfInput: false)
+        stream.closeOutput()
+        // Returns (does not wait for more input) once the reply cannot be written.
+        try StreamServer.run(source: stream, sink: stream, dispatcher: Self.dispatcher(log))
+        #expect(stream.output.isEmpty)
+        #expect(log.started.withLock { $0 } == [1])
     }
 }

@@ -60,6 +60,24 @@ import Testing
         #expect(error?.offset == 7)
     }
 
+    /// Strings and keys cross to jansson with their length: the empty one and those holding NUL
+    /// are kept exactly, when built, looked up, iterated and written.
+    @Test func emptyAndNULStringsAndKeysAreKeptExactly() throws {
+        let value = JSONValue.object([("", ""), ("a\u{0}b", JSONValue("x\u{0}")), ("a", JSONValue(1))])
+        #expect(value[""]?.stringValue == "")
+        #expect(value["a\u{0}b"]?.stringValue == "x\u{0}")
+        #expect(value["a"]?.intValue == 1)
+        #expect(value.keys == ["", "a\u{0}b", "a"])
+        #expect(value.text() == #"{"":"","a\u0000b":"x\u0000","a":1}"#)
+        #expect(try JSONValueEncoder().encode(["": "\u{0}"]).text() == #"{"":"\u0000"}"#)
+    }
+
+    @Test func settingAMemberKeepsKeysWithNUL() {
+        let value = JSONValue.object([("a\u{0}b", JSONValue(1)), ("a", JSONValue(2))])
+        #expect(value.setting("c", to: JSONValue(3)).text() == #"{"a\u0000b":1,"a":2,"c":3}"#)
+        #expect(value.setting("a", to: JSONValue(4)).text() == #"{"a\u0000b":1,"a":4}"#)
+    }
+
     @Test func optionsForDuplicatesNULAndScalars() throws {
         #expect(try JSONValue.parse(#"{"a":1,"a":2}"#)["a"]?.intValue == 2)
         let duplicate = #expect(throws: JSONParseError.self) {

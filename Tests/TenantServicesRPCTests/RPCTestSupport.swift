@@ -42,7 +42,7 @@ final class RPCHarness {
         let request: JSONValue = [
             "jsonrpc": "2.0", "id": JSONValue(nextID), "method": JSONValue(method), "params": params,
         ]
-        let reply = try JSONValue.parse(dispatcher.handle(request.serialized())!)
+        let reply = try JSONValue.parse(dispatcher.reply(to: request.serialized())!)
         if let result = reply["result"] { results.append((method, result)) }
         return reply
     }

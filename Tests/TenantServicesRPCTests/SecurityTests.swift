@@ -29,7 +29,7 @@ private func rpcWorld() throws -> (WorldBuilder, Dispatcher) {
 
 private func call(_ d: Dispatcher, _ method: String, _ params: JSONValue) throws -> JSONValue {
     let request: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": JSONValue(method), "params": params]
-    return try JSONValue.parse(d.handle(request.serialized())!)
+    return try JSONValue.parse(d.reply(to: request.serialized())!)
 }
 
 @Suite struct SecurityTests {
