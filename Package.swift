@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "JanssonJSON", targets: ["JanssonJSON"]),
         .library(name: "JSONRPC", targets: ["JSONRPC"]),
         .library(name: "TenantServicesTesting", targets: ["TenantServicesTesting"]),
+        .library(name: "TenantServicesPostgres", targets: ["TenantServicesPostgres"]),
         .executable(name: "tenant-services", targets: ["tenant-services"]),
         .executable(name: "tenant-services-bench", targets: ["tenant-services-bench"]),
     ],
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
     ],
     targets: [
         // MARK: C
@@ -143,6 +145,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: PostgreSQL store
+        .target(
+            name: "TenantServicesPostgres",
+            dependencies: [
+                "TenantServices",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: [
+                "TenantServices",
+                "TenantServicesPostgres",
+                "TenantServicesTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Executables
         .executableTarget(
             name: "tenant-services",
@@ -151,6 +174,7 @@ let package = Package(
                 "JanssonJSON",
                 "TenantServices",
                 "TenantServicesRPC",
+                "TenantServicesPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -165,7 +189,9 @@ let package = Package(
                 "JSONRPC",
                 "TenantServices",
                 "TenantServicesRPC",
+                "TenantServicesPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -76,6 +76,7 @@ public final class Portal: Sendable {
         var state = PortalState()
         try store.load { state.apply($0) }
         self.core = Locked(Core(state: state))
+        store.observeCommits { [weak self] in self?.catchUpBetweenRequests() }
     }
 
     /// Performs a request as an actor; a change is returned only once it is durable.
@@ -102,7 +103,10 @@ public final class Portal: Sendable {
         }
         let now = clock.now()
         if !type(of: executable).isMutating {
-            let state = core.withLock { $0.state }
+            let state = try core.withLock { core throws(PortalError) in
+                try catchUp(&core, forWriting: false)
+                return core.state
+            }
             var tx = Transaction(state: state, actor: actor, now: now, calendar: calendar, catalog: catalog)
             tx.faults = faults
             return PendingResponse(
@@ -110,6 +114,9 @@ public final class Portal: Sendable {
         }
         let fingerprint = try requestKey.map { _ in try Self.fingerprint(request) }
         return try core.withLock { core throws -> PendingResponse<R.Response> in
+            try catchUp(&core, forWriting: true)
+            var wrote = false
+            defer { if !wrote { store.endWrite() } }
             if let requestKey, let recorded = core.requests[actor.id]?[requestKey] {
                 guard recorded.method == R.method, recorded.fingerprint == fingerprint else {
                     throw PortalError(
@@ -134,6 +141,7 @@ public final class Portal: Sendable {
                 if !tx.records.isEmpty {
                     do {
                         position = try store.write(tx.records)
+                        wrote = true
                     } catch let error as PortalError {
                         throw error
                     } catch {
@@ -173,7 +181,9 @@ public final class Portal: Sendable {
             try store.waitUntilDurable(position)
         } catch {
             core.withLock { core in
-                guard let first = core.pending.firstIndex(where: { $0.position >= position }) else { return }
+                // Only if `position` is still pending: a failed write that an earlier waiter already
+                // undid leaves alone the writes that came after the store recovered.
+                guard let first = core.pending.firstIndex(where: { $0.position == position }) else { return }
                 for write in core.pending[first...].reversed() {
                     core.state.undoLog = write.undo
                     core.state.rollBack()
@@ -187,6 +197,25 @@ public final class Portal: Sendable {
         // Durable writes leave `pending` at the next submit, so waiting never contends for the lock.
         durableUpTo.max(position.rawValue, ordering: .relaxed)
         if store.wantsSnapshot { store.compact(history: core.withLock { $0.state.events }) }
+    }
+
+    /// Applies what other servers committed to a shared store (a store of one's own has nothing);
+    /// for a write, the store also keeps other writers out until this one is settled.
+    private func catchUp(_ core: inout Core, forWriting: Bool) throws(PortalError) {
+        let durable = durableUpTo.load(ordering: .relaxed)
+        let unsettled = core.pending.last.flatMap { $0.position.rawValue > durable ? $0.position : nil }
+        let records: [EventRecord]
+        do {
+            records = try store.catchUp(forWriting: forWriting, unsettled: unsettled)
+        } catch {
+            throw PortalError(.storageFailure, "the store cannot be read, so nothing was done: \(error)")
+        }
+        for record in records { core.state.apply(record) }
+    }
+
+    /// Applies what other servers committed while no request asks (a shared store's notification).
+    private func catchUpBetweenRequests() {
+        core.withLock { core in try? catchUp(&core, forWriting: false) }
     }
 
     private static func fingerprint(_ request: some Encodable) throws -> Data {

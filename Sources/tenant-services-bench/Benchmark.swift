@@ -13,18 +13,25 @@ struct Benchmark: ParsableCommand {
     @Option(help: "Messages for the per-message benchmark.") var messages = 100_000
     @Option(help: "Pipelined tenant.get requests.") var pipelined = 50_000
     @Option(help: "Lock-step tenant.get round trips.") var lockStep = 5_000
-    @Option(help: "Which parts to run: json, rpc, statement, store (default: all).") var only: String?
+    @Option(help: "Which parts to run: json, rpc, statement, store, postgres, postgres-load (default: all but the PostgreSQL ones).") var only: String?
     @Option(help: "Tenants for the statement benchmark (about 10 booked services each).") var statementTenants = 100_000
     @Option(help: "Durable writes per measurement of the store benchmark.") var storeWrites = 1_000
     @Option(help: "Store sizes to load, in tenants (3 domains and about 10 services each).")
     var storeLoadTenants: [Int] = [10_000, 30_000, 100_000]
     @Option(help: "The large store of the write-cost comparison, in tenants.") var storeCostTenants = 100_000
     @Option(help: .hidden) var loadStore: String?
+    @Option(help: .hidden) var loadPostgres: String?
+    @Option(
+        help:
+            "The PostgreSQL cluster for --only postgres (postgresql://user:password@host:port/database; default: TENANT_SERVICES_BENCH_POSTGRES_URL); the benchmark creates and drops databases of its own there."
+    )
+    var postgresURL: String?
     @Option(help: "Only write a generated store of --statement-tenants tenants into this directory.")
     var generateStore: String?
 
     func run() throws {
         if let loadStore { return try Self.loadStore(loadStore) }
+        if let loadPostgres { return try Self.loadPostgres(loadPostgres) }
         if let generateStore {
             let (records, services, _) = try Self.generatedHistory(tenants: statementTenants)
             try Self.writeStore(records, to: URL(fileURLWithPath: generateStore), snapshot: false)
@@ -44,6 +51,7 @@ struct Benchmark: ParsableCommand {
             try writeCost()
             try storeLoading()
         }
+        if only == "postgres" || only == "postgres-load" { try postgres() }
         if only == nil || only == "rpc" {
             try inProcessTenantGet()
             try serverRoundTrips()
