@@ -41,7 +41,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public typealias LoadProgress = @Sendable (_ done: Int, _ total: Int) -> Void
 
     private let onLoadProgress: LoadProgress?
-    private let group: MultiThreadedEventLoopGroup
+    private let group: any EventLoopGroup
     private let logger: Logger
 
     private let condition = NSCondition()
@@ -81,18 +81,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
         self.location = location
         self.fairnessInterval = fairnessInterval
         self.onLoadProgress = onLoadProgress
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // The process-wide event loops: never shut down, so nothing in flight outlives its loop.
+        self.group = MultiThreadedEventLoopGroup.singleton
         var logger = Logger(label: "tenant-services.postgres")
         logger.logLevel = .warning
         self.logger = logger
         condition.lock()
         defer { condition.unlock() }
-        do {
-            _ = try connected()
-        } catch {
-            try? group.syncShutdownGracefully()
-            throw error
-        }
+        _ = try connected()
     }
 
     /// Opens the store at a `postgresql://` URL (see ``PostgresLocation/init(url:environment:)``).
@@ -102,8 +98,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     deinit {
         listener?.stop()
-        if let connection { _ = try? connection.close().wait() }
-        try? group.syncShutdownGracefully()
+        if let connection { PostgresStore.discard(connection) }
     }
 
     /// Closes the connections; later requests reconnect (notifications stop).
@@ -174,9 +169,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
         return configuration
     }
 
+    /// Closes a connection in the background, keeping it alive until it is closed.
+    static func discard(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
     /// Forgets the connection (the server then drops the session's lock and any open statement).
     private func dropConnection() {
-        if let connection { connection.close().whenComplete { _ in } }
+        if let connection { PostgresStore.discard(connection) }
         connection = nil
         holdsLock = false
     }
@@ -449,7 +449,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
             throw StoreError("a write to \(location) must follow catchUp(forWriting: true), which takes the write lock")
         }
         for (offset, record) in records.enumerated() where record.seq != bufferSeqEnd + 1 + offset {
-            throw StoreError("record seq \(record.seq) does not follow seq \(bufferSeqEnd + offset) in the global order")
+            throw StoreError(
+                "record seq \(record.seq) does not follow seq \(bufferSeqEnd + offset) in the global order")
         }
         buffer += encoded
         bufferSeqEnd += records.count
@@ -617,7 +618,7 @@ final class CommitListener: @unchecked Sendable {
         let connection = self.connection
         condition.broadcast()
         condition.unlock()
-        connection?.close().whenComplete { _ in }
+        if let connection { PostgresStore.discard(connection) }
     }
 
     private func run() {
@@ -655,7 +656,7 @@ final class CommitListener: @unchecked Sendable {
             condition.unlock()
         }
         condition.lock()
-        connection?.close().whenComplete { _ in }
+        if let connection { PostgresStore.discard(connection) }
         condition.unlock()
     }
 

@@ -13,7 +13,10 @@ struct Benchmark: ParsableCommand {
     @Option(help: "Messages for the per-message benchmark.") var messages = 100_000
     @Option(help: "Pipelined tenant.get requests.") var pipelined = 50_000
     @Option(help: "Lock-step tenant.get round trips.") var lockStep = 5_000
-    @Option(help: "Which parts to run: json, rpc, statement, store, postgres, postgres-load (default: all but the PostgreSQL ones).") var only: String?
+    @Option(
+        help: "Parts to run: json, rpc, statement, store, postgres, postgres-load (default: all but postgres*)."
+    )
+    var only: String?
     @Option(help: "Tenants for the statement benchmark (about 10 booked services each).") var statementTenants = 100_000
     @Option(help: "Durable writes per measurement of the store benchmark.") var storeWrites = 1_000
     @Option(help: "Store sizes to load, in tenants (3 domains and about 10 services each).")

@@ -25,13 +25,17 @@ extension Benchmark {
         let bareDatabase = try BenchDatabase(admin)
         let event = String(decoding: try Self.sampleEventBytes().dropLast(), as: UTF8.self)
         let bare = try bareDatabase.withConnection { connection in
-            _ = try connection.query("CREATE TABLE bench (seq bigint PRIMARY KEY, record text NOT NULL)", logger: .bench)
-                .wait()
+            _ = try connection.query(
+                "CREATE TABLE bench (seq bigint PRIMARY KEY, record text NOT NULL)", logger: .bench
+            )
+            .wait()
             _ = try connection.query("SET synchronous_commit = on", logger: .bench).wait()
             return try best(1) {
                 for i in 0..<writes {
-                    _ = try connection.query("INSERT INTO bench (seq, record) VALUES (\(Int64(i + 1)), \(event))", logger: .bench)
-                        .wait()
+                    _ = try connection.query(
+                        "INSERT INTO bench (seq, record) VALUES (\(Int64(i + 1)), \(event))", logger: .bench
+                    )
+                    .wait()
                 }
             }
         }
@@ -121,7 +125,8 @@ extension Benchmark {
         print(String(format: "| bare INSERT + COMMIT loop, one connection (ceiling) | %.0f |", bareRate))
         print(
             String(
-                format: "| server on PostgreSQL, lock-step | %.0f (%.2f× the bare loop; goal ≥ 0.8×) |", onPostgres.lockStep,
+                format: "| server on PostgreSQL, lock-step | %.0f (%.2f× the bare loop; goal ≥ 0.8×) |",
+                onPostgres.lockStep,
                 onPostgres.lockStep / bareRate))
         print(
             String(
@@ -132,7 +137,8 @@ extension Benchmark {
         print(String(format: "| two servers on PostgreSQL at once, pipelined, together | %.0f |", together))
         print(
             String(
-                format: "\nFrom A's acknowledgement to B's reply showing the write (tenant.get on B): p50 %.2f ms, p99 %.2f ms",
+                format:
+                    "\nFrom A's acknowledgement to B's reply showing the write (tenant.get on B): p50 %.2f ms, p99 %.2f ms",
                 p50, p99))
     }
 
@@ -169,7 +175,8 @@ extension Benchmark {
             try child.run()
             text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             child.waitUntilExit()
-            runs.append(Double(text.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0)
+            runs.append(
+                Double(text.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0)
         }
         runs.sort()
         print(
@@ -186,11 +193,14 @@ extension Benchmark {
         let elapsed = seconds(ContinuousClock.now - start)
         print(
             String(
-                format: "load %6.2f s, peak %5.0f MiB (%d events)", elapsed, residentHighWaterMiB(), portal.journal.count))
+                format: "load %6.2f s, peak %5.0f MiB (%d events)", elapsed, residentHighWaterMiB(),
+                portal.journal.count))
     }
 
     static let partnerCreateLine =
-        Array(#"{"jsonrpc":"2.0","id":0,"method":"partner.create","params":{"actor":\#(op),"name":"Bench"}}"#.utf8) + [0x0A]
+        Array(#"{"jsonrpc":"2.0","id":0,"method":"partner.create","params":{"actor":\#(op),"name":"Bench"}}"#.utf8) + [
+            0x0A
+        ]
 
     static func tenantID(in reply: [UInt8]) -> String? {
         let text = String(decoding: reply, as: UTF8.self)
@@ -219,18 +229,22 @@ final class BenchDatabase {
 
     init(_ admin: PostgresLocation) throws {
         self.admin = admin
-        try Self.connect(admin) { _ = try $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: .bench).wait() }
+        try Self.connect(admin) {
+            _ = try $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: .bench).wait()
+        }
     }
 
     deinit {
         let name = name
         try? Self.connect(admin) {
-            _ = try $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: .bench).wait()
+            _ = try $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: .bench)
+                .wait()
         }
     }
 
     var url: String {
-        let password = admin.password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
+        let password =
+            admin.password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
         return "postgresql://\(admin.user)\(password)@\(admin.host):\(admin.port)/\(name)"
     }
 

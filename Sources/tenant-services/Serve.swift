@@ -78,7 +78,8 @@ struct Serve: ParsableCommand {
         log.notice(
             "serving JSON-RPC on stdio",
             metadata: [
-                "store": "\(inMemory ? "in memory" : storeName)", "clock": "\(clock ?? "system")", "zone": "\(timeZone)",
+                "store": "\(inMemory ? "in memory" : storeName)", "clock": "\(clock ?? "system")",
+                "zone": "\(timeZone)",
             ])
         let chosen: Framing? =
             switch framing {

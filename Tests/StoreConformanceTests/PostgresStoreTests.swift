@@ -73,9 +73,16 @@ import Testing
             let outcomes = Locked<[Result<String, PortalError>]>([])
             DispatchQueue.concurrentPerform(iterations: 2) { i in
                 let portal = i == 0 ? a : b
-                let result = Result { () throws(PortalError) -> String in
-                    try portal.perform(DomainAdd(tenantId: i == 0 ? t1 : t2, name: name, mode: .inline), as: Self.op)
-                        .domain.id
+                let result: Result<String, PortalError>
+                do {
+                    result = .success(
+                        try portal.perform(
+                            DomainAdd(tenantId: i == 0 ? t1 : t2, name: name, mode: .inline), as: Self.op
+                        ).domain.id)
+                } catch let error as PortalError {
+                    result = .failure(error)
+                } catch {
+                    result = .failure(PortalError(.storageFailure, "\(error)"))
                 }
                 outcomes.withLock { $0.append(result) }
             }
@@ -199,9 +206,13 @@ import Testing
 
     @Test func urlsAreParsedAndShownWithoutThePassword() throws {
         let location = try PostgresLocation(url: "postgresql://anna:s%40cret@db.example:6543/portal", environment: [:])
-        #expect(location == PostgresLocation(host: "db.example", port: 6543, user: "anna", password: "s@cret", database: "portal"))
+        #expect(
+            location
+                == PostgresLocation(
+                    host: "db.example", port: 6543, user: "anna", password: "s@cret", database: "portal"))
         #expect(location.description == "postgresql://anna@db.example:6543/portal")
-        let fromEnvironment = try PostgresLocation(url: "postgres://anna@localhost/portal", environment: ["PGPASSWORD": "pw"])
+        let fromEnvironment = try PostgresLocation(
+            url: "postgres://anna@localhost/portal", environment: ["PGPASSWORD": "pw"])
         #expect(fromEnvironment.password == "pw")
         #expect(fromEnvironment.port == 5432)
         let socket = try PostgresLocation(url: "postgresql://anna@/portal?host=/run/postgresql", environment: [:])

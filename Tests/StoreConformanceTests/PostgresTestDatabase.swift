@@ -39,7 +39,9 @@ final class PostgresTestDatabase: @unchecked Sendable {
         name = "ts_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         var location = admin
         location.database = name
-        let password = location.password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
+        let password =
+            location.password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
+            ?? ""
         url = "postgresql://\(location.user)\(password)@\(location.host):\(location.port)/\(name)"
         try Self.run(admin, "CREATE DATABASE \(name)")
     }
