@@ -58,6 +58,9 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// Whether this session holds the write lock, and since when.
     private var holdsLock = false
     private var lockedSince = ContinuousClock.now
+    /// Between `catchUp(forWriting: true)` and the `write` or `endWrite` that follows: the lock
+    /// must stay, even if every buffered write is committed meanwhile.
+    private var announcedWrite = false
     /// Written but not yet committed: positions (durable, written], oldest first.
     private var buffer: [(seq: Int64, json: String)] = []
     private var bufferSeqEnd = 0
@@ -383,7 +386,10 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
         if holdsLock {
             // Nobody else can have committed since this session took the lock.
-            guard forWriting, ContinuousClock.now - lockedSince > fairnessInterval else { return [] }
+            guard forWriting, ContinuousClock.now - lockedSince > fairnessInterval else {
+                if forWriting { announcedWrite = true }
+                return []
+            }
             // Held long enough: commit what is buffered and let others in before writing again.
             while committing { condition.wait() }
             if let failure { throw StoreError("an earlier write failed: \(failure.error.message)") }
@@ -396,6 +402,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         if forWriting {
             rows = try query("SELECT seq, record FROM tenant_services_lock_and_read($1)", binds)
             holdsLock = true
+            announcedWrite = true
             lockedSince = .now
         } else {
             rows = try query("SELECT seq, record FROM tenant_services_events WHERE seq > $1 ORDER BY seq", binds)
@@ -412,6 +419,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
             bufferSeqEnd = seenSeq
             return records
         } catch {
+            announcedWrite = false
             if holdsLock { releaseLock() }
             throw error
         }
@@ -420,6 +428,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public func endWrite() {
         condition.lock()
         defer { condition.unlock() }
+        announcedWrite = false
         if holdsLock, buffer.isEmpty, !committing { releaseLock() }
     }
 
@@ -444,6 +453,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
         condition.lock()
         defer { condition.unlock() }
+        announcedWrite = false
         if let failure { throw failure.error }
         guard holdsLock else {
             throw StoreError("a write to \(location) must follow catchUp(forWriting: true), which takes the write lock")
@@ -538,7 +548,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
             if !holdsLock || connection == nil {
                 // The session that held the lock is gone: what was buffered after it is stale.
                 if !buffer.isEmpty { fail(from: target + 1, StoreError("\(location): the connection was lost")) }
-            } else if buffer.isEmpty {
+            } else if buffer.isEmpty, !announcedWrite {
                 releaseLock()
             }
         case .failure(let error):
