@@ -17,7 +17,8 @@
 ///
 /// A store that several servers share (PostgreSQL) also implements ``catchUp(forWriting:unsettled:)``
 /// and ``endWrite()``: the portal calls them, under its write lock, before every request and after
-/// a write that recorded nothing. A store of one process keeps the defaults, which do nothing.
+/// a write that recorded nothing; and ``observeCommits(_:)``, through which it tells the portal to
+/// catch up between requests. A store of one process keeps the defaults, which do nothing.
 public protocol Store: AnyObject, Sendable {
     /// Every durable record, in order.
     func load() throws -> [EventRecord]
