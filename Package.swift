@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "JSONRPC", targets: ["JSONRPC"]),
         .library(name: "TenantServicesFileStore", targets: ["TenantServicesFileStore"]),
         .library(name: "TenantServicesTesting", targets: ["TenantServicesTesting"]),
+        .library(name: "TenantServicesPostgres", targets: ["TenantServicesPostgres"]),
         .executable(name: "tenant-services", targets: ["tenant-services"]),
         .executable(name: "tenant-services-bench", targets: ["tenant-services-bench"]),
     ],
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
     ],
     targets: [
         // MARK: C
@@ -169,6 +171,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: PostgreSQL store
+        .target(
+            name: "TenantServicesPostgres",
+            dependencies: [
+                "TenantServices",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: [
+                "TenantServices",
+                "TenantServicesFileStore",
+                "TenantServicesPostgres",
+                "TenantServicesTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Executables
         .executableTarget(
             name: "tenant-services",
@@ -178,6 +202,7 @@ let package = Package(
                 "TenantServices",
                 "TenantServicesFileStore",
                 "TenantServicesRPC",
+                "TenantServicesPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -193,7 +218,9 @@ let package = Package(
                 "TenantServices",
                 "TenantServicesFileStore",
                 "TenantServicesRPC",
+                "TenantServicesPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -82,6 +82,7 @@ public final class Portal: Sendable {
         try store.load { state.apply($0) }
         state.evictRequestKeys(recordedAtOrBefore: clock.now().addingTimeInterval(-requestKeyRetention))
         self.core = Locked(Core(state: state))
+        store.observeCommits { [weak self] in self?.catchUpBetweenRequests() }
     }
 
     /// Performs a request as an actor; a change is returned only once it is durable.
@@ -110,7 +111,10 @@ public final class Portal: Sendable {
         }
         let now = clock.now()
         if !type(of: executable).isMutating {
-            let (state, unconfirmed) = core.withLock { ($0.state, newestNotDurable($0)) }
+            let (state, unconfirmed) = try core.withLock { core -> (PortalState, StorePosition?) in
+                try catchUp(&core, forWriting: false)
+                return (core.state, newestNotDurable(core))
+            }
             var tx = Transaction(state: state, actor: actor, now: now, calendar: calendar, catalog: catalog)
             tx.faults = faults
             // A read that sees writes not yet durable is answered only once they are.
@@ -121,6 +125,9 @@ public final class Portal: Sendable {
         let key = requestKey.map { RequestKeyTable.Key(scope: RequestKeyRecord.Scope(actor), key: $0) }
         let digest = try key.map { _ in try RequestKeyRecord.digest(ofCall: request, by: actor) }
         return try core.withLock { core throws -> PendingResponse<R.Response> in
+            try catchUp(&core, forWriting: true)
+            var wrote = false
+            defer { if !wrote { store.endWrite() } }
             let cutoff = now.addingTimeInterval(-requestKeyRetention)
             core.state.evictRequestKeys(recordedAtOrBefore: cutoff)
             if let key, let entry = core.state.requestKeys.entry(key, recordedAfter: cutoff) {
@@ -163,6 +170,7 @@ public final class Portal: Sendable {
                     tx.recordPricesIfChanged()
                     do {
                         position = try store.write(tx.records)
+                        wrote = true
                     } catch let error as PortalError {
                         throw error
                     } catch {
@@ -208,7 +216,9 @@ public final class Portal: Sendable {
             try store.waitUntilDurable(position)
         } catch {
             core.withLock { core in
-                guard let first = core.pending.firstIndex(where: { $0.position >= position }) else { return }
+                // Only if `position` is still pending: a failed write that an earlier waiter already
+                // undid leaves alone the writes that came after the store recovered.
+                guard let first = core.pending.firstIndex(where: { $0.position == position }) else { return }
                 for write in core.pending[first...].reversed() {
                     core.state.undoLog = write.undo
                     core.state.rollBack()
@@ -241,6 +251,25 @@ public final class Portal: Sendable {
                     return $0.state.events
                 })
         }
+    }
+
+    /// Applies what other servers committed to a shared store (a store of one's own has nothing);
+    /// for a write, the store also keeps other writers out until this one is settled.
+    private func catchUp(_ core: inout Core, forWriting: Bool) throws(PortalError) {
+        let durable = durableUpTo.load(ordering: .relaxed)
+        let unsettled = core.pending.last.flatMap { $0.position.rawValue > durable ? $0.position : nil }
+        let records: [EventRecord]
+        do {
+            records = try store.catchUp(forWriting: forWriting, unsettled: unsettled)
+        } catch {
+            throw PortalError(.storageFailure, "the store cannot be read, so nothing was done: \(error)")
+        }
+        for record in records { core.state.apply(record) }
+    }
+
+    /// Applies what other servers committed while no request asks (a shared store's notification).
+    private func catchUpBetweenRequests() {
+        core.withLock { core in try? catchUp(&core, forWriting: false) }
     }
 
     /// The JSON text a result is kept as, so that a replay returns exactly the same result.

@@ -13,7 +13,11 @@ struct Benchmark: ParsableCommand {
     @Option(help: "Messages for the per-message benchmark.") var messages = 100_000
     @Option(help: "Pipelined tenant.get requests.") var pipelined = 50_000
     @Option(help: "Lock-step tenant.get round trips.") var lockStep = 5_000
-    @Option(help: "Which parts to run: json, rpc, statement, store, faults (default: all).") var only: String?
+    @Option(
+        help:
+            "Parts to run: json, rpc, statement, store, faults, postgres, postgres-load (default: all but postgres*)."
+    )
+    var only: String?
     @Option(help: "How long the client of the fault benchmark sends without reading, in seconds.")
     var faultSeconds = 10
     @Option(help: "Tenants for the statement benchmark (about 10 booked services each).") var statementTenants = 100_000
@@ -22,11 +26,18 @@ struct Benchmark: ParsableCommand {
     var storeLoadTenants: [Int] = [10_000, 30_000, 100_000]
     @Option(help: "The large store of the write-cost comparison, in tenants.") var storeCostTenants = 100_000
     @Option(help: .hidden) var loadStore: String?
+    @Option(help: .hidden) var loadPostgres: String?
+    @Option(
+        help:
+            "The PostgreSQL cluster for --only postgres (postgresql://user:password@host:port/database; default: TENANT_SERVICES_BENCH_POSTGRES_URL); the benchmark creates and drops databases of its own there."
+    )
+    var postgresURL: String?
     @Option(help: "Only write a generated store of --statement-tenants tenants into this directory.")
     var generateStore: String?
 
     func run() throws {
         if let loadStore { return try Self.loadStore(loadStore) }
+        if let loadPostgres { return try Self.loadPostgres(loadPostgres) }
         if let generateStore {
             let (records, services, _) = try Self.generatedHistory(tenants: statementTenants)
             try Self.writeStore(records, to: URL(fileURLWithPath: generateStore), snapshot: false)
@@ -46,6 +57,7 @@ struct Benchmark: ParsableCommand {
             try writeCost()
             try storeLoading()
         }
+        if only == "postgres" || only == "postgres-load" { try postgres() }
         if only == nil || only == "rpc" {
             try inProcessTenantGet()
             try serverRoundTrips()

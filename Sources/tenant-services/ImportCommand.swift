@@ -19,7 +19,7 @@ struct ImportCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @Option(help: "The store directory.") var store = "tenant-services-data"
+    @Option(help: "The store directory, or a postgresql:// URL.") var store = "tenant-services-data"
     @Option(help: "The partner the tenants belong to, such as P1.") var partner: String
     @Option(help: "Entries per batch.") var batch = 500
     @Argument(help: "The JSON file to import.") var file: String
@@ -32,7 +32,7 @@ struct ImportCommand: ParsableCommand {
         }
         let entries = try Self.entries(in: data, file: file, partner: partner)
         let progress = ProgressLine(forced: options.progress)
-        let portal = try Portal(store: try openStore(store, progress: progress))
+        let portal = try Portal(store: try openBackend(store, progress: progress))
         let importer = Actor.platformOperator(id: "cli-import")
         for start in stride(from: 0, to: entries.count, by: batch) {
             let slice = Array(entries[start..<min(start + batch, entries.count)])
@@ -45,7 +45,7 @@ struct ImportCommand: ParsableCommand {
             }
             progress.update("importing \(file)", done: start + slice.count, total: entries.count)
         }
-        progress.finish("imported \(entries.count.formatted()) entries into \(store)")
+        progress.finish("imported \(entries.count.formatted()) entries into \(displayName(ofStore: store))")
         print("\(entries.count) tenants created or updated for partner \(partner)")
     }
 

@@ -5,6 +5,7 @@ import JanssonJSON
 import Logging
 import TenantServices
 import TenantServicesFileStore
+import TenantServicesPostgres
 import TenantServicesRPC
 
 struct Serve: ParsableCommand {
@@ -14,7 +15,9 @@ struct Serve: ParsableCommand {
             Framing is detected from the first byte ({ or [: one JSON message per line; C: Content-Length \
             frames) unless --framing is given. stdout carries protocol messages only; logs go to stderr. \
             State lives in the store directory (created on first use; one server per directory): every \
-            change is answered only once it is on disk. --in-memory keeps it in memory instead.
+            change is answered only once it is on disk. With --store postgresql://user@host:port/database \
+            (password in the URL or PGPASSWORD) any number of servers share one PostgreSQL database. \
+            --in-memory keeps it in memory instead.
             """)
 
     enum FramingOption: String, ExpressibleByArgument, CaseIterable {
@@ -22,7 +25,8 @@ struct Serve: ParsableCommand {
     }
 
     @OptionGroup var options: GlobalOptions
-    @Option(help: "Store directory, created on first use.") var store = "tenant-services-data"
+    @Option(help: "Store directory, created on first use, or a postgresql:// URL shared by several servers.")
+    var store = "tenant-services-data"
     @Flag(help: "Keep state in memory only (tests, experiments); --store is ignored.") var inMemory = false
     @Option(help: "Journal size in MiB past which a snapshot is written.") var snapshotMib = 64
     @Option(help: "A catalog JSON file to use instead of the default.") var catalog: String?
@@ -39,6 +43,9 @@ struct Serve: ParsableCommand {
     var maxBytesInFlight = Limits().maxBytesInFlight
     /// Crash-point tests: SIGKILL at the Nth storage call of the store's snapshots.
     @Option(help: .hidden) var crashAtSnapshotCall: Int?
+
+    /// The store as shown in logs: a URL without its password.
+    private var storeName: String { displayName(ofStore: store) }
 
     func run() throws {
         // First of all: /dev/null on closed standard descriptors, then stdout kept for protocol only.
@@ -73,7 +80,7 @@ struct Serve: ParsableCommand {
         if inMemory {
             backend = InMemoryStore()
         } else {
-            backend = try openStore(
+            backend = try openBackend(
                 store, progress: progress, snapshotThreshold: Int64(snapshotMib) << 20,
                 faults: crashAtSnapshotCall.map(FileStore.crashing(atSnapshotCall:)))
         }
@@ -81,7 +88,7 @@ struct Serve: ParsableCommand {
             catalog: try loadCatalog(catalog), clock: testClock ?? SystemClock(),
             calendar: BusinessCalendar(timeZone: zone), store: backend,
             requestKeyRetention: TimeInterval(requestKeyHours) * 3600)
-        progress.finish("loaded \(portal.journal.count.formatted()) events from \(inMemory ? "memory" : store)")
+        progress.finish("loaded \(portal.journal.count.formatted()) events from \(inMemory ? "memory" : storeName)")
         if let reason = (backend as? FileStore)?.readOnlyReason {
             log.warning("serving read-only: \(reason)")
         }
@@ -94,7 +101,8 @@ struct Serve: ParsableCommand {
         log.notice(
             "serving JSON-RPC on stdio",
             metadata: [
-                "store": "\(inMemory ? "in memory" : store)", "clock": "\(clock ?? "system")", "zone": "\(timeZone)",
+                "store": "\(inMemory ? "in memory" : storeName)", "clock": "\(clock ?? "system")",
+                "zone": "\(timeZone)",
             ])
         let chosen: Framing? =
             switch framing {
@@ -139,6 +147,31 @@ struct SchemasCommand: ParsableCommand {
             print("wrote \(directory.appendingPathComponent("openrpc.json").path)")
         }
     }
+}
+
+/// Opens the store that `--store` names: a PostgreSQL database for a `postgresql://` or
+/// `postgres://` URL, else a file store in that directory.
+func openBackend(
+    _ store: String, progress: ProgressLine, snapshotThreshold: Int64 = 64 << 20, mode: FileStore.Mode = .readWrite,
+    faults: StorageFaultInjector? = nil
+) throws -> any Store {
+    guard PostgresLocation.isURL(store) else {
+        return try openStore(
+            store, progress: progress, snapshotThreshold: snapshotThreshold, mode: mode, faults: faults)
+    }
+    do {
+        return try PostgresStore(
+            url: store,
+            onLoadProgress: { done, total in progress.update("reading the events", done: done, total: total) })
+    } catch let error as StoreError {
+        throw Refusal(error.message)
+    }
+}
+
+/// How a `--store` value appears in messages: a URL without its password.
+func displayName(ofStore store: String) -> String {
+    guard PostgresLocation.isURL(store) else { return store }
+    return (try? PostgresLocation(url: store, environment: [:]).description) ?? "a postgresql:// URL"
 }
 
 /// Opens a file store, showing progress on `progress` while it loads.

@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 import TenantServices
 import TenantServicesFileStore
+import TenantServicesPostgres
 
 /// Read-only views of a store for people: they neither lock nor change it, so they work while a
 /// server is running on the same directory.
@@ -22,7 +23,7 @@ struct Refusal: Error, CustomStringConvertible {
 /// Which store to read and as whom.
 struct StoreViewOptions: ParsableArguments {
     @OptionGroup var options: GlobalOptions
-    @Option(help: "The store directory.") var store = "tenant-services-data"
+    @Option(help: "The store directory, or a postgresql:// URL.") var store = "tenant-services-data"
     @Option(help: "See the store as this partner's administrator (default: the platform operator).")
     var partner: String?
     @Option(help: "Time zone for every calendar date.") var timeZone = "Europe/Zurich"
@@ -36,17 +37,20 @@ struct StoreViewOptions: ParsableArguments {
     func portal() throws -> Portal {
         options.bootstrap()
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: store, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw Refusal("there is no store at \(store); name one with --store DIR")
+        guard
+            PostgresLocation.isURL(store)
+                || (FileManager.default.fileExists(atPath: store, isDirectory: &isDirectory) && isDirectory.boolValue)
+        else {
+            throw Refusal("there is no store at \(store); name one with --store DIR or --store postgresql://…")
         }
         guard let zone = TimeZone(identifier: timeZone) else {
             throw ValidationError("unknown time zone '\(timeZone)'; use an IANA name such as Europe/Zurich")
         }
         let progress = ProgressLine(forced: options.progress)
         let portal = try Portal(
-            calendar: BusinessCalendar(timeZone: zone), store: try openStore(store, progress: progress, mode: .readOnly)
-        )
-        progress.finish("loaded \(portal.journal.count.formatted()) events from \(store)")
+            calendar: BusinessCalendar(timeZone: zone),
+            store: try openBackend(store, progress: progress, mode: .readOnly))
+        progress.finish("loaded \(portal.journal.count.formatted()) events from \(displayName(ofStore: store))")
         return portal
     }
 

@@ -50,7 +50,7 @@ final class RPCHarness {
     /// Sends one request with a given ID and returns the reply's bytes as they would go out.
     func sendRaw(_ method: String, _ params: JSONValue, id: Int) -> [UInt8] {
         let request: JSONValue = ["jsonrpc": "2.0", "id": JSONValue(id), "method": JSONValue(method), "params": params]
-        return dispatcher.handle(request.serialized()) ?? []
+        return dispatcher.reply(to: request.serialized()) ?? []
     }
 
     /// Calls a method that must succeed.

@@ -14,6 +14,11 @@
 ///
 /// The portal calls ``write(_:)`` in the order operations are applied, never concurrently, and
 /// acknowledges an operation only after ``waitUntilDurable(_:)`` returned for it.
+///
+/// A store that several servers share (PostgreSQL) also implements ``catchUp(forWriting:unsettled:)``
+/// and ``endWrite()``: the portal calls them, under its write lock, before every request and after
+/// a write that recorded nothing; and ``observeCommits(_:)``, through which it tells the portal to
+/// catch up between requests. A store of one process keeps the defaults, which do nothing.
 public protocol Store: AnyObject, Sendable {
     /// Every durable record, in order.
     func load() throws -> [EventRecord]
@@ -31,9 +36,31 @@ public protocol Store: AnyObject, Sendable {
     var wantsSnapshot: Bool { get }
     /// Takes a snapshot of the durable prefix of `history`, possibly in the background.
     func compact(history: [EventRecord])
+    /// The records that other writers committed since this store last returned or wrote records,
+    /// in order, for the caller to apply before it answers a request (the default: none).
+    ///
+    /// - Parameters:
+    ///   - forWriting: the caller is about to apply a write. On return no other writer can commit
+    ///     until this store's next write was made durable or failed, or ``endWrite()`` was called,
+    ///     so the write is applied on the latest state and takes its place in one global order.
+    ///   - unsettled: the newest position the caller wrote that it has neither seen durable nor
+    ///     undone, if any. After a failed commit the store accepts nothing until every failed
+    ///     write was undone (`unsettled` is then older than the first failed position).
+    /// - Throws: when the store cannot tell what others wrote (the database is unreachable).
+    func catchUp(forWriting: Bool, unsettled: StorePosition?) throws -> [EventRecord]
+    /// The write announced by `catchUp(forWriting: true, …)` recorded nothing (it was refused):
+    /// other writers may go ahead (the default does nothing).
+    func endWrite()
+    /// Asks to be called (on any thread) when another writer may have committed, so the caller can
+    /// catch up between requests (the default never calls).
+    func observeCommits(_ handler: @escaping @Sendable () -> Void)
 }
 
 extension Store {
+    public func catchUp(forWriting: Bool, unsettled: StorePosition?) throws -> [EventRecord] { [] }
+    public func endWrite() {}
+    public func observeCommits(_ handler: @escaping @Sendable () -> Void) {}
+
     public func load(into apply: (EventRecord) throws -> Void) throws {
         for record in try load() { try apply(record) }
     }

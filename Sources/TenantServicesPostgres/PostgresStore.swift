@@ -1,0 +1,686 @@
+import Foundation
+import PostgresNIO
+import Synchronization
+public import TenantServices
+
+/// A store that any number of servers share: one PostgreSQL database, one global order of events.
+///
+/// Tables (created on first use, schema version in `tenant_services_schema`):
+/// `tenant_services_events(seq bigint primary key, record text)` holds every event record whole,
+/// as the file store's journal does.
+///
+/// - **One global order.** Every server keeps the state in memory and catches up with what others
+///   committed before each request (``catchUp(forWriting:unsettled:)``: one query for rows after
+///   the last seq it knows). A writer first takes a session-level advisory lock and reads what it
+///   missed in the same statement, so it applies its write on the latest state and gives it the
+///   next seq; it holds the lock until its writes are committed (pipelined writes keep it from one
+///   commit to the next), so commit order is seq order and a reader catching up by seq never
+///   skips a row. Under continuous load a writer lets the lock go every ``fairnessInterval``.
+/// - **Durable = committed.** Writes are buffered and committed together by the first waiter in
+///   one statement (group commit) with `synchronous_commit = on`; ``waitUntilDurable(_:)``
+///   returns once the commit is confirmed.
+/// - **Faults.** A failed commit fails every write from its first one on; the store then refuses
+///   work until the portal has undone them, reconnects by itself on the next request, and a
+///   commit whose reply was lost is looked up after reconnecting, so it is not reported failed
+///   when it was in fact committed.
+public final class PostgresStore: Store, @unchecked Sendable {
+    /// The newest schema version this code knows; a database with a newer one is refused.
+    public static let schemaVersion = 1
+    /// The `NOTIFY` channel on which every commit announces its last seq.
+    public static let notificationChannel = "tenant_services_events"
+    /// The advisory lock that serializes writers (`pg_advisory_lock`), and the one for setting up tables.
+    static let writeLockKey: Int64 = 0x5453_4556_0001
+    static let schemaLockKey: Int64 = 0x5453_4556_0002
+
+    /// Where the database is (its description has no password).
+    public let location: PostgresLocation
+    /// How long a writer under continuous load holds the write lock before it lets others in.
+    public let fairnessInterval: Duration
+
+    /// Reports how far ``load()`` has come: records done, records in all.
+    public typealias LoadProgress = @Sendable (_ done: Int, _ total: Int) -> Void
+
+    private let onLoadProgress: LoadProgress?
+    private let group: any EventLoopGroup
+    private let logger: Logger
+
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var connection: PostgresConnection?
+    private var lastConnectFailure: (at: ContinuousClock.Instant, error: StoreError)?
+    private var loaded = false
+    /// The newest seq known committed whose record the caller has (loaded, caught up or written).
+    private var seenSeq = 0 {
+        didSet { seen.value.store(seenSeq, ordering: .relaxed) }
+    }
+    /// `seenSeq` for the notification listener.
+    private let seen = SeenSeq()
+    /// Whether this session holds the write lock, and since when.
+    private var holdsLock = false
+    private var lockedSince = ContinuousClock.now
+    /// Between `catchUp(forWriting: true)` and the `write` or `endWrite` that follows: the lock
+    /// must stay, even if every buffered write is committed meanwhile.
+    private var announcedWrite = false
+    /// Written but not yet committed: positions (durable, written], oldest first.
+    private var buffer: [(seq: Int64, json: String)] = []
+    private var bufferSeqEnd = 0
+    private var written: Int64 = 0
+    private var durable: Int64 = 0
+    private var committing = false
+    /// Set by a failed commit until the caller has undone what failed: every write from `from` on failed.
+    private var failure: (from: Int64, error: StoreError)?
+    /// The positions of every failed commit (the newest few), which stay failed after recovery.
+    private var failed: [(positions: ClosedRange<Int64>, error: StoreError)] = []
+    private var commits = 0
+    private var listener: CommitListener?
+
+    /// Connects to the database (tables are created by ``load()``).
+    ///
+    /// - Throws: ``StoreError`` with a one-line reason: unreachable, wrong password, unknown database.
+    public init(
+        location: PostgresLocation, fairnessInterval: Duration = .milliseconds(50),
+        onLoadProgress: LoadProgress? = nil
+    ) throws {
+        self.location = location
+        self.fairnessInterval = fairnessInterval
+        self.onLoadProgress = onLoadProgress
+        // The process-wide event loops: never shut down, so nothing in flight outlives its loop.
+        self.group = MultiThreadedEventLoopGroup.singleton
+        var logger = Logger(label: "tenant-services.postgres")
+        logger.logLevel = .warning
+        self.logger = logger
+        condition.lock()
+        defer { condition.unlock() }
+        _ = try connected()
+    }
+
+    /// Opens the store at a `postgresql://` URL (see ``PostgresLocation/init(url:environment:)``).
+    public convenience init(url: String, onLoadProgress: LoadProgress? = nil) throws {
+        try self.init(location: try PostgresLocation(url: url), onLoadProgress: onLoadProgress)
+    }
+
+    deinit {
+        listener?.stop()
+        if let connection { PostgresStore.discard(connection) }
+    }
+
+    /// Closes the connections; later requests reconnect (notifications stop).
+    public func close() {
+        condition.lock()
+        defer { condition.unlock() }
+        listener?.stop()
+        listener = nil
+        dropConnection()
+    }
+
+    /// Listens (`LISTEN tenant_services_events`, on a connection of its own that is reopened
+    /// when lost) and calls `handler` when another server committed events this store has not seen.
+    public func observeCommits(_ handler: @escaping @Sendable () -> Void) {
+        condition.lock()
+        defer { condition.unlock() }
+        listener?.stop()
+        let listener = CommitListener(
+            configuration: configuration(), group: group, logger: logger, seen: seen, handler: handler)
+        self.listener = listener
+        listener.start()
+    }
+
+    /// How many commits this store made (one per group of writes).
+    public var commitCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return commits
+    }
+
+    // MARK: Connection
+
+    /// The open connection, connecting first if needed. Call with `condition` locked.
+    private func connected() throws -> PostgresConnection {
+        if let connection, !connection.isClosed { return connection }
+        dropConnection()
+        if let last = lastConnectFailure, ContinuousClock.now - last.at < .milliseconds(200) { throw last.error }
+        do {
+            let connection = try PostgresConnection.connect(
+                on: group.next(), configuration: configuration(), id: 1, logger: logger
+            ).wait()
+            self.connection = connection
+            // Acknowledged means committed and flushed; a writer waits at most this long for the lock.
+            _ = try connection.query("SET synchronous_commit = on", logger: logger).wait()
+            _ = try connection.query("SET lock_timeout = '10s'", logger: logger).wait()
+            lastConnectFailure = nil
+            return connection
+        } catch {
+            dropConnection()
+            let failure = StoreError("cannot connect to \(location): \(Self.reason(error))")
+            lastConnectFailure = (ContinuousClock.now, failure)
+            throw failure
+        }
+    }
+
+    private func configuration() -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if location.host.hasPrefix("/") {
+            configuration = .init(
+                unixSocketPath: "\(location.host)/.s.PGSQL.\(location.port)", username: location.user,
+                password: location.password, database: location.database)
+        } else {
+            configuration = .init(
+                host: location.host, port: location.port, username: location.user, password: location.password,
+                database: location.database, tls: .disable)
+        }
+        configuration.options.connectTimeout = .seconds(3)
+        return configuration
+    }
+
+    /// Closes a connection in the background, keeping it alive until it is closed.
+    static func discard(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
+    /// Forgets the connection (the server then drops the session's lock and any open statement).
+    private func dropConnection() {
+        if let connection { PostgresStore.discard(connection) }
+        connection = nil
+        holdsLock = false
+    }
+
+    private func query(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> PostgresQueryResult {
+        let connection = try connected()
+        do {
+            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+        } catch {
+            if connection.isClosed { dropConnection() }
+            throw StoreError("\(location): \(Self.reason(error))")
+        }
+    }
+
+    /// A one-line reason for a failure, with what the server said; never the password.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? StoreError { return error.message }
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                let code = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                return message + code
+            }
+            switch error.code {
+            case .serverClosedConnection, .uncleanShutdown:
+                return "the database closed the connection (it may have been restarted)"
+            case .clientClosedConnection: return "the connection was closed"
+            case .connectionError:
+                return "the connection failed" + (error.underlying.map { ": \($0)" } ?? "")
+            default:
+                return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+            }
+        }
+        return "\(error)"
+    }
+
+    // MARK: Schema
+
+    /// Creates the tables if they are missing; refuses a schema newer than this code knows.
+    private func ensureSchema() throws {
+        _ = try query("BEGIN")
+        do {
+            _ = try query("SELECT pg_advisory_xact_lock(\(Self.schemaLockKey))")
+            _ = try query("CREATE TABLE IF NOT EXISTS tenant_services_schema (version integer NOT NULL)")
+            let rows = try query("SELECT version FROM tenant_services_schema")
+            let versions = try rows.map { try $0.decode(Int32.self) }
+            if let version = versions.max() {
+                guard Int(version) <= Self.schemaVersion else {
+                    throw StoreError(
+                        "the database \(location) holds tenant-services schema version \(version), but this build knows versions up to \(Self.schemaVersion); use a newer tenant-services"
+                    )
+                }
+            } else {
+                _ = try query(
+                    """
+                    CREATE TABLE tenant_services_events (
+                        seq bigint PRIMARY KEY CHECK (seq > 0),
+                        record text NOT NULL
+                    )
+                    """)
+                _ = try query(
+                    """
+                    CREATE OR REPLACE FUNCTION tenant_services_lock_and_read(after bigint)
+                    RETURNS TABLE (seq bigint, record text) LANGUAGE plpgsql VOLATILE AS $$
+                    BEGIN
+                        PERFORM pg_advisory_lock(\(Self.writeLockKey));
+                        -- A new snapshot, taken after the lock: it holds every commit of the writer before.
+                        RETURN QUERY SELECT e.seq, e.record FROM tenant_services_events e
+                            WHERE e.seq > after ORDER BY e.seq;
+                    END
+                    $$
+                    """)
+                _ = try query("INSERT INTO tenant_services_schema (version) VALUES (\(Self.schemaVersion))")
+            }
+            _ = try query("COMMIT")
+        } catch {
+            _ = try? query("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: Load
+
+    public func load() throws -> [EventRecord] {
+        var records: [EventRecord] = []
+        try load { records.append($0) }
+        return records
+    }
+
+    /// Creates the tables on first use, then streams every record in seq order (through a cursor,
+    /// in batches decoded on every core while the next batch is fetched).
+    public func load(into apply: (EventRecord) throws -> Void) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        try ensureSchema()
+        let total = Int(try query("SELECT coalesce(max(seq), 0) FROM tenant_services_events").first!.decode(Int64.self))
+        let connection = try connected()
+        _ = try query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        var lastSeq = 0
+        do {
+            _ = try query(
+                "DECLARE tenant_services_load NO SCROLL CURSOR FOR SELECT seq, record FROM tenant_services_events ORDER BY seq"
+            )
+            let fetch = PostgresQuery(unsafeSQL: "FETCH 20000 FROM tenant_services_load")
+            var next = connection.query(fetch, logger: logger)
+            while true {
+                let rows: PostgresQueryResult
+                do {
+                    rows = try next.wait()
+                } catch {
+                    throw StoreError("\(location): cannot read the events: \(Self.reason(error))")
+                }
+                if rows.rows.isEmpty { break }
+                next = connection.query(fetch, logger: logger)
+                let records = try Self.decode(rows.rows)
+                for record in records {
+                    guard record.seq == lastSeq + 1 else {
+                        throw StoreError(
+                            "\(location): event \(lastSeq + 1) is missing from tenant_services_events (the next one has seq \(record.seq))"
+                        )
+                    }
+                    try apply(record)
+                    lastSeq = record.seq
+                }
+                onLoadProgress?(lastSeq, total)
+            }
+            _ = try query("COMMIT")
+        } catch {
+            _ = try? query("ROLLBACK")
+            throw error
+        }
+        seenSeq = lastSeq
+        bufferSeqEnd = lastSeq
+        loaded = true
+    }
+
+    /// Decodes rows of (seq, record) on every core, in order.
+    static func decode(_ rows: [PostgresRow]) throws -> [EventRecord] {
+        let count = rows.count
+        let chunks = count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
+        let results = UnsafeMutableBufferPointer<Result<EventRecord, StoreError>?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        nonisolated(unsafe) let output = results
+        let decodeOne = { @Sendable (i: Int) in
+            output[i] = Result { () throws(StoreError) -> EventRecord in try Self.record(rows[i]) }
+        }
+        if chunks == 1 {
+            for i in 0..<count { decodeOne(i) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) { decodeOne(i) }
+            }
+        }
+        return try results.map { try $0!.get() }
+    }
+
+    private static func record(_ row: PostgresRow) throws(StoreError) -> EventRecord {
+        var cells = row.makeIterator()
+        guard let seqCell = cells.next(), let recordCell = cells.next(), let bytes = recordCell.bytes else {
+            throw StoreError("a row of tenant_services_events has no record")
+        }
+        let seq = try? seqCell.decode(Int64.self)
+        do {
+            let record = try bytes.withUnsafeReadableBytes { try RecordCodec.decode($0) }
+            guard seq == Int64(record.seq) else {
+                throw StoreError("the row's seq \(seq.map(String.init) ?? "?") differs from its record's \(record.seq)")
+            }
+            return record
+        } catch let error as StoreError {
+            throw StoreError("tenant_services_events row \(seq.map(String.init) ?? "?"): \(error.message)")
+        } catch {
+            throw StoreError(
+                "tenant_services_events row \(seq.map(String.init) ?? "?") is not a valid event record: \(error)")
+        }
+    }
+
+    // MARK: Catching up
+
+    public func catchUp(forWriting: Bool, unsettled: StorePosition?) throws -> [EventRecord] {
+        condition.lock()
+        defer { condition.unlock() }
+        guard loaded else { throw StoreError("the store \(location) must be loaded before it is used") }
+        if let failure {
+            if let unsettled, unsettled.rawValue >= failure.from {
+                throw StoreError("an earlier write failed and is being undone: \(failure.error.message)")
+            }
+            // Every failed write was undone: start afresh on a new session.
+            self.failure = nil
+            dropConnection()
+            bufferSeqEnd = seenSeq
+        }
+        if holdsLock, connection?.isClosed ?? true, !committing {
+            // The session, and with it the lock, is gone: what was buffered cannot be committed.
+            if buffer.isEmpty {
+                dropConnection()
+            } else {
+                let error = StoreError("\(location): the connection was lost; nothing was committed")
+                fail(from: durable + 1, error)
+                throw error
+            }
+        }
+        if holdsLock {
+            // Nobody else can have committed since this session took the lock.
+            guard forWriting, ContinuousClock.now - lockedSince > fairnessInterval else {
+                if forWriting { announcedWrite = true }
+                return []
+            }
+            // Held long enough: commit what is buffered and let others in before writing again.
+            while committing { condition.wait() }
+            if let failure { throw StoreError("an earlier write failed: \(failure.error.message)") }
+            try commitBuffered()
+            if holdsLock { releaseLock() }
+        }
+        let rows: PostgresQueryResult
+        var binds = PostgresBindings()
+        binds.append(Int64(seenSeq))
+        if forWriting {
+            rows = try query("SELECT seq, record FROM tenant_services_lock_and_read($1)", binds)
+            holdsLock = true
+            announcedWrite = true
+            lockedSince = .now
+        } else {
+            rows = try query("SELECT seq, record FROM tenant_services_events WHERE seq > $1 ORDER BY seq", binds)
+        }
+        if rows.rows.isEmpty { return [] }
+        do {
+            let records = try Self.decode(rows.rows)
+            for (offset, record) in records.enumerated() where record.seq != seenSeq + 1 + offset {
+                throw StoreError(
+                    "\(location): event \(seenSeq + 1 + offset) is missing from tenant_services_events (the next one has seq \(record.seq))"
+                )
+            }
+            seenSeq += records.count
+            bufferSeqEnd = seenSeq
+            return records
+        } catch {
+            announcedWrite = false
+            if holdsLock { releaseLock() }
+            throw error
+        }
+    }
+
+    public func endWrite() {
+        condition.lock()
+        defer { condition.unlock() }
+        announcedWrite = false
+        if holdsLock, buffer.isEmpty, !committing { releaseLock() }
+    }
+
+    /// Lets other writers in (without waiting for the reply; the next statement queues behind it).
+    private func releaseLock() {
+        holdsLock = false
+        guard let connection, !connection.isClosed else { return }
+        connection.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_unlock(\(Self.writeLockKey))"), logger: logger)
+            .whenComplete { _ in }
+    }
+
+    // MARK: Writing
+
+    public func write(_ records: [EventRecord]) throws -> StorePosition {
+        var encoded: [(seq: Int64, json: String)] = []
+        do {
+            for record in records {
+                encoded.append((Int64(record.seq), String(decoding: try RecordCodec.encode(record), as: UTF8.self)))
+            }
+        } catch {
+            throw StoreError("cannot encode the records: \(error)")
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        announcedWrite = false
+        if let failure { throw failure.error }
+        guard holdsLock else {
+            throw StoreError("a write to \(location) must follow catchUp(forWriting: true), which takes the write lock")
+        }
+        for (offset, record) in records.enumerated() where record.seq != bufferSeqEnd + 1 + offset {
+            throw StoreError(
+                "record seq \(record.seq) does not follow seq \(bufferSeqEnd + offset) in the global order")
+        }
+        buffer += encoded
+        bufferSeqEnd += records.count
+        written += 1
+        return StorePosition(written)
+    }
+
+    public func waitUntilDurable(_ position: StorePosition) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let lost = failed.last(where: { $0.positions.contains(position.rawValue) }) { throw lost.error }
+            if durable >= position.rawValue { return }
+            if committing {
+                condition.wait()
+            } else if buffer.isEmpty {
+                throw StoreError("\(location): write \(position.rawValue) was not made by this store")
+            } else {
+                try commitBuffered()
+            }
+        }
+    }
+
+    /// Commits everything buffered in one statement, or records the failure. Call with
+    /// `condition` locked and no commit running; returns with it locked.
+    private func commitBuffered() throws {
+        guard !buffer.isEmpty else { return }
+        if let failure { throw failure.error }
+        committing = true
+        let batch = buffer
+        let target = written
+        let first = durable + 1
+        buffer.removeAll(keepingCapacity: true)
+        var binds = PostgresBindings()
+        binds.append(batch.map(\.seq))
+        binds.append(batch.map(\.json))
+        let statement = PostgresQuery(
+            unsafeSQL: """
+                WITH inserted AS (
+                    INSERT INTO tenant_services_events (seq, record) SELECT * FROM unnest($1::bigint[], $2::text[])
+                    RETURNING seq)
+                SELECT count(*)::bigint, pg_notify('\(Self.notificationChannel)', max(seq)::text)::text FROM inserted
+                """, binds: binds)
+        let outcome: Result<Void, StoreError>
+        if let connection, !connection.isClosed, holdsLock {
+            condition.unlock()
+            let result = Result { try connection.query(statement, logger: logger).wait() }
+            condition.lock()
+            switch result {
+            case .success(let rows):
+                var cells = rows.first?.makeIterator()
+                let count = try? cells?.next()?.decode(Int64.self)
+                outcome =
+                    count == Int64(batch.count)
+                    ? .success(()) : .failure(StoreError("\(location): the insert reported \(count ?? 0) rows"))
+            case .failure(let error):
+                if connection.isClosed {
+                    dropConnection()
+                    // The reply was lost: the commit may have happened. Ask a new session.
+                    switch committedMeanwhile(batch) {
+                    case true?: outcome = .success(())
+                    case false?:
+                        outcome = .failure(StoreError("\(location): \(Self.reason(error)); nothing was committed"))
+                    case nil:
+                        outcome = .failure(
+                            StoreError(
+                                "\(location): \(Self.reason(error)) before the commit was confirmed, and the database cannot be asked now"
+                            ))
+                    }
+                } else {
+                    outcome = .failure(StoreError("\(location): \(Self.reason(error)); nothing was committed"))
+                }
+            }
+        } else {
+            outcome = .failure(
+                StoreError("\(location): the connection was lost (and with it the write lock); nothing was committed"))
+        }
+        committing = false
+        defer { condition.broadcast() }
+        switch outcome {
+        case .success:
+            commits += 1
+            durable = target
+            seenSeq = Int(batch.last!.seq)
+            if !holdsLock || connection == nil {
+                // The session that held the lock is gone: what was buffered after it is stale.
+                if !buffer.isEmpty { fail(from: target + 1, StoreError("\(location): the connection was lost")) }
+            } else if buffer.isEmpty, !announcedWrite {
+                releaseLock()
+            }
+        case .failure(let error):
+            logger.warning("commit failed", metadata: ["reason": "\(error.message)"])
+            fail(from: first, error)
+            throw error
+        }
+    }
+
+    /// Every write from position `from` on failed; the session is dropped (so is its lock).
+    private func fail(from: Int64, _ error: StoreError) {
+        failure = (from, error)
+        if from <= written {
+            failed.append((from...written, error))
+            if failed.count > 64 { failed.removeFirst() }
+        }
+        buffer.removeAll()
+        dropConnection()
+    }
+
+    /// After a lost reply: whether the batch is in the table (looked up by a new session once
+    /// the old one's lock is free, so the old statement has ended one way or the other).
+    private func committedMeanwhile(_ batch: [(seq: Int64, json: String)]) -> Bool? {
+        guard let last = batch.last else { return false }
+        do {
+            _ = try query("SELECT pg_advisory_lock(\(Self.writeLockKey))")
+            defer { _ = try? query("SELECT pg_advisory_unlock(\(Self.writeLockKey))") }
+            var binds = PostgresBindings()
+            binds.append(last.seq)
+            let rows = try query("SELECT record FROM tenant_services_events WHERE seq = $1", binds)
+            return try rows.first?.decode(String.self) == last.json
+        } catch {
+            return nil
+        }
+    }
+}
+
+/// The newest seq a store has seen, shared with its listener.
+final class SeenSeq: Sendable {
+    let value = Atomic<Int>(0)
+}
+
+/// Keeps a `LISTEN` connection open (reopening it after a loss) and calls the handler, at most one
+/// call at a time, when a commit with a seq beyond what the store has seen is announced.
+final class CommitListener: @unchecked Sendable {
+    private let configuration: PostgresConnection.Configuration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let seen: SeenSeq
+    private let handler: @Sendable () -> Void
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var stopped = false
+    private var connection: PostgresConnection?
+    private var scheduled = false
+
+    init(
+        configuration: PostgresConnection.Configuration, group: any EventLoopGroup, logger: Logger, seen: SeenSeq,
+        handler: @escaping @Sendable () -> Void
+    ) {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        self.seen = seen
+        self.handler = handler
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "tenant-services.postgres.listen"
+        thread.start()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        let connection = self.connection
+        condition.broadcast()
+        condition.unlock()
+        if let connection { PostgresStore.discard(connection) }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            if stopped {
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+            do {
+                let connection = try PostgresConnection.connect(
+                    on: group.next(), configuration: configuration, id: 2, logger: logger
+                ).wait()
+                condition.lock()
+                self.connection = connection
+                let stop = stopped
+                condition.unlock()
+                if stop { break }
+                connection.addListener(channel: PostgresStore.notificationChannel) { [self] _, notification in
+                    announce(Int(notification.payload) ?? .max)
+                }
+                _ = try connection.query(
+                    PostgresQuery(unsafeSQL: "LISTEN \(PostgresStore.notificationChannel)"), logger: logger
+                ).wait()
+                // Whatever was committed while not listening.
+                announce(.max)
+                try connection.closeFuture.wait()
+            } catch {
+                logger.debug("listening failed", metadata: ["reason": "\(PostgresStore.reason(error))"])
+            }
+            condition.lock()
+            connection = nil
+            if !stopped { _ = condition.wait(until: Date(timeIntervalSinceNow: 1)) }
+            condition.unlock()
+        }
+        condition.lock()
+        if let connection { PostgresStore.discard(connection) }
+        condition.unlock()
+    }
+
+    private func announce(_ seq: Int) {
+        guard seq > seen.value.load(ordering: .relaxed) else { return }
+        condition.lock()
+        defer { condition.unlock() }
+        guard !scheduled, !stopped else { return }
+        scheduled = true
+        DispatchQueue.global().async { [self] in
+            condition.lock()
+            scheduled = false
+            condition.unlock()
+            handler()
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import TenantServices
+import TenantServicesPostgres
+import TenantServicesTesting
+import Testing
+
+/// Several portals (as several servers would) on one real PostgreSQL database, in one process.
+@Suite struct PostgresStoreTests {
+    static let op = Actor.platformOperator()
+    static let clock = TestClock("2026-11-18")
+
+    static func portal(_ database: PostgresTestDatabase) throws -> (Portal, PostgresStore) {
+        let store = try database.store()
+        return (try Portal(clock: clock, calendar: clock.calendar, store: store), store)
+    }
+
+    static func tenantCreate(_ name: String, partner: String) -> TenantCreate {
+        TenantCreate(
+            partnerId: partner, name: name, contact: Contact(email: "it@example.ch"),
+            address: Address(street: "S 1", postalCode: "8000", city: "Zürich", country: "CH"))
+    }
+
+    @Test func aWriteOnOneServerIsSeenByTheNextRequestOnAnother() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (a, _) = try Self.portal(database)
+        let (b, _) = try Self.portal(database)
+        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let tenant = try a.perform(Self.tenantCreate("T1", partner: partner), as: Self.op).tenant
+        #expect(try b.perform(TenantGet(tenantId: tenant.id), as: Self.op).tenant.name == "T1")
+        // And a write on B is applied on top of A's.
+        let second = try b.perform(Self.tenantCreate("T2", partner: partner), as: Self.op).tenant
+        #expect(second.id != tenant.id)
+        #expect(try a.perform(TenantList(), as: Self.op).tenants.map(\.name) == ["T1", "T2"])
+        #expect(a.journal == b.journal)
+    }
+
+    @Test func concurrentWritersGetDistinctIDsInOneGlobalOrder() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let portals = try (0..<3).map { _ in try Self.portal(database).0 }
+        let partner = try portals[0].perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let perWriter = 60
+        let ids = Locked<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: portals.count) { w in
+            // Pipelined: submit a run, then wait for it, so writes share commits.
+            for run in 0..<(perWriter / 10) {
+                let pending = (0..<10).compactMap { i in
+                    try? portals[w].submit(Self.tenantCreate("W\(w)-\(run * 10 + i)", partner: partner), as: Self.op)
+                }
+                for p in pending { if let id = try? p.wait().tenant.id { ids.withLock { $0.append(id) } } }
+            }
+        }
+        let all = ids.withLock { $0 }
+        #expect(all.count == portals.count * perWriter)
+        #expect(Set(all).count == all.count, "duplicate tenant IDs")
+        let reloaded = try database.store().load()
+        #expect(reloaded.map(\.seq) == Array(1...reloaded.count))
+        #expect(reloaded.count == 1 + portals.count * perWriter)
+        for portal in portals {
+            _ = try portal.perform(TenantList(limit: 1), as: Self.op)  // catch up
+            #expect(portal.journal == reloaded)
+        }
+    }
+
+    @Test func theSameDomainFromTwoServersIsBookedOnce() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (a, _) = try Self.portal(database)
+        let (b, _) = try Self.portal(database)
+        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let t1 = try a.perform(Self.tenantCreate("T1", partner: partner), as: Self.op).tenant.id
+        let t2 = try a.perform(Self.tenantCreate("T2", partner: partner), as: Self.op).tenant.id
+        for round in 0..<10 {
+            let name = "round\(round).ch"
+            let outcomes = Locked<[Result<String, PortalError>]>([])
+            DispatchQueue.concurrentPerform(iterations: 2) { i in
+                let portal = i == 0 ? a : b
+                let result: Result<String, PortalError>
+                do {
+                    result = .success(
+                        try portal.perform(
+                            DomainAdd(tenantId: i == 0 ? t1 : t2, name: name, mode: .inline), as: Self.op
+                        ).domain.id)
+                } catch let error as PortalError {
+                    result = .failure(error)
+                } catch {
+                    result = .failure(PortalError(.storageFailure, "\(error)"))
+                }
+                outcomes.withLock { $0.append(result) }
+            }
+            let results = outcomes.withLock { $0 }
+            #expect(results.filter { (try? $0.get()) != nil }.count == 1, "\(name): \(results)")
+            #expect(
+                results.contains { if case .failure(let e) = $0 { e.code == .conflict } else { false } },
+                "\(name): \(results)")
+        }
+    }
+
+    @Test func expectedVersionHoldsAcrossServers() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (a, _) = try Self.portal(database)
+        let (b, _) = try Self.portal(database)
+        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let tenant = try a.perform(Self.tenantCreate("T", partner: partner), as: Self.op).tenant
+        for round in 0..<10 {
+            let version = try a.perform(TenantGet(tenantId: tenant.id), as: Self.op).tenant.version
+            let outcomes = Locked<[Bool]>([])
+            DispatchQueue.concurrentPerform(iterations: 2) { i in
+                let portal = i == 0 ? a : b
+                let ok =
+                    (try? portal.perform(
+                        TenantUpdate(tenantId: tenant.id, expectedVersion: version, name: "R\(round)-\(i)"),
+                        as: Self.op)) != nil
+                outcomes.withLock { $0.append(ok) }
+            }
+            #expect(outcomes.withLock { $0 }.filter { $0 }.count == 1, "round \(round)")
+            #expect(try b.perform(TenantGet(tenantId: tenant.id), as: Self.op).tenant.version == version + 1)
+        }
+    }
+
+    @Test func aRefusedWriteLetsTheOtherServersWrite() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (a, _) = try Self.portal(database)
+        let (b, _) = try Self.portal(database)
+        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let tenant = try a.perform(Self.tenantCreate("T", partner: partner), as: Self.op).tenant
+        #expect(throws: PortalError.self) {
+            _ = try a.perform(TenantUpdate(tenantId: tenant.id, expectedVersion: 99, name: "X"), as: Self.op)
+        }
+        // A holds no lock now: B's write goes through at once (not after A's lock timeout).
+        let start = ContinuousClock.now
+        _ = try b.perform(TenantUpdate(tenantId: tenant.id, name: "Renamed"), as: Self.op)
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(try a.perform(TenantGet(tenantId: tenant.id), as: Self.op).tenant.name == "Renamed")
+    }
+
+    @Test func anIdleServerIsKeptCurrentByNotifications() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (a, _) = try Self.portal(database)
+        let (b, _) = try Self.portal(database)
+        _ = try a.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        // B makes no request: the notification alone brings A's write into B's state.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while b.journal.count < 1, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(b.journal.count == 1)
+    }
+
+    @Test func pipelinedWritesShareCommits() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, store) = try Self.portal(database)
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let commitsBefore = store.commitCount
+        let pending = try (0..<50).map { try portal.submit(Self.tenantCreate("T\($0)", partner: partner), as: Self.op) }
+        for p in pending { _ = try p.wait() }
+        #expect(store.commitCount - commitsBefore < 5)
+    }
+
+    @Test func aLostConnectionFailsTheUncommittedWritesUndoesThemAndReconnects() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, _) = try Self.portal(database)
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let before = portal.journal
+        let first = try portal.submit(Self.tenantCreate("Lost 1", partner: partner), as: Self.op)
+        let second = try portal.submit(Self.tenantCreate("Lost 2", partner: partner), as: Self.op)
+        try database.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        let error = #expect(throws: PortalError.self) { _ = try first.wait() }
+        #expect(error?.code == .storageFailure)
+        #expect(portal.journal == before)
+        // The next write reconnects; the second waiter is told its write failed, and is not
+        // allowed to undo the new one.
+        let third = try portal.submit(Self.tenantCreate("After", partner: partner), as: Self.op)
+        #expect(throws: PortalError.self) { _ = try second.wait() }
+        let after = try third.wait().tenant
+        #expect(try portal.perform(TenantGet(tenantId: after.id), as: Self.op).tenant.name == "After")
+        let reloaded = try database.store().load()
+        #expect(reloaded == portal.journal)
+        #expect(!reloaded.contains { $0.summary.contains("Lost") })
+    }
+
+    @Test func aNewerSchemaIsRefusedWithAClearMessage() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        _ = try database.store().load()
+        try database.execute("UPDATE tenant_services_schema SET version = 99")
+        let error = #expect(throws: StoreError.self) { _ = try database.store().load() }
+        #expect(error?.message.contains("schema version 99") == true)
+        #expect(error?.message.contains("versions up to \(PostgresStore.schemaVersion)") == true)
+    }
+
+    @Test func aWrongPasswordIsNamedWithoutThePassword() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        var location = try PostgresLocation(url: database.url)
+        location.password = "wrong-secret-value"
+        let error = #expect(throws: StoreError.self) { _ = try PostgresStore(location: location) }
+        #expect(error?.message.contains("password authentication failed") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("wrong-secret-value") == false)
+    }
+
+    @Test func anUnknownDatabaseIsNamed() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        var location = try PostgresLocation(url: database.url)
+        location.database = "no_such_database"
+        let error = #expect(throws: StoreError.self) { _ = try PostgresStore(location: location) }
+        #expect(error?.message.contains("no_such_database") == true, "\(String(describing: error))")
+        #expect(error?.message.contains(location.password ?? "-") == false)
+    }
+
+    @Test func urlsAreParsedAndShownWithoutThePassword() throws {
+        let location = try PostgresLocation(url: "postgresql://anna:s%40cret@db.example:6543/portal", environment: [:])
+        #expect(
+            location
+                == PostgresLocation(
+                    host: "db.example", port: 6543, user: "anna", password: "s@cret", database: "portal"))
+        #expect(location.description == "postgresql://anna@db.example:6543/portal")
+        let fromEnvironment = try PostgresLocation(
+            url: "postgres://anna@localhost/portal", environment: ["PGPASSWORD": "pw"])
+        #expect(fromEnvironment.password == "pw")
+        #expect(fromEnvironment.port == 5432)
+        let socket = try PostgresLocation(url: "postgresql://anna@/portal?host=/run/postgresql", environment: [:])
+        #expect(socket.host == "/run/postgresql")
+        for bad in ["postgresql://host/db", "postgresql://anna@host/", "postgresql://anna:pw@/db"] {
+            let error = #expect(throws: StoreError.self) { _ = try PostgresLocation(url: bad, environment: [:]) }
+            #expect(error?.message.contains("pw") == false)
+        }
+    }
+}
+
+/// A value shared by threads of a test.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
