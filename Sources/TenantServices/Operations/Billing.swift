@@ -182,7 +182,7 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
             bound += 2 * (month.utf8.count + l.tenantId.utf8.count + l.tenantName.utf8.count + l.domainId.utf8.count)
             bound += 2 * (l.domain.utf8.count + l.service.utf8.count + l.currency.utf8.count) + 14 + 5 * 24 + 16
         }
-        let bytes = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+        return String(unsafeUninitializedCapacity: bound) { buffer in
             var out = CSVOutput(buffer.baseAddress!)
             out.text(csvHeader)
             out.byte(0x0D)
@@ -214,10 +214,9 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
                 out.byte(0x0D)
                 out.byte(0x0A)
             }
-            count = out.count
-            precondition(count <= bound, "the CSV bound is too small")
+            precondition(out.count <= bound, "the CSV bound is too small")
+            return out.count
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
