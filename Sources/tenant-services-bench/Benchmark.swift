@@ -21,6 +21,7 @@ struct Benchmark: ParsableCommand {
     @Option(help: "How long the client of the fault benchmark sends without reading, in seconds.")
     var faultSeconds = 10
     @Option(help: "Tenants for the statement benchmark (about 10 booked services each).") var statementTenants = 100_000
+    @Flag(help: "Leave out billing.statement over stdio from the statement benchmark.") var noStatementRPC = false
     @Option(help: "Durable writes per measurement of the store benchmark.") var storeWrites = 1_000
     @Option(help: "Store sizes to load, in tenants (3 domains and about 10 services each).")
     var storeLoadTenants: [Int] = [10_000, 30_000, 100_000]

@@ -114,82 +114,54 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
         }
         // A past month is priced from the state and the prices recorded in force at its end, which
         // later events (and a later catalog) cannot change; the current month from the catalog in force.
-        let state: PortalState
-        let prices: PriceList
+        let builder: StatementBuilder
         if month == current {
-            state = tx.state
-            prices = tx.catalog.priceList
+            builder = Self.statement(
+                month, of: tx.state, prices: tx.catalog.priceList, access: tx.access, tenantId: tenantId)
         } else {
             let end = tx.calendar.start(of: month.last.adding(days: 1))
-            state = tx.state.asOf(end)
-            prices = state.prices ?? tx.catalog.priceList
+            builder = Self.statement(
+                month, of: PastEntities(tx.state.events, before: end), catalog: tx.catalog.priceList,
+                access: tx.access, tenantId: tenantId)
         }
-        let lines = Self.lines(month: month, state: state, prices: prices, access: tx.access, tenantId: tenantId)
-        var totals: OrderedDictionary<String, Int> = [:]
-        for line in lines { totals[line.currency, default: 0] += line.total }
+        let lines = builder.lines
         return Response(
-            month: month, lines: lines,
-            totals: totals.sorted { $0.key < $1.key }.map { CurrencyTotal(currency: $0.key, total: $0.value) },
-            csv: format == .csv ? Self.csv(lines) : nil)
+            month: month, lines: lines, totals: builder.totals, csv: format == .csv ? Self.csv(lines) : nil)
     }
 
-    static func lines(month: Month, state: PortalState, prices: PriceList, access: Access, tenantId: String?)
-        -> [StatementLine]
+    /// The lines of the current month: from the state, priced from the catalog in force.
+    static func statement(_ month: Month, of state: PortalState, prices: PriceList, access: Access, tenantId: String?)
+        -> StatementBuilder
     {
-        var lines: [StatementLine] = []
-        for tenant in state.tenants.values where access.inScope(tenant) && (tenantId == nil || tenant.id == tenantId) {
-            for domain in state.domains(ofTenant: tenant.id) where access.canSee(domain, of: tenant) {
-                lines += Self.lines(month: month, domain: domain, tenant: tenant, prices: prices)
+        var builder = StatementBuilder(month: month, prices: prices)
+        let tenants = tenantId.map { id in state.tenants[id].map { [$0] } ?? [] } ?? state.tenants.values.elements
+        for tenant in tenants where access.inScope(tenant) {
+            builder.beginTenant(tenant)
+            for id in state.domainsByTenant[tenant.id] ?? [] {
+                guard let domain = state.domains[id], access.canSee(domain, of: tenant) else { continue }
+                builder.add(domain, of: tenant)
             }
         }
-        return lines
+        return builder
     }
 
-    /// The chargeable lines of one domain: services billed on at least one day of the month.
-    static func lines(month: Month, domain: Domain, tenant: Tenant, prices: PriceList) -> [StatementLine] {
-        func chargeable(_ s: BookedService) -> Bool {
-            guard let start = s.billingStart, start <= month.last else { return false }
-            return s.endDate.map { $0 >= month.first } ?? true
-        }
-        // Per code, the latest chargeable booking decides the discount.
-        var byCode: [String: BookedService] = [:]
-        for s in domain.services where chargeable(s) {
-            if let other = byCode[s.code], other.number > s.number { continue }
-            byCode[s.code] = s
-        }
-        var discountOf = byCode.mapValues(\.discount)
-        // SC-SIGENC domains pay sign-only users at the SC-SIGONLY price with SC-SIGENC's discount.
-        let active = domain.users.filter(\.active)
-        let signOnlyUsers = active.count { $0.protection == .signOnly }
-        if signOnlyUsers > 0,
-            let sigenc = domain.services.filter({ $0.code == "SC-SIGENC" && $0.provisionedAt != nil })
-                .max(by: { $0.number < $1.number }),
-            // provisioned before the statement's as-of instant, since the state is taken then
-            sigenc.endDate.map({ $0 >= month.first }) ?? true,
-            prices["SC-SIGONLY"] != nil
-        {
-            if let booked = byCode["SC-SIGONLY"] {
-                if sigenc.number > booked.number { discountOf["SC-SIGONLY"] = sigenc.discount }
-            } else {
-                discountOf["SC-SIGONLY"] = sigenc.discount
-                byCode["SC-SIGONLY"] = sigenc
+    /// The lines of a past month: from the entities as they were at its end, priced from the
+    /// prices recorded in force then (the catalog's when none were ever recorded).
+    static func statement(
+        _ month: Month, of past: PastEntities, catalog: PriceList, access: Access, tenantId: String?
+    ) -> StatementBuilder {
+        var builder = StatementBuilder(month: month, prices: past.prices ?? catalog)
+        for (t, tenant) in past.tenants.enumerated()
+        where access.inScope(tenant) && (tenantId == nil || tenant.id == tenantId) {
+            builder.beginTenant(tenant)
+            var d = past.firstDomain[t]
+            while d >= 0 {
+                let domain = past.domains[d]
+                if access.canSee(domain, of: tenant) { builder.add(domain, of: tenant) }
+                d = past.nextDomain[d]
             }
         }
-        var lines: [StatementLine] = []
-        for entry in prices.services where byCode[entry.code] != nil {
-            let quantity = active.count(where: entry.counts.includes)
-            guard quantity > 0 else { continue }
-            let price = entry.prices[tenant.currency] ?? 0
-            let discount = discountOf[entry.code] ?? nil
-            lines.append(
-                StatementLine(
-                    month: month, tenantId: tenant.id, tenantName: tenant.name, domainId: domain.id,
-                    domain: domain.name,
-                    service: entry.code, quantity: quantity, unitPrice: price, currency: tenant.currency,
-                    discount: discount.map(\.view),
-                    total: Self.total(quantity: quantity, unitPrice: price, discount: discount)))
-        }
-        return lines
+        return builder
     }
 
     /// quantity × price × (100 − discount)/100, rounded half-up to the minor unit, in integers.
@@ -203,48 +175,271 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
 
     /// RFC 4180 text: CRLF line ends, a header row, fields quoted when they hold a comma, quote or line break.
     static func csv(_ lines: [StatementLine]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(lines.count * 120)
-        func field(_ text: String) {
-            let bytes = text.utf8
+        let month = lines.first?.month.description ?? ""
+        // At most: every text byte doubled inside quotes, 20 digits per number, the separators.
+        var bound = csvHeader.utf8.count + 2
+        for l in lines {
+            bound += 2 * (month.utf8.count + l.tenantId.utf8.count + l.tenantName.utf8.count + l.domainId.utf8.count)
+            bound += 2 * (l.domain.utf8.count + l.service.utf8.count + l.currency.utf8.count) + 14 + 5 * 24 + 16
+        }
+        return String(unsafeUninitializedCapacity: bound) { buffer in
+            var out = CSVOutput(buffer.baseAddress!)
+            out.text(csvHeader)
+            out.byte(0x0D)
+            out.byte(0x0A)
+            for l in lines {
+                out.field(month)
+                out.byte(0x2C)
+                out.field(l.tenantId)
+                out.byte(0x2C)
+                out.field(l.tenantName)
+                out.byte(0x2C)
+                out.field(l.domainId)
+                out.byte(0x2C)
+                out.field(l.domain)
+                out.byte(0x2C)
+                out.field(l.service)
+                out.byte(0x2C)
+                out.integer(l.quantity)
+                out.byte(0x2C)
+                out.decimal(l.unitPrice)
+                out.byte(0x2C)
+                out.field(l.currency)
+                out.byte(0x2C)
+                out.decimal(Int((l.discount?.percent ?? 0) * 100 + 0.5))
+                out.byte(0x2C)
+                if let reason = l.discount?.reason { out.text(reason.rawValue) }
+                out.byte(0x2C)
+                out.decimal(l.total)
+                out.byte(0x0D)
+                out.byte(0x0A)
+            }
+            precondition(out.count <= bound, "the CSV bound is too small")
+            return out.count
+        }
+    }
+}
+
+/// Writes CSV bytes into memory sized beforehand (no capacity check per byte).
+private struct CSVOutput {
+    let base: UnsafeMutablePointer<UInt8>
+    var count = 0
+
+    init(_ base: UnsafeMutablePointer<UInt8>) { self.base = base }
+
+    mutating func byte(_ b: UInt8) {
+        base[count] = b
+        count += 1
+    }
+
+    /// Text as it is.
+    mutating func text(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            guard let start = bytes.baseAddress else { return }
+            (base + count).update(from: start, count: bytes.count)
+            count += bytes.count
+        }
+    }
+
+    /// A field: quoted, with quotes doubled, when it holds a comma, quote or line break.
+    mutating func field(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            guard !bytes.isEmpty else { return }
             guard bytes.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
-                out.append(contentsOf: bytes)
+                (base + count).update(from: bytes.baseAddress!, count: bytes.count)
+                count += bytes.count
                 return
             }
-            out.append(0x22)
+            byte(0x22)
             for b in bytes {
-                out.append(b)
-                if b == 0x22 { out.append(0x22) }
+                byte(b)
+                if b == 0x22 { byte(0x22) }
             }
-            out.append(0x22)
+            byte(0x22)
         }
-        /// Minor units as major units with two decimals (also hundredths of a percent).
-        func decimal(_ minor: Int) {
-            out.append(contentsOf: String(minor / 100).utf8)
-            out.append(0x2E)
-            out.append(UInt8(48 + (minor % 100) / 10))
-            out.append(UInt8(48 + minor % 10))
+    }
+
+    /// A whole number in decimal digits.
+    mutating func integer(_ n: Int) {
+        guard n >= 0 else { return text(String(n)) }
+        var divisor = 1
+        while divisor <= n / 10 { divisor *= 10 }
+        var rest = n
+        while divisor > 0 {
+            byte(UInt8(48 + rest / divisor))
+            rest %= divisor
+            divisor /= 10
         }
-        out.append(contentsOf: csvHeader.utf8)
-        out.append(contentsOf: [0x0D, 0x0A])
-        let month = lines.first?.month.description ?? ""
-        for l in lines {
-            for text in [month, l.tenantId, l.tenantName, l.domainId, l.domain, l.service, String(l.quantity)] {
-                field(text)
-                out.append(0x2C)
+    }
+
+    /// Minor units as major units with two decimals (also hundredths of a percent).
+    mutating func decimal(_ minor: Int) {
+        integer(minor / 100)
+        byte(0x2E)
+        byte(UInt8(48 + (minor % 100) / 10))
+        byte(UInt8(48 + minor % 10))
+    }
+}
+
+/// Builds a statement's lines and totals domain by domain (SPEC §5), in one pass and without a
+/// dictionary per domain: booked services are matched to the price list's codes by position,
+/// users are counted once per domain, and discount labels and a tenant's prices are worked out
+/// once per statement.
+struct StatementBuilder {
+    let month: Month
+    let prices: PriceList
+    /// The lines so far, in the order added (tenant, domain, price list order).
+    private(set) var lines: [StatementLine] = []
+    /// The sum of the lines per currency, in the order the currencies first appeared.
+    private var sums: [(currency: String, total: Int)] = []
+    /// The distinct codes of the price list, in order; an entry's slot is its code's position here.
+    private let codes: [String]
+    private let slotOfEntry: [Int]
+    /// The slot of SC-SIGONLY when the price list has it (the automatic sign-only line).
+    private let signOnlySlot: Int?
+    /// Per slot, for the domain being added: the index of the chosen booking in its services, or -1.
+    private var chosen: [Int]
+    /// Each currency's price per price list entry (missing prices are 0).
+    private var pricesByCurrency: [(currency: String, prices: [Int])] = []
+    /// Discounts already shown, with their view.
+    private var views: [(discount: Discount, view: DiscountView)] = []
+    /// The tenant being added: its currency, that currency's prices and its sum's index.
+    private var currency = ""
+    private var unitPrices: [Int] = []
+    private var sumIndex = 0
+
+    init(month: Month, prices: PriceList) {
+        self.month = month
+        self.prices = prices
+        var codes: [String] = []
+        var slotOfEntry: [Int] = []
+        for entry in prices.services {
+            if let slot = codes.firstIndex(of: entry.code) {
+                slotOfEntry.append(slot)
+            } else {
+                slotOfEntry.append(codes.count)
+                codes.append(entry.code)
             }
-            decimal(l.unitPrice)
-            out.append(0x2C)
-            field(l.currency)
-            out.append(0x2C)
-            decimal(Int((l.discount?.percent ?? 0) * 100 + 0.5))
-            out.append(0x2C)
-            field(l.discount?.reason?.rawValue ?? "")
-            out.append(0x2C)
-            decimal(l.total)
-            out.append(contentsOf: [0x0D, 0x0A])
         }
-        return String(decoding: out, as: UTF8.self)
+        self.codes = codes
+        self.slotOfEntry = slotOfEntry
+        signOnlySlot = codes.firstIndex(of: "SC-SIGONLY")
+        chosen = Array(repeating: -1, count: codes.count)
+    }
+
+    /// The totals per currency that has lines, by currency code.
+    var totals: [CurrencyTotal] {
+        sums.sorted { $0.currency < $1.currency }.map { CurrencyTotal(currency: $0.currency, total: $0.total) }
+    }
+
+    /// Starts the lines of a tenant (call before adding its domains).
+    mutating func beginTenant(_ tenant: Tenant) {
+        let currency = tenant.currency
+        guard currency != self.currency || unitPrices.count != prices.services.count else { return }
+        self.currency = currency
+        if let known = pricesByCurrency.first(where: { $0.currency == currency }) {
+            unitPrices = known.prices
+        } else {
+            unitPrices = prices.services.map { $0.prices[currency] ?? 0 }
+            pricesByCurrency.append((currency, unitPrices))
+        }
+        sumIndex = sums.firstIndex { $0.currency == currency } ?? -1
+    }
+
+    /// The slot of a code, looking first at `hint` (bookings mostly follow the price list's order).
+    private func slot(of code: String, from hint: Int) -> Int? {
+        var i = hint
+        for _ in 0..<codes.count {
+            if i == codes.count { i = 0 }
+            if codes[i] == code { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Adds the chargeable lines of one domain of the tenant last begun: services billed on at
+    /// least one day of the month; per code the latest chargeable booking decides the discount.
+    mutating func add(_ domain: Domain, of tenant: Tenant) {
+        let first = month.first
+        let last = month.last
+        let services = domain.services
+        for slot in chosen.indices { chosen[slot] = -1 }
+        var hint = 0
+        for (i, s) in services.enumerated() {
+            guard let start = s.billingStart, start <= last, s.endDate.map({ $0 >= first }) ?? true,
+                let slot = slot(of: s.code, from: hint)
+            else { continue }
+            hint = slot + 1
+            let other = chosen[slot]
+            if other >= 0, services[other].number > s.number { continue }
+            chosen[slot] = i
+        }
+        var active = 0
+        var signOnly = 0
+        var signEncrypt = 0
+        for user in domain.users where user.active {
+            active += 1
+            switch user.protection {
+            case .none: break
+            case .signOnly: signOnly += 1
+            case .signEncrypt: signEncrypt += 1
+            }
+        }
+        // SC-SIGENC domains pay sign-only users at the SC-SIGONLY price with SC-SIGENC's discount.
+        var signOnlyDiscount: Discount?? = nil
+        if signOnly > 0, let signOnlySlot {
+            var sigenc = -1
+            for (i, s) in services.enumerated() where s.code == "SC-SIGENC" && s.provisionedAt != nil {
+                if sigenc < 0 || services[sigenc].number < s.number { sigenc = i }
+            }
+            // provisioned before the statement's as-of instant, since the state is taken then
+            if sigenc >= 0, services[sigenc].endDate.map({ $0 >= first }) ?? true {
+                let booked = chosen[signOnlySlot]
+                if booked < 0 {
+                    chosen[signOnlySlot] = sigenc
+                } else if services[sigenc].number > services[booked].number {
+                    signOnlyDiscount = .some(services[sigenc].discount)
+                }
+            }
+        }
+        for (e, entry) in prices.services.enumerated() {
+            let slot = slotOfEntry[e]
+            let booking = chosen[slot]
+            guard booking >= 0 else { continue }
+            let quantity =
+                switch entry.counts {
+                case .allActive: active
+                case .signOnly: signOnly
+                case .signEncrypt: signEncrypt
+                case .signing: signOnly + signEncrypt
+                }
+            guard quantity > 0 else { continue }
+            let price = unitPrices[e]
+            let discount =
+                slot == signOnlySlot ? signOnlyDiscount ?? services[booking].discount : services[booking].discount
+            let total = BillingStatement.total(quantity: quantity, unitPrice: price, discount: discount)
+            let shown = discount.map { view($0) }
+            lines.append(
+                StatementLine(
+                    month: month, tenantId: tenant.id, tenantName: tenant.name, domainId: domain.id,
+                    domain: domain.name, service: entry.code, quantity: quantity, unitPrice: price,
+                    currency: currency, discount: shown, total: total))
+            if sumIndex < 0 {
+                sumIndex = sums.count
+                sums.append((currency, 0))
+            }
+            sums[sumIndex].total += total
+        }
+    }
+
+    /// A discount's view, worked out once per distinct discount of the statement.
+    private mutating func view(_ discount: Discount) -> DiscountView {
+        if let known = views.first(where: { $0.discount == discount }) { return known.view }
+        let view = discount.view
+        if views.count < 64 { views.append((discount, view)) }
+        return view
     }
 }
 
@@ -252,42 +447,63 @@ extension Discount {
     var view: DiscountView { DiscountView(percent: Double(basisPoints) / 100, reason: reason, label: label) }
 }
 
-extension PortalState {
-    /// The tenants, domains and prices as they were at an instant (what statements need), from
-    /// every change recorded before it; the audit log and other entities are not rebuilt. Before
-    /// the first recorded prices (a history written before prices were recorded), the first
-    /// recorded ones stand in, so the month never changes afterwards.
-    func asOf(_ instant: Date) -> PortalState {
-        var past = PortalState()
-        var tenants: [String: Tenant] = [:]
-        var domains: [String: Domain] = [:]
-        var tenantOrder: [String] = []
-        var domainOrder: [String] = []
+/// The tenants and domains as they were at an instant, and the prices then in force (what a past
+/// statement needs), from every change recorded before it; nothing else is rebuilt. Before the
+/// first recorded prices (a history written before prices were recorded), the first recorded
+/// ones stand in, so the month never changes afterwards.
+struct PastEntities {
+    /// Every tenant saved before the instant, as last saved then, in the order first saved.
+    var tenants: [Tenant] = []
+    /// Every domain saved before the instant, as last saved then, in the order first saved.
+    var domains: [Domain] = []
+    /// Per tenant, its first domain (an index into `domains`, -1 for none); per domain, the next
+    /// domain of its tenant: the domains of a tenant in the order first saved.
+    var firstDomain: [Int] = []
+    var nextDomain: [Int] = []
+    var prices: PriceList?
+
+    init(_ events: [EventRecord], before instant: Date) {
+        var tenantIndex: [String: Int] = [:]
+        var domainIndex: [String: Int] = [:]
         var firstPrices: PriceList?
-        for record in events {
-            guard record.at < instant else {
-                if firstPrices == nil, past.prices == nil {
-                    for case .pricesRecorded(let list) in record.changes { firstPrices = list }
+        for r in events.indices {
+            guard events[r].at < instant else {
+                if firstPrices == nil, prices == nil {
+                    for case .pricesRecorded(let list) in events[r].changes { firstPrices = list }
                 }
                 continue
             }
-            for change in record.changes {
+            for change in events[r].changes {
                 switch change {
                 case .pricesRecorded(let list):
-                    past.prices = list
+                    prices = list
                 case .tenantSaved(let t):
-                    if tenants.updateValue(t, forKey: t.id) == nil { tenantOrder.append(t.id) }
+                    if let i = tenantIndex[t.id] {
+                        tenants[i] = t
+                    } else {
+                        tenantIndex[t.id] = tenants.count
+                        tenants.append(t)
+                    }
                 case .domainSaved(let d):
-                    if domains.updateValue(d, forKey: d.id) == nil { domainOrder.append(d.id) }
+                    if let i = domainIndex[d.id] {
+                        domains[i] = d
+                    } else {
+                        domainIndex[d.id] = domains.count
+                        domains.append(d)
+                    }
                 default:
                     continue
                 }
             }
         }
-        past.prices = past.prices ?? firstPrices
-        past.tenants = OrderedDictionary(uniqueKeysWithValues: tenantOrder.map { ($0, tenants[$0]!) })
-        past.domains = OrderedDictionary(uniqueKeysWithValues: domainOrder.map { ($0, domains[$0]!) })
-        for id in domainOrder { past.domainsByTenant[domains[id]!.tenantId, default: []].append(id) }
-        return past
+        prices = prices ?? firstPrices
+        firstDomain = Array(repeating: -1, count: tenants.count)
+        nextDomain = Array(repeating: -1, count: domains.count)
+        var lastDomain = firstDomain
+        for (d, domain) in domains.enumerated() {
+            guard let t = tenantIndex[domain.tenantId] else { continue }
+            if lastDomain[t] < 0 { firstDomain[t] = d } else { nextDomain[lastDomain[t]] = d }
+            lastDomain[t] = d
+        }
     }
 }
