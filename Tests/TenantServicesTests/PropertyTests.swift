@@ -82,7 +82,7 @@ import Testing
     /// invariant after every call; in particular no statement line for a day after a service's
     /// end date, no service uncancelled after its end date, no service stuck in `provisioning`.
     @Test func cancellationWorkflowsKeepTheInvariants() async {
-        await propertyCheck(count: 25, input: Generators.operations(count: 10...30, mix: .cancellation)) { steps in
+        await propertyCheck(count: 15, input: Generators.operations(count: 10...30, mix: .cancellation)) { steps in
             do {
                 let (world, all) = try Self.cancellationWorld()
                 let actors = all.filter {
