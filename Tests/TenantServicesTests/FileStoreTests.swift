@@ -307,6 +307,7 @@ struct TemporaryDirectory {
         let encoder = StoreFormat.encoder()
         let records = world.portal.journal
         #expect(records.count > 8)
+        #expect(records.contains { $0.changes.contains { if case .pricesRecorded = $0 { true } else { false } } })
         for record in records {
             let bytes = try encoder.encode(record)
             let fast = try bytes.withUnsafeBytes { try RecordReader.record($0) }
