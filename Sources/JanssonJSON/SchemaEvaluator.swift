@@ -286,7 +286,8 @@ struct Evaluator {
                 {
                     fail(
                         "pattern",
-                        "must match the pattern \(text): U+\(String(bad.value, radix: 16, uppercase: true)) is not allowed")
+                        "must match the pattern \(text): U+\(String(bad.value, radix: 16, uppercase: true)) is not allowed"
+                    )
                 }
             case .allOf(let subs):
                 for (i, sub) in subs.enumerated() {
