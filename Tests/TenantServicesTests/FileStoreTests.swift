@@ -326,6 +326,7 @@ struct TemporaryDirectory {
         #expect(records.count > 8)
         #expect(records.filter { $0.requestKey != nil }.count == 4)
         #expect(records.contains { $0.requestKey != nil && $0.changes.isEmpty })
+        #expect(records.contains { $0.changes.contains { if case .pricesRecorded = $0 { true } else { false } } })
         for record in records {
             let bytes = try encoder.encode(record)
             let fast = try bytes.withUnsafeBytes { try RecordReader.record($0) }

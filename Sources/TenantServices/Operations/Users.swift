@@ -116,10 +116,13 @@ public struct UsersList: PortalRequest, Executable, Equatable {
 /// (UTS #46 and IDNA 2008), so `Anna@MÜNCHEN.de` and `anna@xn--mnchen-3ya.de` are one address.
 private func mailbox(_ raw: String, in domain: Domain) throws(PortalError) -> String {
     let parts = raw.trimmingCharacters(in: .whitespaces).split(separator: "@", omittingEmptySubsequences: false)
-    guard parts.count == 2, !parts[0].isEmpty, !parts[0].contains(where: { $0 == " " || $0 == "\"" }) else {
+    guard parts.count == 2, !parts[0].isEmpty, !parts[0].contains(where: { $0 == " " || $0 == "\"" }),
+        !parts[0].unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+    else {
         throw PortalError(.invalidDomain, "'\(raw)' is not a mailbox address like anna@\(domain.name)")
     }
-    let host = try? DomainName.normalize(String(parts[1]))
+    // A stored name is its own normal form, so the common spelling needs no IDNA processing.
+    let host = parts[1] == domain.name ? domain.name : try? DomainName.normalize(String(parts[1]))
     guard host == domain.name else {
         throw PortalError(.invalidDomain, "'\(raw)' is not an address of domain \(domain.name)")
     }
