@@ -8,8 +8,9 @@ public struct Limits: Sendable, Equatable {
     public var maxDepth: Int
     /// Bound of the stream server's bytes in flight: requests read and not yet finished
     /// (counted as their message bytes) plus replies not yet written. At the bound the server
-    /// stops reading until its replies drain; it is exceeded by at most one message and one
-    /// reply. Default 32 MiB.
+    /// stops reading until its replies drain. The reader waits while requests and replies
+    /// together are at the bound, the encoder of replies while replies alone are, so at worst
+    /// about twice the bound (plus one message and one reply) is in flight. Default 32 MiB.
     public var maxBytesInFlight: Int
     /// Most requests handed from one stage of the stream server to the next (a batch counts as
     /// its requests). Default 1024.

@@ -41,8 +41,14 @@ extension Benchmark {
             let server = try ServerProcess(
                 executable, ["serve", "--in-memory", "--framing", framing, "--log-level", "error"])
             // One round trip, so the server has started before anything is measured.
-            server.send(Array(#"{"jsonrpc":"2.0","id":0,"method":"no.such.method"}"#.utf8) + [0x0A])
-            _ = server.receiveLine()
+            let probe = Array(#"{"jsonrpc":"2.0","id":0,"method":"no.such.method"}"#.utf8)
+            if framing == "lsp" {
+                server.send(Array("Content-Length: \(probe.count)\r\n\r\n".utf8) + probe)
+                _ = server.receiveFrame()
+            } else {
+                server.send(probe + [0x0A])
+                _ = server.receiveLine()
+            }
             return (server, ProcessUsage(pid: server.process.processIdentifier))
         }
         print("\n## Unusual clients (server peak RSS from /proc/PID/status VmHWM)")

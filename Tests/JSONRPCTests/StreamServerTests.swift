@@ -219,4 +219,46 @@ import Testing
         #expect(stream.output.isEmpty)
         #expect(log.started.withLock { $0 } == [1])
     }
+
+    @Test func aNonBlockingInputThatHasNothingAfterPollIsPolledAgain() throws {
+        // A second reader of the same non-blocking pipe takes bytes between the server's poll
+        // and its read, which then fails with EAGAIN: that must not end the server.
+        var toServer: [Int32] = [0, 0]
+        var fromServer: [Int32] = [0, 0]
+        #expect(pipe(&toServer) == 0 && pipe(&fromServer) == 0)
+        let (serverIn, serverOut, clientIn, clientOut) = (toServer[0], fromServer[1], toServer[1], fromServer[0])
+        Self.makeNonBlocking(serverIn)
+        let failure = Mutex<String?>(nil)
+        let done = Mutex(false)
+        let server = Thread {
+            do {
+                try StreamServer.run(
+                    input: serverIn, output: serverOut, framing: .ndjson, dispatcher: Self.dispatcher(PhaseLog()))
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+            }
+            close(serverOut)
+        }
+        server.start()
+        let thief = Thread {
+            var byte: UInt8 = 0
+            while !done.withLock({ $0 }) { _ = read(serverIn, &byte, 1) }
+        }
+        thief.start()
+        let drain = Thread {
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while chunk.withUnsafeMutableBytes({ read(clientOut, $0.baseAddress, $0.count) }) > 0 {}
+        }
+        drain.start()
+        var byte = UInt8(ascii: " ")
+        for _ in 0..<20_000 where failure.withLock({ $0 }) == nil {
+            _ = write(clientIn, &byte, 1)
+        }
+        done.withLock { $0 = true }
+        close(clientIn)
+        while !server.isFinished || !drain.isFinished { usleep(1000) }
+        close(serverIn)
+        close(clientOut)
+        #expect(failure.withLock { $0 } == nil)
+    }
 }
