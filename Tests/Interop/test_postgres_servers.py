@@ -215,7 +215,6 @@ def test_expected_version_races_between_servers_let_exactly_one_through(database
         s.stop()
 
 
-@pytest.mark.xfail(strict=False, reason="request keys are kept in event records by another branch; until merged they are per process")
 def test_a_request_key_sent_to_one_server_then_another_applies_once(database):
     a, b = Server(database), Server(database)
     setup_partner(a)
