@@ -117,14 +117,41 @@ public final class Portal: Sendable {
             }
             var tx = Transaction(state: state, actor: actor, now: now, calendar: calendar, catalog: catalog)
             tx.faults = faults
-            // A read that sees writes not yet durable is answered only once they are.
-            return PendingResponse(
-                response: try executable.execute(in: &tx) as! R.Response, position: unconfirmed, ownWrite: false,
-                portal: self)
+            // A read that sees writes not yet durable is answered only once they are, and so is
+            // a refusal computed on them.
+            let response: R.Response
+            do {
+                response = try executable.execute(in: &tx) as! R.Response
+            } catch {
+                try refuseOnceDurable(error, computedOn: unconfirmed)
+            }
+            return PendingResponse(response: response, position: unconfirmed, ownWrite: false, portal: self)
         }
         let key = requestKey.map { RequestKeyTable.Key(scope: RequestKeyRecord.Scope(actor), key: $0) }
         let digest = try key.map { _ in try RequestKeyRecord.digest(ofCall: request, by: actor) }
-        return try core.withLock { core throws -> PendingResponse<R.Response> in
+        var refusedOn: StorePosition?
+        do {
+            return try write(request, executable, as: actor, key: key, digest: digest, now: now, refusedOn: &refusedOn)
+        } catch {
+            try refuseOnceDurable(error, computedOn: refusedOn)
+        }
+    }
+
+    /// A refusal computed on a state that holds writes not yet durable is given only once they
+    /// are: if they fail, the refusal may rest on a change that is undone, so the caller gets
+    /// `storage-failure` (retry) instead.
+    private func refuseOnceDurable(_ error: any Error, computedOn position: StorePosition?) throws -> Never {
+        if let position, (error as? PortalError)?.code != .storageFailure {
+            try awaitDurable(position, ownWrite: false)
+        }
+        throw error
+    }
+
+    private func write<R: PortalRequest>(
+        _ request: R, _ executable: any Executable, as actor: Actor, key: RequestKeyTable.Key?, digest: String?,
+        now: Date, refusedOn: inout StorePosition?
+    ) throws -> PendingResponse<R.Response> {
+        try core.withLock { core throws -> PendingResponse<R.Response> in
             try catchUp(&core, forWriting: true)
             var wrote = false
             defer { if !wrote { store.endWrite() } }
@@ -181,6 +208,7 @@ public final class Portal: Sendable {
             } catch {
                 tx.state.rollBack()
                 core.state = tx.state
+                refusedOn = newestNotDurable(core)
                 throw error
             }
             let undo = tx.state.undoLog ?? []

@@ -605,6 +605,34 @@ final class FaultPlan: Sendable {
         store.close()
     }
 
+    /// A refusal is a reply too: computed on a state that holds a write not yet durable, it is
+    /// given only once that write is durable, and `storage-failure` (retry) when it is undone.
+    @Test(arguments: [false, true])
+    func aRefusalComputedOnAWriteThatIsUndoneIsAnsweredStorageFailure(mutating: Bool) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let (portal, store) = try Self.open(directory.url, plan: plan)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        plan.fail(.fdatasync, .flush)
+        let write = try portal.submit(Self.tenant("Undone"), as: Self.op)
+        let error = #expect(throws: PortalError.self) {
+            if mutating {
+                // `conflict` would name the version of the undone tenant T1.
+                _ = try portal.submit(TenantUpdate(tenantId: "T1", expectedVersion: 7, name: "New"), as: Self.op)
+            } else {
+                _ = try portal.submit(TenantGet(tenantId: "T2"), as: Self.op)
+            }
+        }
+        #expect(error?.code == .storageFailure, "\(String(describing: error))")
+        #expect(throws: PortalError.self) { _ = try write.wait() }
+        let after = #expect(throws: PortalError.self) {
+            _ = try portal.submit(TenantUpdate(tenantId: "T1", expectedVersion: 7, name: "New"), as: Self.op)
+        }
+        #expect(after?.code == .notFound, "after the undo the refusal is the true one, at once")
+        store.close()
+    }
+
     // MARK: The seam itself
 
     @Test func aWriteThatStopsHalfwayLeavesTheJournalAsItWas() throws {
@@ -683,13 +711,14 @@ final class FaultPlan: Sendable {
         let (portal, store) = try Self.open(directory.url, plan: plan, log: log)
         _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
         plan.fail(.fdatasync, .flush, with: Errno(rawValue: ENOSPC))
+        let next = (portal.journal.last?.seq ?? 0) + 1  // the tenant's record, after the recorded prices
         _ = try? portal.perform(Self.tenant("A"), as: Self.op)
         let failed = log.entries(containing: "journal flush failed")
         #expect(failed.count == 1)
         #expect(failed.first?.level == .error)
         #expect(failed.first?.metadata["errno"] == "\(ENOSPC)")
         #expect(failed.first?.metadata["operation"] == "fdatasync")
-        #expect(failed.first?.metadata["seqs"] == "2-2")
+        #expect(failed.first?.metadata["seqs"] == "\(next)-\(next)")
         store.close()
     }
 
