@@ -2,6 +2,7 @@
 schema-valid params never get -32602 or -32603; invalid ones always get -32602."""
 import copy
 import json
+import os
 
 import jsonschema
 import pytest
@@ -50,7 +51,7 @@ def server():
 def test_valid_params_are_never_refused_as_params(server, method):
     schema = params_schema(method)
 
-    @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
+    @settings(max_examples=int(os.environ.get("PARAMS_EXAMPLES", "12")), deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
     @given(from_schema(schema))
     def check(params):
         if not VALIDATORS[method].is_valid(params):
@@ -76,7 +77,7 @@ def mutations(params, schema):
 def test_invalid_params_always_get_32602(server, method):
     schema = params_schema(method)
 
-    @settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
+    @settings(max_examples=int(os.environ.get("INVALID_PARAMS_EXAMPLES", "6")), deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), phases=NO_SHRINK)
     @given(from_schema(schema))
     def check(params):
         for bad in mutations(params, schema):
