@@ -11,6 +11,47 @@ from hypothesis_jsonschema import from_schema
 
 from conftest import SCHEMAS, NDJSONClient
 
+import hypothesis_jsonschema._from_schema as _from_schema
+
+
+# hypothesis-jsonschema canonicalises and merges the same sub-schemas again on every draw of an
+# object (tens of times per example); remembering them by their JSON text makes generation about
+# ten times cheaper and draws the same examples (strategies depend only on the schema).
+def _key(schema):
+    return json.dumps(schema, sort_keys=True, default=repr)
+
+
+def _remember_strategies(function):
+    cache = {}
+
+    def remembered(schema, **options):
+        key = (_key(schema), id(options.get("alphabet")), id(options.get("custom_formats")))
+        if key not in cache:
+            cache[key] = function(schema, **options)
+        return cache[key]
+
+    return remembered
+
+
+def _remember_schemas(function):
+    cache = {}
+
+    def remembered(schema, *args, **options):
+        if args or options:
+            return function(schema, *args, **options)
+        key = _key(schema)
+        if key not in cache:
+            cache[key] = function(schema)
+        return copy.deepcopy(cache[key])
+
+    return remembered
+
+
+setattr(_from_schema, "__from_schema", _remember_strategies(getattr(_from_schema, "__from_schema")))
+_from_schema.merged_as_strategies = _remember_strategies(_from_schema.merged_as_strategies)
+_from_schema.canonicalish = _remember_schemas(_from_schema.canonicalish)
+_from_schema.merged = _remember_schemas(_from_schema.merged)
+
 ENTITIES = json.loads((SCHEMAS / "entities.json").read_text())
 METHODS = sorted(p.name[: -len(".params.json")] for p in (SCHEMAS / "methods").glob("*.params.json"))
 
