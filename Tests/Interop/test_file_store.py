@@ -57,7 +57,7 @@ def stop(process):
 def all_tenants(process):
     tenants, cursor = [], None
     while True:
-        params = {"actor": OPERATOR, "limit": 100}
+        params = {"actor": OPERATOR, "limit": 1000}
         if cursor:
             params["cursor"] = cursor
         result = call(process, "list", "tenant.list", params)["result"]
