@@ -13,10 +13,13 @@ public protocol PortalRequest: Codable, Sendable {
 }
 
 /// The internal half of a request: how it runs inside a transaction.
-protocol Executable {
+///
+/// Its primary associated type lets ``Portal/submit(_:as:requestKey:)`` open a request as
+/// `any Executable<R.Response>`, so the response type is checked by the compiler, not cast.
+protocol Executable<Response>: PortalRequest {
     /// Whether the operation may change state (and so takes a `requestKey`).
     static var isMutating: Bool { get }
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response
 }
 
 /// The portal: every operation of the Services area, authorized for an actor and applied atomically.
@@ -92,8 +95,9 @@ public final class Portal: Sendable {
     ///   refused with `request-key-reused`. Keys are scoped to the actor's whole identity (kind,
     ///   ID, partner, tenant); its roles and expert mode count as parameters. Keys are kept in
     ///   the store with the operation's records for ``requestKeyRetention``.
-    public func perform<R: PortalRequest>(_ request: R, as actor: Actor, requestKey: String? = nil) throws -> R.Response
-    {
+    public func perform<R: PortalRequest>(
+        _ request: R, as actor: Actor, requestKey: String? = nil
+    ) throws(PortalError) -> R.Response {
         try submit(request, as: actor, requestKey: requestKey).wait()
     }
 
@@ -103,15 +107,22 @@ public final class Portal: Sendable {
     /// The change is visible to later requests at once. Call ``PendingResponse/wait()`` before
     /// acknowledging it to anyone: if the store cannot make it durable, `wait` throws
     /// `storage-failure` and the change (with every later one not yet durable) is undone.
-    public func submit<R: PortalRequest>(_ request: R, as actor: Actor, requestKey: String? = nil) throws
-        -> PendingResponse<R.Response>
-    {
-        guard let executable = request as? any Executable else {
+    public func submit<R: PortalRequest>(
+        _ request: R, as actor: Actor, requestKey: String? = nil
+    ) throws(PortalError) -> PendingResponse<R.Response> {
+        guard let executable = request as? any Executable<R.Response> else {
             preconditionFailure("\(R.self) is not a request type of this library")
         }
+        // Opened once: from here on the request's own type, and its response, are static.
+        return try submitExecutable(executable, as: actor, requestKey: requestKey)
+    }
+
+    private func submitExecutable<E: Executable>(
+        _ executable: E, as actor: Actor, requestKey: String?
+    ) throws(PortalError) -> PendingResponse<E.Response> {
         let now = clock.now()
-        if !type(of: executable).isMutating {
-            let (state, unconfirmed) = try core.withLock { core -> (PortalState, StorePosition?) in
+        if !E.isMutating {
+            let (state, unconfirmed) = try core.withLock { core throws(PortalError) -> (PortalState, StorePosition?) in
                 try catchUp(&core, forWriting: false)
                 return (core.state, newestNotDurable(core))
             }
@@ -119,19 +130,20 @@ public final class Portal: Sendable {
             tx.faults = faults
             // A read that sees writes not yet durable is answered only once they are, and so is
             // a refusal computed on them.
-            let response: R.Response
+            let response: E.Response
             do {
-                response = try executable.execute(in: &tx) as! R.Response
+                response = try executable.execute(in: &tx)
             } catch {
                 try refuseOnceDurable(error, computedOn: unconfirmed)
             }
             return PendingResponse(response: response, position: unconfirmed, ownWrite: false, portal: self)
         }
         let key = requestKey.map { RequestKeyTable.Key(scope: RequestKeyRecord.Scope(actor), key: $0) }
-        let digest = try key.map { _ in try RequestKeyRecord.digest(ofCall: request, by: actor) }
+        var digest: String?
+        if key != nil { digest = try RequestKeyRecord.digest(ofCall: executable, by: actor) }
         var refusedOn: StorePosition?
         do {
-            return try write(request, executable, as: actor, key: key, digest: digest, now: now, refusedOn: &refusedOn)
+            return try write(executable, as: actor, key: key, digest: digest, now: now, refusedOn: &refusedOn)
         } catch {
             try refuseOnceDurable(error, computedOn: refusedOn)
         }
@@ -140,18 +152,20 @@ public final class Portal: Sendable {
     /// A refusal computed on a state that holds writes not yet durable is given only once they
     /// are: if they fail, the refusal may rest on a change that is undone, so the caller gets
     /// `storage-failure` (retry) instead.
-    private func refuseOnceDurable(_ error: any Error, computedOn position: StorePosition?) throws -> Never {
-        if let position, (error as? PortalError)?.code != .storageFailure {
+    private func refuseOnceDurable(
+        _ error: PortalError, computedOn position: StorePosition?
+    ) throws(PortalError) -> Never {
+        if let position, error.code != .storageFailure {
             try awaitDurable(position, ownWrite: false)
         }
         throw error
     }
 
-    private func write<R: PortalRequest>(
-        _ request: R, _ executable: any Executable, as actor: Actor, key: RequestKeyTable.Key?, digest: String?,
-        now: Date, refusedOn: inout StorePosition?
-    ) throws -> PendingResponse<R.Response> {
-        try core.withLock { core throws -> PendingResponse<R.Response> in
+    private func write<E: Executable>(
+        _ executable: E, as actor: Actor, key: RequestKeyTable.Key?, digest: String?, now: Date,
+        refusedOn: inout StorePosition?
+    ) throws(PortalError) -> PendingResponse<E.Response> {
+        try core.withLock { core throws(PortalError) -> PendingResponse<E.Response> in
             try catchUp(&core, forWriting: true)
             var wrote = false
             defer { if !wrote { store.endWrite() } }
@@ -159,7 +173,7 @@ public final class Portal: Sendable {
             core.state.evictRequestKeys(recordedAtOrBefore: cutoff)
             if let key, let entry = core.state.requestKeys.entry(key, recordedAfter: cutoff) {
                 let recorded = entry.record
-                guard recorded.method == R.method, recorded.digest == digest else {
+                guard recorded.method == E.method, recorded.digest == digest else {
                     throw PortalError(
                         .requestKeyReused,
                         "request key '\(key.key)' was already used by '\(actor.id)' for a \(recorded.method) call with other parameters or other roles; use a new key for a new request"
@@ -167,13 +181,13 @@ public final class Portal: Sendable {
                 }
                 // Acknowledged only once the first call is durable: its write, if still pending.
                 return PendingResponse(
-                    response: try Self.decodeResult(recorded.result, as: R.Response.self),
+                    response: try Self.decodeResult(recorded.result, as: E.Response.self),
                     position: core.pending.first { $0.lastSeq >= entry.seq }?.position, portal: self)
             }
             // Move the state into the transaction so it is uniquely referenced and changes in place
             // (no copy of the whole state per write); an undo log restores it if anything fails.
             var tx = Transaction(
-                state: PortalState(), actor: actor, now: now, calendar: calendar, catalog: catalog, method: R.method)
+                state: PortalState(), actor: actor, now: now, calendar: calendar, catalog: catalog, method: E.method)
             tx.faults = faults
             guard tx.today.isRepresentable else {
                 throw PortalError(
@@ -183,14 +197,14 @@ public final class Portal: Sendable {
             }
             swap(&tx.state, &core.state)
             tx.state.undoLog = []
-            let response: R.Response
+            let response: E.Response
             var position: StorePosition?
-            do {
-                response = try executable.execute(in: &tx) as! R.Response
+            do throws(PortalError) {
+                response = try executable.execute(in: &tx)
                 if let key, let digest {
                     tx.recordRequestKey(
                         RequestKeyRecord(
-                            scope: key.scope, key: key.key, method: R.method, digest: digest,
+                            scope: key.scope, key: key.key, method: E.method, digest: digest,
                             result: try Self.encodeResult(response)))
                 }
                 if !tx.records.isEmpty {

@@ -103,7 +103,7 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
         }
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         if let tenantId { _ = try tx.tenant(tenantId) }
         try tx.require(.seePrices)
         let current = Month(tx.today)

@@ -41,7 +41,7 @@ public struct ServiceCancel: PortalRequest, Executable, Equatable {
         public var dryRun: Bool
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
         let target = try tx.booking(of: service, on: domain)
         guard target.isRunning(on: tx.today) else {
@@ -145,7 +145,7 @@ public struct ServiceUncancel: PortalRequest, Executable, Equatable {
         public var restored: [String]
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
         _ = try tx.booking(of: service, on: domain)
         var (restoredDomain, codes) = try tx.uncancelled(service, on: domain)
@@ -245,7 +245,7 @@ public struct ServiceSetDiscount: PortalRequest, Executable, Equatable {
 
     public typealias Response = DomainAdd.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
         _ = try tx.booking(of: service, on: domain)
         let discount = try Discount(percent: percent, reason: reason)

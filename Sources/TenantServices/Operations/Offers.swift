@@ -186,7 +186,7 @@ public struct OfferCreate: PortalRequest, Executable, Equatable {
     /// The offer.
     public struct Response: Codable, Sendable, Equatable { public var offer: OfferView }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let partner: String
         let region: Region
         var prospect = self.prospect
@@ -311,7 +311,7 @@ public struct OfferGet: PortalRequest, Executable, Equatable {
 
     public typealias Response = OfferCreate.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let offer = try tx.offer(offerId)
         try tx.require(.seePrices)
         return Response(offer: tx.view(of: offer))
@@ -338,7 +338,7 @@ public struct OfferList: PortalRequest, Executable, Equatable {
         public var nextCursor: String?
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         try tx.require(.seePrices)
         let visible = tx.state.offers.values.filter { (try? tx.offer($0.id)) != nil }
             .filter { status == nil || $0.status(on: tx.today) == status }
@@ -375,7 +375,7 @@ public struct OfferSend: PortalRequest, Executable, Equatable {
 
     public typealias Response = OfferCreate.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let offer = try OfferTransition.move(&tx, offerId, to: .sent)
         tx.saveOffer(offer, summary: "sent offer \(offer.id)")
         return Response(offer: tx.view(of: offer))
@@ -392,7 +392,7 @@ public struct OfferDecline: PortalRequest, Executable, Equatable {
 
     public typealias Response = OfferCreate.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let offer = try OfferTransition.move(&tx, offerId, to: .declined)
         tx.saveOffer(offer, summary: "offer \(offer.id) declined")
         return Response(offer: tx.view(of: offer))
@@ -415,7 +415,7 @@ public struct OfferAccept: PortalRequest, Executable, Equatable {
         public var domains: [DomainView]
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         var offer = try OfferTransition.move(&tx, offerId, to: .accepted)
         var tenant: Tenant
         if let tenantId = offer.tenantId {
@@ -474,7 +474,7 @@ public struct OfferRender: PortalRequest, Executable, Equatable {
         public var document: String
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let offer = tx.view(of: try tx.offer(offerId))
         try tx.require(.seePrices)
         let partner = tx.state.partners[offer.partnerId]?.name ?? offer.partnerId
