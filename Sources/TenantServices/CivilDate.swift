@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A calendar date (`YYYY-MM-DD`) without a time or zone.
 public struct CivilDate: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -92,55 +92,4 @@ public struct CivilDate: Codable, Sendable, Hashable, Comparable, CustomStringCo
         var c = encoder.singleValueContainer()
         try c.encode(description)
     }
-}
-
-/// Where the library gets "now" from; inject a fixed clock in tests.
-public protocol Clock: Sendable {
-    /// The current instant.
-    func now() -> Date
-}
-
-/// The machine's wall clock.
-public struct SystemClock: Clock {
-    public init() {}
-    public func now() -> Date { Date() }
-}
-
-/// The calendar rules of one configured time zone (default Europe/Zurich).
-public struct BusinessCalendar: Sendable {
-    public let timeZone: TimeZone
-    private let calendar: Calendar
-
-    public init(timeZone: TimeZone = TimeZone(identifier: "Europe/Zurich")!) {
-        self.timeZone = timeZone
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        self.calendar = calendar
-    }
-
-    /// The first instant of a calendar date in the configured zone.
-    public func start(of date: CivilDate) -> Date {
-        calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
-    }
-
-    /// The calendar date of an instant in the configured zone.
-    public func date(of instant: Date) -> CivilDate {
-        let c = calendar.dateComponents([.year, .month, .day], from: instant)
-        return CivilDate(year: c.year!, month: c.month!, day: c.day!)
-    }
-}
-
-/// A clock that stands still until it is set or advanced (tests, demos, `--clock`).
-public final class ManualClock: Clock {
-    private let instant: Locked<Date>
-
-    public init(_ start: Date) { instant = Locked(start) }
-
-    public func now() -> Date { instant.withLock { $0 } }
-
-    /// Moves the clock to an instant.
-    public func set(_ date: Date) { instant.withLock { $0 = date } }
-
-    /// Moves the clock forward.
-    public func advance(by seconds: TimeInterval) { instant.withLock { $0 += seconds } }
 }

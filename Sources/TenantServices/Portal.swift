@@ -13,10 +13,13 @@ public protocol PortalRequest: Codable, Sendable {
 }
 
 /// The internal half of a request: how it runs inside a transaction.
-protocol Executable {
+///
+/// Its primary associated type lets ``Portal/submit(_:as:requestKey:)`` open a request as
+/// `any Executable<R.Response>`, so the response type is checked by the compiler, not cast.
+protocol Executable<Response>: PortalRequest {
     /// Whether the operation may change state (and so takes a `requestKey`).
     static var isMutating: Bool { get }
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response
 }
 
 /// The portal: every operation of the Services area, authorized for an actor and applied atomically.
@@ -39,18 +42,10 @@ public final class Portal: Sendable {
     /// The default of ``requestKeyRetention``: 24 hours, the least SPEC §7 allows.
     public static let defaultRequestKeyRetention: TimeInterval = 24 * 3600
 
-    /// A write applied in memory whose records are not yet durable, with what undoes it.
-    private struct PendingWrite: Sendable {
-        var position: StorePosition
-        var undo: [PortalState.Undo]
-        /// The seq of the write's last record.
-        var lastSeq: Int
-    }
-
     private struct Core: Sendable {
         var state = PortalState()
         /// Writes waiting for durability, oldest first.
-        var pending: [PendingWrite] = []
+        var pending = PendingWrites()
     }
 
     /// Opens a portal over a store, replaying what it holds.
@@ -92,8 +87,9 @@ public final class Portal: Sendable {
     ///   refused with `request-key-reused`. Keys are scoped to the actor's whole identity (kind,
     ///   ID, partner, tenant); its roles and expert mode count as parameters. Keys are kept in
     ///   the store with the operation's records for ``requestKeyRetention``.
-    public func perform<R: PortalRequest>(_ request: R, as actor: Actor, requestKey: String? = nil) throws -> R.Response
-    {
+    public func perform<R: PortalRequest>(
+        _ request: R, as actor: Actor, requestKey: String? = nil
+    ) throws(PortalError) -> R.Response {
         try submit(request, as: actor, requestKey: requestKey).wait()
     }
 
@@ -103,137 +99,146 @@ public final class Portal: Sendable {
     /// The change is visible to later requests at once. Call ``PendingResponse/wait()`` before
     /// acknowledging it to anyone: if the store cannot make it durable, `wait` throws
     /// `storage-failure` and the change (with every later one not yet durable) is undone.
-    public func submit<R: PortalRequest>(_ request: R, as actor: Actor, requestKey: String? = nil) throws
-        -> PendingResponse<R.Response>
-    {
-        guard let executable = request as? any Executable else {
+    public func submit<R: PortalRequest>(
+        _ request: R, as actor: Actor, requestKey: String? = nil
+    ) throws(PortalError) -> PendingResponse<R.Response> {
+        guard let executable = request as? any Executable<R.Response> else {
             preconditionFailure("\(R.self) is not a request type of this library")
         }
+        // Opened once: from here on the request's own type, and its response, are static.
+        return try submitExecutable(executable, as: actor, requestKey: requestKey)
+    }
+
+    private func submitExecutable<E: Executable>(
+        _ executable: E, as actor: Actor, requestKey: String?
+    ) throws(PortalError) -> PendingResponse<E.Response> {
         let now = clock.now()
-        if !type(of: executable).isMutating {
-            let (state, unconfirmed) = try core.withLock { core -> (PortalState, StorePosition?) in
-                try catchUp(&core, forWriting: false)
-                return (core.state, newestNotDurable(core))
-            }
-            var tx = Transaction(state: state, actor: actor, now: now, calendar: calendar, catalog: catalog)
-            tx.faults = faults
-            // A read that sees writes not yet durable is answered only once they are, and so is
-            // a refusal computed on them.
-            let response: R.Response
-            do {
-                response = try executable.execute(in: &tx) as! R.Response
-            } catch {
-                try refuseOnceDurable(error, computedOn: unconfirmed)
-            }
-            return PendingResponse(response: response, position: unconfirmed, ownWrite: false, portal: self)
-        }
-        let key = requestKey.map { RequestKeyTable.Key(scope: RequestKeyRecord.Scope(actor), key: $0) }
-        let digest = try key.map { _ in try RequestKeyRecord.digest(ofCall: request, by: actor) }
+        guard E.isMutating else { return try read(executable, as: actor, now: now) }
+        var keyedCall: KeyedCall?
+        if let requestKey { keyedCall = try KeyedCall(executable, key: requestKey, by: actor) }
         var refusedOn: StorePosition?
-        do {
-            return try write(request, executable, as: actor, key: key, digest: digest, now: now, refusedOn: &refusedOn)
+        do throws(PortalError) {
+            return try write(executable, as: actor, keyedCall: keyedCall, now: now, refusedOn: &refusedOn)
         } catch {
             try refuseOnceDurable(error, computedOn: refusedOn)
         }
     }
 
+    /// Answers a request that changes nothing, on a snapshot of the state.
+    private func read<E: Executable>(
+        _ executable: E, as actor: Actor, now: Date
+    ) throws(PortalError) -> PendingResponse<E.Response> {
+        let (state, unconfirmed) = try core.withLock { core throws(PortalError) -> (PortalState, StorePosition?) in
+            try catchUp(&core, forWriting: false)
+            return (core.state, newestNotDurable(core))
+        }
+        var tx = Transaction(state: state, actor: actor, now: now, calendar: calendar, catalog: catalog)
+        tx.faults = faults
+        // A read that sees writes not yet durable is answered only once they are, and so is
+        // a refusal computed on them.
+        let response: E.Response
+        do throws(PortalError) {
+            response = try executable.execute(in: &tx)
+        } catch {
+            try refuseOnceDurable(error, computedOn: unconfirmed)
+        }
+        return PendingResponse(response: response, position: unconfirmed, ownWrite: false, portal: self)
+    }
+
     /// A refusal computed on a state that holds writes not yet durable is given only once they
     /// are: if they fail, the refusal may rest on a change that is undone, so the caller gets
     /// `storage-failure` (retry) instead.
-    private func refuseOnceDurable(_ error: any Error, computedOn position: StorePosition?) throws -> Never {
-        if let position, (error as? PortalError)?.code != .storageFailure {
+    private func refuseOnceDurable(
+        _ error: PortalError, computedOn position: StorePosition?
+    ) throws(PortalError) -> Never {
+        if let position, error.code != .storageFailure {
             try awaitDurable(position, ownWrite: false)
         }
         throw error
     }
 
-    private func write<R: PortalRequest>(
-        _ request: R, _ executable: any Executable, as actor: Actor, key: RequestKeyTable.Key?, digest: String?,
-        now: Date, refusedOn: inout StorePosition?
-    ) throws -> PendingResponse<R.Response> {
-        try core.withLock { core throws -> PendingResponse<R.Response> in
+    /// Applies a changing request under the store's write lock: a repeat of a keyed call is
+    /// answered with the first call's response; else the request runs on the state, and its
+    /// records are written and kept pending until durable. `refusedOn` is set, on a refusal, to
+    /// the newest write not yet durable it was computed on.
+    private func write<E: Executable>(
+        _ executable: E, as actor: Actor, keyedCall: KeyedCall?, now: Date, refusedOn: inout StorePosition?
+    ) throws(PortalError) -> PendingResponse<E.Response> {
+        try core.withLock { core throws(PortalError) -> PendingResponse<E.Response> in
             try catchUp(&core, forWriting: true)
             var wrote = false
             defer { if !wrote { store.endWrite() } }
             let cutoff = now.addingTimeInterval(-requestKeyRetention)
             core.state.evictRequestKeys(recordedAtOrBefore: cutoff)
-            if let key, let entry = core.state.requestKeys.entry(key, recordedAfter: cutoff) {
-                let recorded = entry.record
-                guard recorded.method == R.method, recorded.digest == digest else {
-                    throw PortalError(
-                        .requestKeyReused,
-                        "request key '\(key.key)' was already used by '\(actor.id)' for a \(recorded.method) call with other parameters or other roles; use a new key for a new request"
-                    )
-                }
+            if let keyedCall, let first = try keyedCall.firstCall(in: core.state, recordedAfter: cutoff, by: actor.id) {
                 // Acknowledged only once the first call is durable: its write, if still pending.
                 return PendingResponse(
-                    response: try Self.decodeResult(recorded.result, as: R.Response.self),
-                    position: core.pending.first { $0.lastSeq >= entry.seq }?.position, portal: self)
+                    response: try KeyedCall.response(of: first.record, as: E.Response.self),
+                    position: core.pending.position(holding: first.seq), portal: self)
             }
+            var tx = try writeTransaction(as: actor, method: E.method, now: now)
             // Move the state into the transaction so it is uniquely referenced and changes in place
             // (no copy of the whole state per write); an undo log restores it if anything fails.
-            var tx = Transaction(
-                state: PortalState(), actor: actor, now: now, calendar: calendar, catalog: catalog, method: R.method)
-            tx.faults = faults
-            guard tx.today.isRepresentable else {
-                throw PortalError(
-                    .dateRule,
-                    "today is \(tx.today) in \(calendar.timeZone.identifier), past \(CivilDate.latest), the last date the portal handles",
-                    details: .init(latest: CivilDate.latest.description))
-            }
             swap(&tx.state, &core.state)
             tx.state.undoLog = []
-            let response: R.Response
-            var position: StorePosition?
-            do {
-                response = try executable.execute(in: &tx) as! R.Response
-                if let key, let digest {
-                    tx.recordRequestKey(
-                        RequestKeyRecord(
-                            scope: key.scope, key: key.key, method: R.method, digest: digest,
-                            result: try Self.encodeResult(response)))
-                }
-                if !tx.records.isEmpty {
-                    tx.recordPricesIfChanged()
-                    do {
-                        position = try store.write(tx.records)
-                        wrote = true
-                    } catch let error as PortalError {
-                        throw error
-                    } catch {
-                        throw PortalError(
-                            .storageFailure, "the change could not be persisted, nothing was applied: \(error)")
-                    }
-                }
+            let response: E.Response
+            let position: StorePosition?
+            do throws(PortalError) {
+                response = try executable.execute(in: &tx)
+                if let keyedCall { tx.recordRequestKey(try keyedCall.record(response)) }
+                position = try persist(&tx)
             } catch {
                 tx.state.rollBack()
                 core.state = tx.state
                 refusedOn = newestNotDurable(core)
                 throw error
             }
+            wrote = position != nil
             let undo = tx.state.undoLog ?? []
             tx.state.undoLog = nil
             core.state = tx.state
-            let durable = durableUpTo.load(ordering: .relaxed)
-            if let first = core.pending.first, first.position.rawValue <= durable {
-                core.pending.removeAll { $0.position.rawValue <= durable }
-            }
+            core.pending.removeDurable(upTo: durableUpTo.load(ordering: .relaxed))
             guard let position else {
                 // Nothing to write, but computed on the state: it waits for what that state holds.
                 return PendingResponse(
                     response: response, position: newestNotDurable(core), ownWrite: false, portal: self)
             }
-            core.pending.append(PendingWrite(position: position, undo: undo, lastSeq: tx.records.last?.seq ?? 0))
+            core.pending.append(position, undo: undo, lastSeq: tx.records.last?.seq ?? 0)
             return PendingResponse(response: response, position: position, portal: self)
+        }
+    }
+
+    /// A transaction for a write by `actor` at `now`; refused with `date-rule` when today is past
+    /// the last date the portal handles.
+    private func writeTransaction(as actor: Actor, method: String, now: Date) throws(PortalError) -> Transaction {
+        var tx = Transaction(
+            state: PortalState(), actor: actor, now: now, calendar: calendar, catalog: catalog, method: method)
+        tx.faults = faults
+        guard tx.today.isRepresentable else {
+            throw PortalError(
+                .dateRule,
+                "today is \(tx.today) in \(calendar.timeZone.identifier), past \(CivilDate.latest), the last date the portal handles",
+                details: .init(latest: CivilDate.latest.description))
+        }
+        return tx
+    }
+
+    /// Writes a transaction's records, with the prices when they changed; nil when it has none.
+    private func persist(_ tx: inout Transaction) throws(PortalError) -> StorePosition? {
+        guard !tx.records.isEmpty else { return nil }
+        tx.recordPricesIfChanged()
+        do {
+            return try store.write(tx.records)
+        } catch let error as PortalError {
+            throw error
+        } catch {
+            throw PortalError(.storageFailure, "the change could not be persisted, nothing was applied: \(error)")
         }
     }
 
     /// The position of the newest write that may not be durable yet, if any.
     private func newestNotDurable(_ core: Core) -> StorePosition? {
-        guard let newest = core.pending.last?.position,
-            newest.rawValue > durableUpTo.load(ordering: .relaxed)
-        else { return nil }
-        return newest
+        core.pending.newest(after: durableUpTo.load(ordering: .relaxed))
     }
 
     /// Waits until the write at `position` is durable; if the store fails, undoes every write
@@ -243,16 +248,7 @@ public final class Portal: Sendable {
         do {
             try store.waitUntilDurable(position)
         } catch {
-            core.withLock { core in
-                // Only if `position` is still pending: a failed write that an earlier waiter already
-                // undid leaves alone the writes that came after the store recovered.
-                guard let first = core.pending.firstIndex(where: { $0.position == position }) else { return }
-                for write in core.pending[first...].reversed() {
-                    core.state.undoLog = write.undo
-                    core.state.rollBack()
-                }
-                core.pending.removeSubrange(first...)
-            }
+            core.withLock { core in core.pending.undo(from: position, in: &core.state) }
             guard ownWrite else {
                 throw PortalError(
                     .storageFailure,
@@ -285,7 +281,7 @@ public final class Portal: Sendable {
     /// for a write, the store also keeps other writers out until this one is settled.
     private func catchUp(_ core: inout Core, forWriting: Bool) throws(PortalError) {
         let durable = durableUpTo.load(ordering: .relaxed)
-        let unsettled = core.pending.last.flatMap { $0.position.rawValue > durable ? $0.position : nil }
+        let unsettled = core.pending.newest(after: durable)
         let records: [EventRecord]
         do {
             records = try store.catchUp(forWriting: forWriting, unsettled: unsettled)
@@ -298,28 +294,6 @@ public final class Portal: Sendable {
     /// Applies what other servers committed while no request asks (a shared store's notification).
     private func catchUpBetweenRequests() {
         core.withLock { core in try? catchUp(&core, forWriting: false) }
-    }
-
-    /// The JSON text a result is kept as, so that a replay returns exactly the same result.
-    private static func encodeResult(_ response: some Encodable) throws(PortalError) -> String {
-        let encoder = JSONEncoder()
-        // Sorted, so that equal results have equal text (and are held once).
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return String(decoding: try encoder.encode(response), as: UTF8.self)
-        } catch {
-            throw PortalError(.storageFailure, "the result could not be kept for its request key: \(error)")
-        }
-    }
-
-    private static func decodeResult<T: Decodable>(_ text: String, as type: T.Type) throws(PortalError) -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
-        } catch {
-            throw PortalError(
-                .requestKeyReused,
-                "the result kept for this request key cannot be read by this version (\(error)); use a new key")
-        }
     }
 
     /// The request keys in force (tests).

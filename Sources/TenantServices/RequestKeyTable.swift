@@ -124,13 +124,18 @@ struct RequestKeyTable: Sendable, Equatable {
 extension RequestKeyRecord {
     /// The digest of a call: its method, its params and the roles and expert mode of the actor
     /// making it, so that the same key with other roles is never replayed (SPEC §7).
-    static func digest<R: PortalRequest>(ofCall request: R, by actor: Actor) throws -> String {
+    static func digest<R: PortalRequest>(ofCall request: R, by actor: Actor) throws(PortalError) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let roles = Set(actor.roles.map(\.rawValue)).sorted()
-        let bytes = try encoder.encode(
-            Fingerprint(method: R.method, params: request, roles: roles, expertMode: actor.expertMode))
-        return SHA256.hexDigest(bytes)
+        do {
+            let bytes = try encoder.encode(
+                Fingerprint(method: R.method, params: request, roles: roles, expertMode: actor.expertMode))
+            return SHA256.hexDigest(bytes)
+        } catch {
+            throw PortalError(
+                .invalidArgument, "the request cannot be encoded to be kept under its request key: \(error)")
+        }
     }
 }
 

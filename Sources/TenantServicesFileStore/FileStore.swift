@@ -754,93 +754,56 @@ public final class FileStore: Store, @unchecked Sendable {
         into apply: (EventRecord) throws -> Void
     ) throws -> JournalEnd {
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> JournalEnd in
-            guard let headerEnd = bytes.firstIndex(of: 10),
-                let header = StoreFormat.unsealed(UnsafeRawBufferPointer(rebasing: bytes[0..<headerEnd]))
-            else { throw damaged(file, at: 0, "its header line is missing or its checksum does not match") }
-            guard header.elementsEqual(StoreFormat.journalHeader) else {
-                let text = String(decoding: header, as: UTF8.self)
-                throw StoreError(
-                    "\(file) has the header \(text); this build reads {\"format\":\"tenant-services-journal\",\"version\":\(StoreFormat.version)}"
-                )
-            }
-            // Every complete line; bytes after the last newline are a torn write.
-            var lines: [Range<Int>] = []
-            var start = headerEnd + 1
-            while start < bytes.count,
-                let newline = memchr(bytes.baseAddress! + start, 10, bytes.count - start)
-            {
-                let end = bytes.baseAddress!.distance(to: UnsafeRawPointer(newline))
-                lines.append(start..<end)
-                start = end + 1
-            }
-            // A line whose checksum or layout is wrong may only be followed by other such lines
-            // (a torn write). Whole operations only: parts 1…n in order; the records of an
-            // operation are applied once its last part is read, so a torn last one never is.
-            var validEnd = start
-            var firstBad: Int?
-            var operation: [EventRecord] = []
-            var operationStart = 0
-            var operationSize = 0
-            var previous: Int?
+            let headerEnd = try journalHeaderEnd(bytes, file: file)
+            let (lines, linesEnd) = completeLines(bytes, from: headerEnd + 1)
+            var operations = JournalOperations(file: file, after: snapshotSeq, linesEnd: linesEnd)
             nonisolated(unsafe) let bytes = bytes
-            let ranges = lines
-            try inParallel(ranges.count, progress: counting(progress, file: file, total: ranges.count)) {
-                n -> (index: Int, count: Int, record: EventRecord)? in
-                let line = UnsafeRawBufferPointer(rebasing: bytes[ranges[n]])
-                guard let body = StoreFormat.unsealed(line), let part = StoreFormat.parseRecordBody(body) else {
-                    return nil
-                }
-                let offset = ranges[n].lowerBound + line.baseAddress!.distance(to: part.event.baseAddress!)
-                return (part.index, part.count, try record(part.event, file: file, offset: offset))
-            } consume: { n, entry in
-                guard let entry else {
-                    if firstBad == nil {
-                        firstBad = lines[n].lowerBound
-                        validEnd = lines[n].lowerBound
-                    }
-                    return
-                }
-                if let firstBad {
-                    throw damaged(
-                        file, at: firstBad,
-                        "the record there is unreadable (its checksum does not match) but complete records follow it at byte \(lines[n].lowerBound), so it is not a torn write"
-                    )
-                }
-                if entry.index == 1 {
-                    operationStart = n
-                    operationSize = entry.count
-                }
-                guard entry.index == operation.count + 1, entry.count == operationSize else {
-                    throw damaged(
-                        file, at: lines[n].lowerBound,
-                        "record part \(entry.index) of \(entry.count) does not continue the operation before it")
-                }
-                operation.append(entry.record)
-                guard entry.index == entry.count else { return }
-                for record in operation {
-                    let expected = (previous ?? (record.seq - 1)) + 1
-                    if previous == nil, record.seq > snapshotSeq + 1 {
-                        throw damaged(
-                            file, at: lines[operationStart].lowerBound,
-                            "its first record has seq \(record.seq) but the snapshot ends at \(snapshotSeq): records are missing"
-                        )
-                    }
-                    guard record.seq == expected else {
-                        throw damaged(
-                            file, at: lines[operationStart].lowerBound, "seq \(record.seq) follows seq \(expected - 1)")
-                    }
-                    previous = record.seq
-                    if record.seq > snapshotSeq { try apply(record) }
-                }
-                operation.removeAll(keepingCapacity: true)
+            try inParallel(lines.count, progress: counting(progress, file: file, total: lines.count)) {
+                try journalPart(
+                    UnsafeRawBufferPointer(rebasing: bytes[lines[$0]]), file: file, at: lines[$0].lowerBound)
+            } consume: { n, part in
+                try operations.take(part, at: lines[n].lowerBound, into: apply)
             }
-            var tornSeqs: ClosedRange<Int>?
-            if let first = operation.first, let last = operation.last {
-                validEnd = lines[operationStart].lowerBound
-                tornSeqs = first.seq...last.seq
-            }
-            return JournalEnd(validEnd: Int64(validEnd), tornSeqs: tornSeqs)
+            return operations.end
         }
+    }
+
+    /// Checks the journal's sealed header line; returns the offset of its newline.
+    static func journalHeaderEnd(_ bytes: UnsafeRawBufferPointer, file: String) throws -> Int {
+        guard let headerEnd = bytes.firstIndex(of: 10),
+            let header = StoreFormat.unsealed(UnsafeRawBufferPointer(rebasing: bytes[0..<headerEnd]))
+        else { throw damaged(file, at: 0, "its header line is missing or its checksum does not match") }
+        guard header.elementsEqual(StoreFormat.journalHeader) else {
+            let text = String(decoding: header, as: UTF8.self)
+            throw StoreError(
+                "\(file) has the header \(text); this build reads {\"format\":\"tenant-services-journal\",\"version\":\(StoreFormat.version)}"
+            )
+        }
+        return headerEnd
+    }
+
+    /// Every complete line from `start` on (without its newline), and the offset after the last
+    /// one: bytes after the last newline are a torn write.
+    static func completeLines(_ bytes: UnsafeRawBufferPointer, from start: Int) -> (lines: [Range<Int>], end: Int) {
+        var lines: [Range<Int>] = []
+        var start = start
+        while start < bytes.count,
+            let newline = memchr(bytes.baseAddress! + start, 10, bytes.count - start)
+        {
+            let end = bytes.baseAddress!.distance(to: UnsafeRawPointer(newline))
+            lines.append(start..<end)
+            start = end + 1
+        }
+        return (lines, start)
+    }
+
+    /// The record part a journal line starting at byte `lineStart` holds, or nil when its
+    /// checksum or layout is wrong; a line that is sound but holds no valid event is damage.
+    static func journalPart(_ line: UnsafeRawBufferPointer, file: String, at lineStart: Int) throws -> JournalPart? {
+        guard let body = StoreFormat.unsealed(line), let part = StoreFormat.parseRecordBody(body) else { return nil }
+        let offset = lineStart + line.baseAddress!.distance(to: part.event.baseAddress!)
+        return JournalPart(
+            index: part.index, count: part.count, record: try record(part.event, file: file, offset: offset))
     }
 
     /// A progress report of records done in `file`, or nil.

@@ -77,9 +77,9 @@ public enum TenantServicesMethods {
             return PreparedCall {
                 // Started in the order received.
                 let pending: PendingResponse<R.Response>
-                do {
+                do throws(PortalError) {
                     pending = try portal.submit(request, as: actor, requestKey: requestKey)
-                } catch let error as PortalError {
+                } catch {
                     throw rpcError(error)
                 }
                 // Acknowledged only once durable; requests received meanwhile share the flush.

@@ -75,7 +75,7 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
         let codes = portal.catalog.services.map(\.code)
         let code = codes[pick(codes.count)]
         let summary = "\(actor.id): \(kind.rawValue)"
-        do {
+        do throws(PortalError) {
             switch kind {
             case .addDomain:
                 let mode: IntegrationMode = pick(2) == 0 ? .inline : .parallel
@@ -157,10 +157,8 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
                 _ = try portal.perform(WorkflowTick(), as: actor)
             }
             return (summary, nil)
-        } catch let error as PortalError {
-            return (summary + " → \(error.code)", error)
         } catch {
-            return (summary + " → unexpected \(error)", PortalError(.storageFailure, "\(error)"))
+            return (summary + " → \(error.code)", error)
         }
     }
 }

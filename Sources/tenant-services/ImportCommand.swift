@@ -36,9 +36,9 @@ struct ImportCommand: ParsableCommand {
         let importer = Actor.platformOperator(id: "cli-import")
         for start in stride(from: 0, to: entries.count, by: batch) {
             let slice = Array(entries[start..<min(start + batch, entries.count)])
-            do {
+            do throws(PortalError) {
                 _ = try portal.perform(TenantImport(partnerId: partner, tenants: slice), as: importer)
-            } catch let error as PortalError {
+            } catch {
                 throw Refusal(
                     "the batch of entries \(start + 1)–\(start + slice.count) was refused: \(error.message); "
                         + "entries 1–\(start) were imported")

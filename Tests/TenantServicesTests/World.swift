@@ -71,7 +71,7 @@ func refusal<R: PortalRequest>(_ world: World, _ request: R, as actor: Actor, re
     let events = world.journalCount
     do {
         _ = try world.portal.perform(request, as: actor, requestKey: requestKey)
-    } catch let error as PortalError {
+    } catch {
         guard try world.snapshot() == before, world.journalCount == events else {
             throw Unexpected("state changed although \(R.method) was refused with \(error)")
         }

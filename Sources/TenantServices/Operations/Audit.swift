@@ -23,7 +23,7 @@ public struct AuditList: PortalRequest, Executable, Equatable {
         public var nextCursor: String?
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         if let tenantId { _ = try tx.tenant(tenantId) }
         try tx.require(.readAudit)
         let state = tx.state
@@ -81,7 +81,7 @@ public struct CatalogGet: PortalRequest, Executable, Equatable {
         public var freeMailDomains: [String]
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let locale = locale ?? "en"
         guard ["en", "de"].contains(locale) else {
             throw PortalError(.invalidArgument, "locale must be 'en' or 'de', not '\(locale)'")

@@ -1,49 +1,6 @@
 import Foundation
 import OrderedCollections
 
-/// A calendar month, `YYYY-MM`.
-public struct Month: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var year: Int
-    public var month: Int
-
-    public init?(_ text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]),
-            (1...12).contains(m)
-        else { return nil }
-        year = y
-        month = m
-    }
-
-    init(_ date: CivilDate) {
-        year = date.year
-        month = date.month
-    }
-
-    public var description: String {
-        let y = String(year)
-        return String(repeating: "0", count: max(0, 4 - y.count)) + y + (month < 10 ? "-0" : "-") + String(month)
-    }
-    public var first: CivilDate { CivilDate(year: year, month: month, day: 1) }
-    public var last: CivilDate { first.endOfMonth }
-
-    public static func < (a: Month, b: Month) -> Bool { (a.year, a.month) < (b.year, b.month) }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let month = Month(text) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a month YYYY-MM"))
-        }
-        self = month
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
-}
-
 /// One line of a usage statement: a tenant × domain × service for a month.
 public struct StatementLine: Codable, Sendable, Equatable {
     public var month: Month
@@ -103,7 +60,7 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
         }
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         if let tenantId { _ = try tx.tenant(tenantId) }
         try tx.require(.seePrices)
         let current = Month(tx.today)

@@ -22,7 +22,7 @@ public struct DomainAdd: PortalRequest, Executable, Equatable {
     /// The new domain.
     public struct Response: Codable, Sendable, Equatable { public var domain: DomainView }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let tenant = try tx.tenant(tenantId)
         try tx.require(.order)
         try tx.requireKnown(services ?? [])
@@ -58,7 +58,7 @@ public struct DomainAddManually: PortalRequest, Executable, Equatable {
 
     public typealias Response = DomainAdd.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let tenant = try tx.tenant(tenantId)
         try tx.require(.orderManually)
         let name = try tx.newDomainName(name)
@@ -78,7 +78,7 @@ public struct DomainGet: PortalRequest, Executable, Equatable {
 
     public typealias Response = DomainAdd.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let (domain, _) = try tx.domain(domainId)
         try tx.require(.see)
         return Response(domain: tx.view(of: domain))
@@ -99,7 +99,7 @@ public struct DomainCheck: PortalRequest, Executable, Equatable {
         public var violations: [Violation]
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let (domain, _) = try tx.domain(domainId)
         try tx.require(.see)
         let violations = tx.catalog.violations(of: domain.liveServices(on: tx.today).map(\.code), region: domain.region)
@@ -121,7 +121,7 @@ public struct DomainConfirm: PortalRequest, Executable, Equatable {
 
     public typealias Response = DomainAdd.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         var (domain, tenant) = try tx.domain(domainId, for: .confirm, expectedVersion: expectedVersion)
         guard domain.services.contains(where: { $0.status == .ordered }) else {
             throw PortalError(
@@ -163,7 +163,7 @@ public struct DomainDeploy: PortalRequest, Executable, Equatable {
         public var tasks: [TaskView]
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let (domain, tenant) = try tx.domain(domainId, for: .deploy, expectedVersion: expectedVersion)
         guard domain.services.contains(where: { $0.status == .confirmed }) else {
             throw PortalError(
@@ -191,7 +191,7 @@ public struct DomainSetConfidential: PortalRequest, Executable, Equatable {
 
     public typealias Response = DomainAdd.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         var (domain, tenant) = try tx.domain(domainId, for: .setConfidential, expectedVersion: expectedVersion)
         if domain.confidential != confidential {
             domain.confidential = confidential
@@ -217,7 +217,7 @@ public struct DomainGrantAccess: PortalRequest, Executable, Equatable {
 
     public typealias Response = DomainAdd.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         try changeAccess(in: &tx, domainId: domainId, expectedVersion: expectedVersion) { domain in
             guard !domain.access.contains(principalId) else { return nil }
             domain.access.append(principalId)
@@ -242,7 +242,7 @@ public struct DomainRevokeAccess: PortalRequest, Executable, Equatable {
 
     public typealias Response = DomainAdd.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         try changeAccess(in: &tx, domainId: domainId, expectedVersion: expectedVersion) { domain in
             guard domain.access.contains(principalId) else { return nil }
             domain.access.removeAll { $0 == principalId }

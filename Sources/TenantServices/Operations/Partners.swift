@@ -12,7 +12,7 @@ public struct PartnerCreate: PortalRequest, Executable, Equatable {
     /// The created partner.
     public struct Response: Codable, Sendable, Equatable { public var partner: PartnerView }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         try tx.requireOperator(for: "create partners")
         let name = try requireText(name, "name")
         let partner = Partner(id: tx.state.newID("P"), name: name, createdAt: tx.now)
@@ -39,7 +39,7 @@ public struct PartnerList: PortalRequest, Executable, Equatable {
         public var nextCursor: String?
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         try tx.requireOperator(for: "list partners")
         let page = try Page(tx.state.partners.values, key: { orderKey($0.id) }, limit: limit, cursor: cursor)
         return Response(partners: page.items.map(\.view), nextCursor: page.nextCursor)

@@ -17,7 +17,7 @@ public struct ServiceAdd: PortalRequest, Executable, Equatable {
 
     public typealias Response = DomainAdd.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
         try tx.requireKnown(services)
         var codes: [String] = []
@@ -175,7 +175,7 @@ public struct ServiceAvailable: PortalRequest, Executable, Equatable {
     /// One entry per catalog service, in catalog order.
     public struct Response: Codable, Sendable, Equatable { public var services: [ServiceAvailability] }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let (domain, _) = try tx.domain(domainId)
         try tx.require(.see)
         return Response(services: tx.availability(on: domain))

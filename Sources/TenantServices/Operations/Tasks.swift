@@ -27,7 +27,7 @@ public struct TaskList: PortalRequest, Executable, Equatable {
         public var nextCursor: String?
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         if let tenantId { _ = try tx.tenant(tenantId) }
         if let domainId { _ = try tx.domain(domainId) }
         try tx.require(.see)
@@ -61,7 +61,7 @@ public struct TaskComplete: PortalRequest, Executable, Equatable {
         public var domain: DomainView
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         guard var task = tx.state.tasks[taskId], let (domain, tenant) = try? tx.domain(task.domainId) else {
             throw .notFound("task", taskId)
         }

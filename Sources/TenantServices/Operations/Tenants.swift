@@ -24,7 +24,7 @@ public struct TenantCreate: PortalRequest, Executable, Equatable {
     /// The created tenant.
     public struct Response: Codable, Sendable, Equatable { public var tenant: TenantView }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let partnerId = try tx.partnerForNewTenant(partnerId)
         try tx.require(.editTenant)
         let tenant = Tenant(
@@ -62,7 +62,7 @@ public struct TenantUpdate: PortalRequest, Executable, Equatable {
 
     public typealias Response = TenantCreate.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         var tenant = try tx.tenant(tenantId)
         try tx.require(.editTenant)
         try tx.check(expectedVersion: expectedVersion, current: tenant.version, of: "tenant \(tenantId)")
@@ -95,7 +95,7 @@ public struct TenantGet: PortalRequest, Executable, Equatable {
         public var domains: [DomainView]
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let tenant = try tx.tenant(tenantId)
         try tx.require(.see)
         let domains = tx.state.domains(ofTenant: tenant.id).filter { tx.access.canSee($0, of: tenant) }
@@ -124,7 +124,7 @@ public struct TenantList: PortalRequest, Executable, Equatable {
         public var nextCursor: String?
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         try tx.require(.see)
         let needle = query.flatMap(nonEmpty)?.lowercased()
         let access = tx.access
@@ -182,7 +182,7 @@ public struct TenantImport: PortalRequest, Executable, Equatable {
     /// The created or updated tenants, in the order given.
     public struct Response: Codable, Sendable, Equatable { public var tenants: [TenantView] }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         try tx.requireOperator(for: "import tenants from the CRM")
         guard tx.state.partners[partnerId] != nil else { throw .notFound("partner", partnerId) }
         var results: [String] = []

@@ -32,7 +32,7 @@ public struct UsersImport: PortalRequest, Executable, Equatable {
 
     public typealias Response = DomainAdd.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         var (domain, tenant) = try tx.domain(domainId, for: .manageUsers, expectedVersion: expectedVersion)
         let before = domain
         for entry in users {
@@ -69,7 +69,7 @@ public struct UsersRemove: PortalRequest, Executable, Equatable {
 
     public typealias Response = DomainAdd.Response
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         var (domain, tenant) = try tx.domain(domainId, for: .manageUsers, expectedVersion: expectedVersion)
         let remove = Set(addresses.compactMap { try? mailbox($0, in: domain) })
         let count = domain.users.count
@@ -101,7 +101,7 @@ public struct UsersList: PortalRequest, Executable, Equatable {
         public var nextCursor: String?
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let (domain, _) = try tx.domain(domainId)
         if !tx.access.allows(.manageUsers) { try tx.require(.see) }
         let page = try Page(

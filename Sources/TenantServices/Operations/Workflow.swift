@@ -28,7 +28,7 @@ public struct WorkflowTick: PortalRequest, Executable, Equatable {
         public var deprovisioned: [Entry]
     }
 
-    func execute(in tx: inout Transaction) throws(PortalError) -> any Sendable {
+    func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         try tx.requireOperator(for: "run the workflow scheduler")
         var deployed: [Entry] = []
         for domain in tx.state.domains.values where domain.services.contains(where: { $0.status == .confirmed }) {

@@ -1,0 +1,97 @@
+import TenantServices
+
+/// One record of a journal line: its place among the records of its operation.
+struct JournalPart: Sendable {
+    /// The part's number, from 1.
+    var index: Int
+    /// How many parts the operation has.
+    var count: Int
+    var record: EventRecord
+}
+
+/// Reassembles a journal's lines, taken in order, into whole operations (parts 1…n) and hands
+/// on the records of each complete one; what follows the last complete operation is a torn write.
+///
+/// A line whose checksum or layout is wrong may only be followed by other such lines (a torn
+/// write). The records of an operation are handed on once its last part is read, so a torn last
+/// operation never is.
+struct JournalOperations {
+    let file: String
+    /// The last seq the snapshot holds: older records are checked, not handed on.
+    let snapshotSeq: Int
+    /// Where the readable journal ends, so far.
+    private var validEnd: Int
+    /// Where the first unreadable line starts.
+    private var firstBad: Int?
+    /// The records read so far of the operation being read.
+    private var operation: [EventRecord] = []
+    /// Where the operation being read starts, and how many parts it has.
+    private var operationStart = 0
+    private var operationSize = 0
+    /// The seq of the last record handed on or checked.
+    private var previous: Int?
+
+    /// - Parameter linesEnd: the offset after the journal's last complete line.
+    init(file: String, after snapshotSeq: Int, linesEnd: Int) {
+        self.file = file
+        self.snapshotSeq = snapshotSeq
+        self.validEnd = linesEnd
+    }
+
+    /// Takes the next line's part (nil if unreadable), which starts at byte `offset`.
+    mutating func take(_ part: JournalPart?, at offset: Int, into apply: (EventRecord) throws -> Void) throws {
+        guard let part else {
+            if firstBad == nil {
+                firstBad = offset
+                validEnd = offset
+            }
+            return
+        }
+        if let firstBad {
+            throw FileStore.damaged(
+                file, at: firstBad,
+                "the record there is unreadable (its checksum does not match) but complete records follow it at byte \(offset), so it is not a torn write"
+            )
+        }
+        if part.index == 1 {
+            operationStart = offset
+            operationSize = part.count
+        }
+        guard part.index == operation.count + 1, part.count == operationSize else {
+            throw FileStore.damaged(
+                file, at: offset,
+                "record part \(part.index) of \(part.count) does not continue the operation before it")
+        }
+        operation.append(part.record)
+        guard part.index == part.count else { return }
+        try completeOperation(into: apply)
+    }
+
+    /// Checks that the complete operation's seqs continue the journal, and hands on those after
+    /// the snapshot.
+    private mutating func completeOperation(into apply: (EventRecord) throws -> Void) throws {
+        for record in operation {
+            let expected = (previous ?? (record.seq - 1)) + 1
+            if previous == nil, record.seq > snapshotSeq + 1 {
+                throw FileStore.damaged(
+                    file, at: operationStart,
+                    "its first record has seq \(record.seq) but the snapshot ends at \(snapshotSeq): records are missing"
+                )
+            }
+            guard record.seq == expected else {
+                throw FileStore.damaged(file, at: operationStart, "seq \(record.seq) follows seq \(expected - 1)")
+            }
+            previous = record.seq
+            if record.seq > snapshotSeq { try apply(record) }
+        }
+        operation.removeAll(keepingCapacity: true)
+    }
+
+    /// Where the complete operations end, and the seqs of a torn last one whose parts were readable.
+    var end: FileStore.JournalEnd {
+        guard let first = operation.first, let last = operation.last else {
+            return FileStore.JournalEnd(validEnd: Int64(validEnd), tornSeqs: nil)
+        }
+        return FileStore.JournalEnd(validEnd: Int64(operationStart), tornSeqs: first.seq...last.seq)
+    }
+}
