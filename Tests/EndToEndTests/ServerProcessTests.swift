@@ -7,8 +7,18 @@ struct Run {
     var stdout: [UInt8]
     var stderr: String
 
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../.build/debug/tenant-services").standardized
+    /// The directory the test bundle was built into, which holds the executables built with it: so
+    /// a sanitizer or release run (`--sanitize`, `-c release`, `--scratch-path`) tests what it built.
+    static let productsDirectory: URL = {
+        #if os(macOS)
+            if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
+                return bundle.bundleURL.deletingLastPathComponent()
+            }
+        #endif
+        return Bundle.main.bundleURL
+    }()
+
+    static let binary = productsDirectory.appendingPathComponent("tenant-services")
 
     static func server(_ arguments: [String], input: [UInt8], timeout: TimeInterval = 60) throws -> Run {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
@@ -127,7 +137,7 @@ func ndjson(_ requests: [String]) -> [UInt8] { Array(requests.joined(separator: 
     @Test func corpusReplays() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
             .standardized
-        let binary = root.appendingPathComponent(".build/debug/tenant-services-fuzz")
+        let binary = Run.productsDirectory.appendingPathComponent("tenant-services-fuzz")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw Failure("\(binary.path) is missing: run `swift build` before `swift test`")
         }
