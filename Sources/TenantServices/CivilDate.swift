@@ -79,19 +79,9 @@ public struct CivilDate: Codable, Sendable, Hashable, Comparable, CustomStringCo
         return date
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let date = CivilDate(text) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a date YYYY-MM-DD"))
-        }
-        self = date
-    }
+    public init(from decoder: any Decoder) throws { try self.init(text: decoder, form: "a date YYYY-MM-DD") }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
 }
 
 /// Where the library gets "now" from; inject a fixed clock in tests.

@@ -27,15 +27,8 @@ public struct DomainAdd: PortalRequest, Executable, Equatable {
         try tx.require(.order)
         try tx.requireKnown(services ?? [])
         let name = try tx.newDomainName(name)
-        var codes = [tx.catalog.baseService.code, tx.catalog.modeService(for: mode)!.code]
-        for code in services ?? [] where !codes.contains(code) { codes.append(code) }
-        let violations = tx.catalog.violations(of: codes, region: tenant.region)
-        guard violations.isEmpty else {
-            throw PortalError(
-                .dependencyViolation,
-                "the services chosen for \(name) are not consistent: \(violations.map(\.message).joined(separator: " "))",
-                details: .init(violations: violations))
-        }
+        let codes = try tx.catalog.guidedBooking(
+            of: name, mode: mode, options: services ?? [], region: tenant.region, chosen: "chosen")
         let domain = tx.newDomain(name, of: tenant, codes: codes)
         tx.save(
             domain, of: tenant, summary: "added domain \(name) (\(mode.rawValue)) with \(codes.joined(separator: ", "))"
@@ -314,6 +307,17 @@ extension Transaction {
         }
     }
 
+    /// A new tenant with the next ID, at version 1, created now.
+    mutating func newTenant(
+        of partnerId: String, name: String, contact: Contact?, address: Address, invoiceReference: String? = nil,
+        source: TenantSource, externalId: String? = nil, products: [String] = []
+    ) -> Tenant {
+        Tenant(
+            id: state.newID("T"), partnerId: partnerId, name: name, contact: contact, address: address,
+            invoiceReference: invoiceReference, source: source, externalId: externalId, products: products,
+            version: 1, createdAt: now)
+    }
+
     mutating func newDomain(_ name: String, of tenant: Tenant, codes: [String]) -> Domain {
         var domain = Domain(
             id: state.newID("D"), tenantId: tenant.id, name: name, region: tenant.region, lastMode: nil,
@@ -404,5 +408,25 @@ extension Catalog.Service.TaskTemplate {
             text.replacingOccurrences(of: "{domain}", with: domain).replacingOccurrences(of: "{dashed}", with: dashed)
         }
         return DNSRecord(type: type, name: fill(name ?? "{domain}"), value: fill(value))
+    }
+}
+
+extension Catalog {
+    /// What a guided booking of a domain books: the base service, the mode's service, then the
+    /// options in their order without repeats; `dependency-violation` naming the domain and every
+    /// rule broken unless they are consistent. `chosen` says how they came: "chosen" or "offered".
+    func guidedBooking(
+        of name: String, mode: IntegrationMode, options: [String], region: Region, chosen: String
+    ) throws(PortalError) -> [String] {
+        var codes = [baseService.code, modeService(for: mode)!.code]
+        for code in options where !codes.contains(code) { codes.append(code) }
+        let violations = violations(of: codes, region: region)
+        guard violations.isEmpty else {
+            throw PortalError(
+                .dependencyViolation,
+                "the services \(chosen) for \(name) are not consistent: \(violations.map(\.message).joined(separator: " "))",
+                details: .init(violations: violations))
+        }
+        return codes
     }
 }
