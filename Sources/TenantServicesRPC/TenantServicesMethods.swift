@@ -3,8 +3,8 @@ public import JSONRPC
 import JanssonJSON
 public import TenantServices
 
-/// The method table that exposes a ``Portal`` over JSON-RPC: every operation under its SPEC §7
-/// name, params checked against `Schemas/` before anything runs.
+/// The method table that exposes a ``Portal`` over JSON-RPC: every operation under its method
+/// name (`tenant.create`, …), params checked against `Schemas/` before anything runs.
 public enum TenantServicesMethods {
     /// Every request type of the library, by method name.
     static let requests: [any PortalRequest.Type] = [

@@ -46,7 +46,7 @@ struct Serve: ParsableCommand {
         _ = try clockStart()
         guard requestKeyHours >= 24, requestKeyHours <= 24 * 366 else {
             throw ValidationError(
-                "--request-key-hours \(requestKeyHours) is out of range: request keys are kept at least 24 hours (SPEC §7) and at most 8784 (a year)"
+                "--request-key-hours \(requestKeyHours) is out of range: request keys are kept at least 24 hours (so a client can retry a day later) and at most 8784 (a year)"
             )
         }
     }
@@ -90,14 +90,16 @@ struct Serve: ParsableCommand {
         progress.finish(
             "loaded \(portal.journal.count.formatted()) events from \(inMemory ? "memory" : location.storeName)")
         if let reason = (backend as? FileStore)?.readOnlyReason {
-            log.warning("serving read-only: \(reason)")
+            log.warning("serving read-only", metadata: ["reason": "\(reason)"])
         }
         let limits = Limits(
             maxMessageBytes: maxMessageBytes, maxBatchSize: maxBatchSize, maxDepth: maxDepth,
             maxBytesInFlight: maxBytesInFlight)
         let dispatcher = Dispatcher(
             methods: try TenantServicesMethods.table(portal: portal, clock: testClock), limits: limits,
-            onInternalError: { method, error in log.error("internal error in \(method): \(error)") })
+            onInternalError: { method, error in
+                log.error("internal error", metadata: ["method": "\(method)", "error": "\(error)"])
+            })
         log.notice(
             "serving JSON-RPC on stdio",
             metadata: [

@@ -29,7 +29,7 @@ func catalogWithOtherPrices() throws -> Catalog {
         return (try encoder.encode(response), response.csv ?? "")
     }
 
-    /// SPEC §5: a past month is priced as at its end; a server started later with another catalog
+    /// A past month is priced as at its end; a server started later with another catalog
     /// prices only the months from then on.
     @Test func aPastMonthIsPricedAsAtItsEndAlsoAfterARestartOnAnotherCatalog() throws {
         let store = InMemoryStore()
@@ -89,7 +89,7 @@ func catalogWithOtherPrices() throws -> Catalog {
 }
 
 @Suite struct DomainNameMappingTests {
-    /// SPEC §2: the UTS #46 mapping comes first (full-width and other compatibility forms).
+    /// The UTS #46 mapping comes first (full-width and other compatibility forms).
     @Test(arguments: [
         ("ｍｕｓｔｅｒ.ch", "muster.ch"),
         ("ＭＵＳＴＥＲ．ＣＨ", "muster.ch"),
@@ -150,7 +150,7 @@ func catalogWithOtherPrices() throws -> Catalog {
         return pad + locals[(variant / 3) % locals.count] + "@" + domains[(variant / 12) % domains.count] + pad
     }
 
-    /// SPEC §2: `users.remove` of any spelling that `users.import` accepted removes that user.
+    /// `users.remove` of any spelling that `users.import` accepted removes that user.
     @Test func usersRemoveOfAnySpellingUsersImportAcceptedRemovesThatUser() async {
         await propertyCheck(
             count: 60, input: Gen.int(in: 0...(Self.stems.count - 1)), Gen.int(in: 0...71), Gen.int(in: 0...71)
@@ -179,7 +179,7 @@ func catalogWithOtherPrices() throws -> Catalog {
 }
 
 @Suite struct ConfidentialityRoleTests {
-    /// SPEC §4: confidentiality and grants need a partner admin role (any) and expert mode.
+    /// Confidentiality and grants need a partner admin role (any) and expert mode.
     @Test func confidentialityAndGrantsNeedARoleAndExpertMode() throws {
         let world = try World()
         let domain = world.domains[0][0]
@@ -205,7 +205,7 @@ func catalogWithOtherPrices() throws -> Catalog {
 }
 
 @Suite struct RegionTests {
-    /// SPEC §2: a country change that would move a tenant with a live domain to the other region is
+    /// A country change that would move a tenant with a live domain to the other region is
     /// refused (conflict, naming the live domains); free within a region or without live domains.
     @Test func aCountryChangeMayNotMoveLiveDomainsToTheOtherRegion() throws {
         let world = try WorldBuilder()
@@ -253,7 +253,7 @@ func catalogWithOtherPrices() throws -> Catalog {
 }
 
 @Suite struct OfferVisibilityTests {
-    /// SPEC §6: offers are for Sales/ALL and the operator; a partner admin of the offer's own
+    /// Offers are for Sales/ALL and the operator; a partner admin of the offer's own
     /// partner without those roles gets permission-denied, anyone outside the partner not-found.
     @Test func offersArePermissionDeniedInsideThePartnerAndNotFoundOutside() throws {
         let world = try World()
@@ -303,7 +303,7 @@ func catalogWithOtherPrices() throws -> Catalog {
 }
 
 @Suite struct OfferRuleOrderTests {
-    /// SPEC §7: domain rules are checked in the order invalid-domain, conflict, dependency-violation,
+    /// Domain rules are checked in the order invalid-domain, conflict, dependency-violation,
     /// date-rule, across every line of an offer.
     @Test func offerCreateAnswersInvalidDomainBeforeAnyOtherDomainRule() throws {
         let world = try World()
@@ -330,7 +330,7 @@ func catalogWithOtherPrices() throws -> Catalog {
 @Suite struct LastDateTests {
     static let calendar = BusinessCalendar()
 
-    /// SPEC §7: dates are within 0001-01-01 … 9999-12-31; a computed date past that is date-rule.
+    /// Dates are within 0001-01-01 … 9999-12-31; a computed date past that is date-rule.
     @Test func aCancelWhoseEndDateWouldFallPastTheLastDateIsADateRule() throws {
         let d = try Deployed(on: "9999-12-31")
         let before = try d.services()

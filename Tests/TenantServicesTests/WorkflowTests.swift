@@ -255,7 +255,7 @@ import Testing
                 address: Address(street: "Städtle 1", postalCode: "9490", city: "Vaduz", country: "LI")), as: admin
         ).tenant
         #expect(updated.version == tenant.version + 1)
-        // Liechtenstein is region CH: the tenant's live domains stay where they are (SPEC §2).
+        // Liechtenstein is region CH: the tenant's live domains stay where they are.
         #expect(updated.region == .CH)
         #expect(updated.currency == "CHF")
     }

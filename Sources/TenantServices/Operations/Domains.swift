@@ -264,7 +264,8 @@ extension Transaction {
     }
 
     /// The latest booking of a code on a domain. A code outside the catalog, and a catalog code
-    /// the domain has never booked, are both `not-found` (SPEC §7), at the same place of the order.
+    /// the domain has never booked, are both `not-found`, checked after the version and before
+    /// the domain rules.
     func booking(of code: String, on domain: Domain) throws(PortalError) -> BookedService {
         try requireKnown([code])
         guard let booking = domain.services.last(where: { $0.code == code }) else {

@@ -137,7 +137,8 @@ extension Transaction {
     }
 }
 
-/// Creates a priced offer for a tenant or a prospect (SPEC §6).
+/// Creates a priced offer for a tenant or a prospect: one quantity per line for each of its
+/// services, the line's discount on each, in the given currency or the country's.
 public struct OfferCreate: PortalRequest, Executable, Equatable {
     public static let method = "offer.create"
     static let isMutating = true
@@ -249,7 +250,8 @@ public struct OfferCreate: PortalRequest, Executable, Equatable {
 extension Transaction {
     /// Validates and prices offer lines with the booking rules: base and mode service added, the full check.
     ///
-    /// Each rule is checked across all lines before the next, in the order of SPEC §7:
+    /// Each rule is checked across all lines before the next, in the order every request
+    /// checks domain rules:
     /// `invalid-domain`, `conflict`, `dependency-violation`.
     func priceLines(_ lines: [OfferCreate.LineRequest], region: Region, currency: String) throws(PortalError)
         -> [OfferLine]
