@@ -17,8 +17,9 @@ let package = Package(
         .library(name: "TenantServicesFileStore", targets: ["TenantServicesFileStore"]),
         .library(name: "TenantServicesTesting", targets: ["TenantServicesTesting"]),
         .library(name: "TenantServicesPostgres", targets: ["TenantServicesPostgres"]),
+        // For the benchmark package (Benchmarks/), which measures the server's layers one by one.
+        .library(name: "TenantServicesRPC", targets: ["TenantServicesRPC"]),
         .executable(name: "tenant-services", targets: ["tenant-services"]),
-        .executable(name: "tenant-services-bench", targets: ["tenant-services-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),
@@ -30,11 +31,6 @@ let package = Package(
     targets: [
         // MARK: C
         .systemLibrary(
-            name: "CSQLite",
-            pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"])]
-        ),
-        .systemLibrary(
             name: "CIDN2",
             pkgConfig: "libidn2",
             providers: [.apt(["libidn2-dev"])]
@@ -45,22 +41,10 @@ let package = Package(
             providers: [.apt(["libjansson-dev"])]
         ),
 
-        .target(
-            name: "CJanssonBaseline",
-            dependencies: ["CJansson"],
-            path: "Sources/CJanssonBaseline",
-            linkerSettings: [.linkedLibrary("jansson")]
-        ),
-
         .executableTarget(
             name: "tenant-services-fuzz",
             dependencies: ["JSONRPC", "TenantServices", "TenantServicesRPC"],
             swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "jansson-echo",
-            dependencies: ["CJansson"],
-            linkerSettings: [.linkedLibrary("jansson")]
         ),
 
         // MARK: Host names (IDNA 2008 and UTS #46 through libidn2)
@@ -205,22 +189,6 @@ let package = Package(
                 "TenantServicesPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "tenant-services-bench",
-            dependencies: [
-                "CJanssonBaseline",
-                "CSQLite",
-                "JanssonJSON",
-                "JSONRPC",
-                "TenantServices",
-                "TenantServicesFileStore",
-                "TenantServicesRPC",
-                "TenantServicesPostgres",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -72,7 +72,7 @@ public struct ParamError: Sendable, Equatable {
 }
 
 extension JSONRPCError {
-    /// Most entries of `data.errors` in one reply (SPEC §7); `data.total` gives the number found.
+    /// Most entries of `data.errors` in one reply; `data.total` gives the number found.
     public static let maxParamErrors = 100
 
     /// The one way to build an invalid-params error (−32602): `data.errors` lists at most

@@ -1,5 +1,5 @@
 internal import CJansson
-import Foundation
+public import Foundation
 
 /// Encodes `Encodable` values into ``JSONValue`` trees, building jansson values directly.
 ///
@@ -28,6 +28,12 @@ public struct JSONValueEncoder: Sendable {
         // One protocol check instead of a cast per primitive type (the runtime caches conformances).
         (value as? any JanssonPrimitive)?.jansson()
     }
+}
+
+extension JSONValueEncoder {
+    /// The text the encoder writes for an instant: RFC 3339 UTC, whole seconds, with milliseconds
+    /// when there are any (`2026-11-27T13:00:00Z`, `2026-11-27T13:00:00.250Z`).
+    public static func text(for date: Date) -> String { rfc3339(date) }
 }
 
 func rfc3339(_ date: Date) -> String {

@@ -1,4 +1,5 @@
-/// What an actor wants to do, in the terms of the permission matrix of SPEC §4.
+/// What an actor wants to do, in the terms of the permission matrix (which roles may see,
+/// order, confirm, deploy, manage users or read the audit log).
 enum Capability: CaseIterable {
     case see, seePrices, editTenant, order, orderManually, confirm, deploy, setConfidential, manageUsers, readAudit
 
@@ -44,7 +45,8 @@ enum Capability: CaseIterable {
     }
 }
 
-/// The permission rules of SPEC §4 for one actor.
+/// The permission rules for one actor: its kind, roles and expert mode decide what it may do,
+/// and whatever lies outside its partner or tenant is `not-found`, never `permission-denied`.
 struct Access {
     let actor: Actor
     var faults = Faults()

@@ -179,7 +179,8 @@ public struct Catalog: Sendable {
             services: services.map { PriceList.Entry(code: $0.code, counts: $0.counts, prices: $0.prices) })
     }
 
-    /// The default catalog of SPEC §2, shipped as a resource of this library.
+    /// The default catalog (the base, mode and option services with their rules and sample list
+    /// prices), shipped as a resource of this library.
     public static let standard: Catalog = {
         guard let url = Bundle.module.url(forResource: "catalog", withExtension: "json"),
             let data = try? Data(contentsOf: url)

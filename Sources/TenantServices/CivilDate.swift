@@ -26,7 +26,7 @@ public struct CivilDate: Codable, Sendable, Hashable, Comparable, CustomStringCo
         String(format: "%04d-%02d-%02d", year, month, day)
     }
 
-    /// The first and the last date the portal handles (SPEC §7: 0001-01-01 … 9999-12-31); a given
+    /// The first and the last date the portal handles (0001-01-01 … 9999-12-31); a given
     /// or computed date outside them is refused with `date-rule`.
     public static let earliest = CivilDate(year: 1, month: 1, day: 1)
     public static let latest = CivilDate(year: 9999, month: 12, day: 31)
@@ -79,17 +79,7 @@ public struct CivilDate: Codable, Sendable, Hashable, Comparable, CustomStringCo
         return date
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let date = CivilDate(text) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a date YYYY-MM-DD"))
-        }
-        self = date
-    }
+    public init(from decoder: any Decoder) throws { try self.init(text: decoder, form: "a date YYYY-MM-DD") }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
 }

@@ -1,4 +1,5 @@
-/// A consistency rule of SPEC §3.
+/// A consistency rule of a domain's live services; each violation names its rule, the services
+/// involved and how to fix it.
 public enum Rule: String, Codable, Sendable, CaseIterable {
     case missingBase = "missing-base"
     case missingMode = "missing-mode"
@@ -38,7 +39,8 @@ extension Catalog {
         return modes.count == 1 ? modes.first : nil
     }
 
-    /// Every violated rule for a domain whose live services have these codes (SPEC §3).
+    /// Every violated rule for a domain whose live services have these codes: a report of
+    /// every violation, not only the first.
     public func consistencyViolations(of codes: [String], region: Region) -> [Violation] {
         violations(of: codes, region: region)
     }

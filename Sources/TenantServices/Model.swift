@@ -82,7 +82,7 @@ public enum ServiceStatus: String, Codable, Sendable, CaseIterable, Comparable {
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
 
-    /// Whether a service in this status with this end date is live on a day (SPEC §5): `ordered`,
+    /// Whether a service in this status with this end date is live on a day: `ordered`,
     /// `confirmed`, `provisioning`, `provisioned`, or `cancelled` with an end date not yet passed.
     ///
     /// This is the one definition of liveness: a cancelled service whose end date has passed is

@@ -28,17 +28,7 @@ public struct Month: Codable, Sendable, Hashable, Comparable, CustomStringConver
 
     public static func < (a: Month, b: Month) -> Bool { (a.year, a.month) < (b.year, b.month) }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let month = Month(text) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a month YYYY-MM"))
-        }
-        self = month
-    }
+    public init(from decoder: any Decoder) throws { try self.init(text: decoder, form: "a month YYYY-MM") }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public func encode(to encoder: any Encoder) throws { try encodeText(to: encoder) }
 }

@@ -2,7 +2,7 @@ public import Foundation
 import OrderedCollections
 import Synchronization
 
-/// A request to the portal: one operation of SPEC §7 with its parameters (everything but the actor).
+/// A request to the portal: one JSON-RPC method's operation with its parameters (everything but the actor).
 ///
 /// The library defines every request type; conformances outside the library are not supported.
 public protocol PortalRequest: Codable, Sendable {
@@ -39,7 +39,8 @@ public final class Portal: Sendable {
     /// How long a `requestKey` is kept after its record's time.
     public let requestKeyRetention: TimeInterval
 
-    /// The default of ``requestKeyRetention``: 24 hours, the least SPEC §7 allows.
+    /// The default of ``requestKeyRetention``: 24 hours, the least allowed (a key must survive
+    /// a retry a day later).
     public static let defaultRequestKeyRetention: TimeInterval = 24 * 3600
 
     private struct Core: Sendable {
@@ -51,7 +52,7 @@ public final class Portal: Sendable {
     /// Opens a portal over a store, replaying what it holds.
     ///
     /// - Parameter requestKeyRetention: seconds a `requestKey` is kept after the call that used it
-    ///   (SPEC §7 asks for at least 24 hours); older keys are forgotten and may be used again.
+    ///   (at least 24 hours); older keys are forgotten and may be used again.
     public convenience init(
         catalog: Catalog = .standard, clock: any Clock = SystemClock(), calendar: BusinessCalendar = BusinessCalendar(),
         store: any Store = InMemoryStore(), requestKeyRetention: TimeInterval = Portal.defaultRequestKeyRetention
@@ -415,7 +416,8 @@ struct Transaction {
     func require(_ capability: Capability) throws(PortalError) { try access.require(capability) }
 
     /// A domain the actor may change: visible (else `not-found`), with the capability (else
-    /// `permission-denied`), at the expected version (else `conflict`) — the order of SPEC §7.
+    /// `permission-denied`), at the expected version (else `conflict`): after the schema, visibility, then
+    /// role, then version, before any domain rule.
     func domain(_ id: String, for capability: Capability, expectedVersion: Int?) throws(PortalError) -> (Domain, Tenant)
     {
         let (domain, tenant) = try self.domain(id)

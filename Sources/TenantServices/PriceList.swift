@@ -1,7 +1,7 @@
 import Foundation
 
-/// The prices of a catalog as they are recorded in the history (SPEC §5: the prices in force are
-/// part of the history). A past month's statement is priced from the list in force at its end,
+/// The prices of a catalog as they are recorded in the history (the prices in force are part of the
+/// history). A past month's statement is priced from the list in force at its end,
 /// so a server started later with another catalog prices only the months from then on.
 public struct PriceList: Codable, Sendable, Equatable {
     /// One service's billing terms, in catalog order.

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The `requestKey`s in force (SPEC §7): rebuilt from the event records that carry them, so a
+/// The `requestKey`s in force (kept at least 24 hours, so a retried call is answered with the
+/// first reply instead of running again): rebuilt from the event records that carry them, so a
 /// key survives a restart and is known to every server that reads the same records.
 ///
 /// A key belongs to the actor's whole identity (``RequestKeyRecord/Scope``); its digest covers
@@ -123,7 +124,8 @@ struct RequestKeyTable: Sendable, Equatable {
 
 extension RequestKeyRecord {
     /// The digest of a call: its method, its params and the roles and expert mode of the actor
-    /// making it, so that the same key with other roles is never replayed (SPEC §7).
+    /// making it, so that the same key with other roles is never replayed (it answers
+    /// `request-key-reused`).
     static func digest<R: PortalRequest>(ofCall request: R, by actor: Actor) throws(PortalError) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

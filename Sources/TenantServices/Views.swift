@@ -106,7 +106,7 @@ extension Partner {
 }
 
 extension Domain {
-    /// The mode on a day (SPEC §2): from the live mode service while the domain has live services
+    /// The mode on a day: from the live mode service while the domain has live services
     /// (`nil` without one), else the mode it last had.
     func mode(in catalog: Catalog, on day: CivilDate) -> IntegrationMode? {
         let live = liveServices(on: day)

@@ -3,8 +3,8 @@ public import JSONRPC
 import JanssonJSON
 public import TenantServices
 
-/// The method table that exposes a ``Portal`` over JSON-RPC: every operation under its SPEC §7
-/// name, params checked against `Schemas/` before anything runs.
+/// The method table that exposes a ``Portal`` over JSON-RPC: every operation under its method
+/// name (`tenant.create`, …), params checked against `Schemas/` before anything runs.
 public enum TenantServicesMethods {
     /// Every request type of the library, by method name.
     static let requests: [any PortalRequest.Type] = [
@@ -30,7 +30,7 @@ public enum TenantServicesMethods {
             methods.append(
                 Method("clock.get", paramsSchema: try schemas.paramsSchema(for: "clock.get")) { params in
                     try requireOperator(params)
-                    return ["now": JSONValue(timestamp(clock.now()))]
+                    return ["now": JSONValue(JSONValueEncoder.text(for: clock.now()))]
                 })
             methods.append(
                 Method("clock.set", paramsSchema: try schemas.paramsSchema(for: "clock.set")) { params in
@@ -47,7 +47,7 @@ public enum TenantServicesMethods {
                                 details: .init(latest: CivilDate.latest.description)))
                     }
                     clock.set(date)
-                    return ["now": JSONValue(timestamp(clock.now()))]
+                    return ["now": JSONValue(JSONValueEncoder.text(for: clock.now()))]
                 })
         }
         let names = methods.map(\.name) + ["rpc.discover"]
@@ -102,8 +102,6 @@ public enum TenantServicesMethods {
                 ))
         }
     }
-
-    static func timestamp(_ date: Date) -> String { (try? JSONValueEncoder().encode(date).stringValue) ?? "" }
 
     static func parseTimestamp(_ text: String) -> Date? {
         try? JSONValueDecoder().decode(Date.self, from: JSONValue(text))

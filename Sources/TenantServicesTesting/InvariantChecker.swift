@@ -28,7 +28,8 @@ public struct InvariantViolation: Error, Sendable, CustomStringConvertible {
 /// - no actor sees another partner's (or, for tenant admins, another tenant's) data;
 /// - a tenant's counts equal the domains and services live today that the actor sees;
 /// - a statement of a past month never changes;
-/// - every recorded change was made by an actor SPEC §4 allows to make it.
+/// - every recorded change was made by an actor the permission matrix
+///   (``SpecPermissions``) allows to make it.
 ///
 /// The checker assumes that the test clock only moves forward.
 public final class InvariantChecker: @unchecked Sendable {

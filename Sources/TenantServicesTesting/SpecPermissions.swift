@@ -1,6 +1,6 @@
 public import TenantServices
 
-/// The permission matrix of SPEC §4 written out as data, independent of the library's own rules,
+/// The permission matrix (which actor kinds and roles may call which method) written out as data, independent of the library's own rules,
 /// so tests can check the library against the specification.
 public enum SpecPermissions {
     /// A column of the matrix.
@@ -41,7 +41,7 @@ public enum SpecPermissions {
         .seeOrUsers: [.Support, .Tech, .ALL, .UserManagement], .audit: [.Audit, .ALL], .everyone: Role.allCases,
     ]
 
-    /// Whether SPEC §4 lets this actor call a method at all (scope aside).
+    /// Whether the permission matrix lets this actor call a method at all (scope aside).
     public static func allows(_ actor: Actor, _ method: String) -> Bool {
         let column = column(of: method)
         if column == .everyone { return true }  // catalog.get: for any actor, with roles or without

@@ -19,20 +19,24 @@ struct ImportCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @Option(help: "The store directory, or a postgresql:// URL.") var store = "tenant-services-data"
+    @OptionGroup var location: StoreOptions
     @Option(help: "The partner the tenants belong to, such as P1.") var partner: String
     @Option(help: "Entries per batch.") var batch = 500
     @Argument(help: "The JSON file to import.") var file: String
 
+    func validate() throws {
+        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+    }
+
     func run() throws {
         options.bootstrap()
-        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
         guard let data = FileManager.default.contents(atPath: file) else {
             throw Refusal("cannot read \(file): there is no such file, or it may not be read")
         }
         let entries = try Self.entries(in: data, file: file, partner: partner)
         let progress = ProgressLine(forced: options.progress)
-        let portal = try Portal(store: try openBackend(store, progress: progress))
+        let portal = try Portal(
+            calendar: try location.calendar(), store: try openBackend(location.store, progress: progress))
         let importer = Actor.platformOperator(id: "cli-import")
         for start in stride(from: 0, to: entries.count, by: batch) {
             let slice = Array(entries[start..<min(start + batch, entries.count)])
@@ -45,7 +49,7 @@ struct ImportCommand: ParsableCommand {
             }
             progress.update("importing \(file)", done: start + slice.count, total: entries.count)
         }
-        progress.finish("imported \(entries.count.formatted()) entries into \(displayName(ofStore: store))")
+        progress.finish("imported \(entries.count.formatted()) entries into \(location.storeName)")
         print("\(entries.count) tenants created or updated for partner \(partner)")
     }
 

@@ -25,15 +25,13 @@ struct Serve: ParsableCommand {
     }
 
     @OptionGroup var options: GlobalOptions
-    @Option(help: "Store directory, created on first use, or a postgresql:// URL shared by several servers.")
-    var store = "tenant-services-data"
+    @OptionGroup var location: StoreOptions
     @Flag(help: "Keep state in memory only (tests, experiments); --store is ignored.") var inMemory = false
     @Option(help: "Journal size in MiB past which a snapshot is written.") var snapshotMib = 64
     @Option(help: "A catalog JSON file to use instead of the default.") var catalog: String?
     @Option(help: "Message framing: auto, ndjson or lsp.") var framing: FramingOption = .auto
     @Option(help: "Run on a fixed test clock starting at this RFC 3339 instant; enables clock.get and clock.set.")
     var clock: String?
-    @Option(help: "Time zone for every calendar date.") var timeZone = "Europe/Zurich"
     @Option(help: "Hours a requestKey is kept after the call that used it (at least 24).")
     var requestKeyHours = 24
     @Option(help: "Largest message in bytes.") var maxMessageBytes = Limits().maxMessageBytes
@@ -44,34 +42,35 @@ struct Serve: ParsableCommand {
     /// Crash-point tests: SIGKILL at the Nth storage call of the store's snapshots.
     @Option(help: .hidden) var crashAtSnapshotCall: Int?
 
-    /// The store as shown in logs: a URL without its password.
-    private var storeName: String { displayName(ofStore: store) }
+    func validate() throws {
+        _ = try clockStart()
+        guard requestKeyHours >= 24, requestKeyHours <= 24 * 366 else {
+            throw ValidationError(
+                "--request-key-hours \(requestKeyHours) is out of range: request keys are kept at least 24 hours (so a client can retry a day later) and at most 8784 (a year)"
+            )
+        }
+    }
+
+    /// The first instant of `--clock`, checked: an RFC 3339 instant on a date the portal handles.
+    func clockStart() throws -> Date? {
+        guard let clock else { return nil }
+        guard let start = try? Date(clock, strategy: .iso8601) else {
+            throw ValidationError("--clock '\(clock)' is not an RFC 3339 instant such as 2026-11-27T09:00:00Z")
+        }
+        guard try location.calendar().date(of: start).isRepresentable else {
+            throw ValidationError(
+                "--clock '\(clock)' falls past \(CivilDate.latest) in \(location.timeZone), the last date the portal handles"
+            )
+        }
+        return start
+    }
 
     func run() throws {
         // First of all: /dev/null on closed standard descriptors, then stdout kept for protocol only.
         let output = StreamServer.protectStandardOutput()
         options.bootstrap()
         let log = Logger(label: "tenant-services.serve")
-        guard let zone = TimeZone(identifier: timeZone) else {
-            throw ValidationError("unknown time zone '\(timeZone)'; use an IANA name such as Europe/Zurich")
-        }
-        var testClock: ManualClock?
-        if let clock {
-            guard let start = try? Date(clock, strategy: .iso8601) else {
-                throw ValidationError("--clock '\(clock)' is not an RFC 3339 instant such as 2026-11-27T09:00:00Z")
-            }
-            guard BusinessCalendar(timeZone: zone).date(of: start).isRepresentable else {
-                throw ValidationError(
-                    "--clock '\(clock)' falls past \(CivilDate.latest) in \(timeZone), the last date the portal handles"
-                )
-            }
-            testClock = ManualClock(start)
-        }
-        guard requestKeyHours >= 24, requestKeyHours <= 24 * 366 else {
-            throw ValidationError(
-                "--request-key-hours \(requestKeyHours) is out of range: request keys are kept at least 24 hours (SPEC §7) and at most 8784 (a year)"
-            )
-        }
+        let testClock = try clockStart().map(ManualClock.init)
         if let catalog {
             try checkCatalogFile(catalog)
         }
@@ -81,28 +80,31 @@ struct Serve: ParsableCommand {
             backend = InMemoryStore()
         } else {
             backend = try openBackend(
-                store, progress: progress, snapshotThreshold: Int64(snapshotMib) << 20,
+                location.store, progress: progress, snapshotThreshold: Int64(snapshotMib) << 20,
                 faults: crashAtSnapshotCall.map(FileStore.crashing(atSnapshotCall:)))
         }
         let portal = try Portal(
             catalog: try loadCatalog(catalog), clock: testClock ?? SystemClock(),
-            calendar: BusinessCalendar(timeZone: zone), store: backend,
+            calendar: try location.calendar(), store: backend,
             requestKeyRetention: TimeInterval(requestKeyHours) * 3600)
-        progress.finish("loaded \(portal.journal.count.formatted()) events from \(inMemory ? "memory" : storeName)")
+        progress.finish(
+            "loaded \(portal.journal.count.formatted()) events from \(inMemory ? "memory" : location.storeName)")
         if let reason = (backend as? FileStore)?.readOnlyReason {
-            log.warning("serving read-only: \(reason)")
+            log.warning("serving read-only", metadata: ["reason": "\(reason)"])
         }
         let limits = Limits(
             maxMessageBytes: maxMessageBytes, maxBatchSize: maxBatchSize, maxDepth: maxDepth,
             maxBytesInFlight: maxBytesInFlight)
         let dispatcher = Dispatcher(
             methods: try TenantServicesMethods.table(portal: portal, clock: testClock), limits: limits,
-            onInternalError: { method, error in log.error("internal error in \(method): \(error)") })
+            onInternalError: { method, error in
+                log.error("internal error", metadata: ["method": "\(method)", "error": "\(error)"])
+            })
         log.notice(
             "serving JSON-RPC on stdio",
             metadata: [
-                "store": "\(inMemory ? "in memory" : storeName)", "clock": "\(clock ?? "system")",
-                "zone": "\(timeZone)",
+                "store": "\(inMemory ? "in memory" : location.storeName)", "clock": "\(clock ?? "system")",
+                "zone": "\(location.timeZone)",
             ])
         let chosen: Framing? =
             switch framing {

@@ -23,10 +23,9 @@ struct Refusal: Error, CustomStringConvertible {
 /// Which store to read and as whom.
 struct StoreViewOptions: ParsableArguments {
     @OptionGroup var options: GlobalOptions
-    @Option(help: "The store directory, or a postgresql:// URL.") var store = "tenant-services-data"
+    @OptionGroup var location: StoreOptions
     @Option(help: "See the store as this partner's administrator (default: the platform operator).")
     var partner: String?
-    @Option(help: "Time zone for every calendar date.") var timeZone = "Europe/Zurich"
 
     var actor: Actor {
         partner.map { Actor(id: "cli-\($0)", kind: .partnerAdmin, partnerId: $0, roles: [.ALL]) }
@@ -37,20 +36,17 @@ struct StoreViewOptions: ParsableArguments {
     func portal() throws -> Portal {
         options.bootstrap()
         var isDirectory: ObjCBool = false
+        let store = location.store
         guard
             PostgresLocation.isURL(store)
                 || (FileManager.default.fileExists(atPath: store, isDirectory: &isDirectory) && isDirectory.boolValue)
         else {
             throw Refusal("there is no store at \(store); name one with --store DIR or --store postgresql://…")
         }
-        guard let zone = TimeZone(identifier: timeZone) else {
-            throw ValidationError("unknown time zone '\(timeZone)'; use an IANA name such as Europe/Zurich")
-        }
         let progress = ProgressLine(forced: options.progress)
         let portal = try Portal(
-            calendar: BusinessCalendar(timeZone: zone),
-            store: try openBackend(store, progress: progress, mode: .readOnly))
-        progress.finish("loaded \(portal.journal.count.formatted()) events from \(displayName(ofStore: store))")
+            calendar: try location.calendar(), store: try openBackend(store, progress: progress, mode: .readOnly))
+        progress.finish("loaded \(portal.journal.count.formatted()) events from \(location.storeName)")
         return portal
     }
 
@@ -119,8 +115,16 @@ extension ViewCommand {
         @Argument(help: "The month, such as 2026-11.") var month: String
         @Flag(help: "Print CSV instead of a table.") var csv = false
 
-        func run() throws {
+        func validate() throws { _ = try statementMonth() }
+
+        /// The month argument, checked.
+        func statementMonth() throws -> Month {
             guard let month = Month(month) else { throw ValidationError("'\(month)' is not a month such as 2026-11") }
+            return month
+        }
+
+        func run() throws {
+            let month = try statementMonth()
             let portal = try view.portal()
             let progress = ProgressLine(forced: view.options.progress)
             let statement = try portal.perform(

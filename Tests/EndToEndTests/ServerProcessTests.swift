@@ -1,61 +1,6 @@
 import Foundation
 import Testing
 
-/// Runs the built `tenant-services` executable with some stdin and collects what it wrote.
-struct Run {
-    var status: Int32
-    var stdout: [UInt8]
-    var stderr: String
-
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../.build/debug/tenant-services").standardized
-
-    static func server(_ arguments: [String], input: [UInt8], timeout: TimeInterval = 60) throws -> Run {
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw Failure("\(binary.path) is missing: run `swift build` before `swift test`")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        try process.run()
-        // Read both pipes concurrently so a full pipe never blocks the server.
-        nonisolated(unsafe) var out = Data()
-        nonisolated(unsafe) var err = Data()
-        let readers = DispatchGroup()
-        DispatchQueue.global().async(group: readers) { out = stdout.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: readers) { err = stderr.fileHandleForReading.readDataToEndOfFile() }
-        try stdin.fileHandleForWriting.write(contentsOf: input)
-        try stdin.fileHandleForWriting.close()
-        guard finished.wait(timeout: .now() + timeout) == .success else {
-            process.terminate()
-            throw Failure("the server did not exit within \(timeout) s after end of input")
-        }
-        readers.wait()
-        return Run(status: process.terminationStatus, stdout: Array(out), stderr: String(decoding: err, as: UTF8.self))
-    }
-
-    var lines: [[String: Any]] {
-        String(decoding: stdout, as: UTF8.self).split(separator: "\n").map {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? ["unparsable": String($0)]
-        }
-    }
-}
-
-struct Failure: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
-
-let op = #"{"id":"ops","kind":"operator"}"#
-
-func ndjson(_ requests: [String]) -> [UInt8] { Array(requests.joined(separator: "\n").utf8) + [0x0A] }
-
 @Suite(.serialized) struct ServerProcessTests {
     @Test func stdoutCarriesOnlyProtocolMessagesAndLogsGoToStderr() throws {
         let run = try Run.server(
@@ -119,30 +64,5 @@ func ndjson(_ requests: [String]) -> [UInt8] { Array(requests.joined(separator: 
         let lines = run.lines
         #expect((lines[0]["result"] as? [String: Any])?["now"] as? String == "2026-03-29T00:30:00Z")
         #expect((lines[1]["result"] as? [String: Any])?["now"] as? String == "2026-10-25T00:30:00Z")
-    }
-}
-
-@Suite struct FuzzCorpusTests {
-    /// Every corpus entry and fuzzing regression runs through the fuzz target without a crash.
-    @Test func corpusReplays() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
-            .standardized
-        let binary = root.appendingPathComponent(".build/debug/tenant-services-fuzz")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw Failure("\(binary.path) is missing: run `swift build` before `swift test`")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = [root.appendingPathComponent("Tests/Fuzz/corpus").path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let entries = try FileManager.default.contentsOfDirectory(
-            atPath: root.appendingPathComponent("Tests/Fuzz/corpus").path)
-        #expect(text.split(separator: "\n").count == entries.count)
     }
 }

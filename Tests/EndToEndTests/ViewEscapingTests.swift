@@ -3,7 +3,7 @@ import TenantServices
 import TenantServicesFileStore
 import Testing
 
-/// SPEC §7 and issue 13: a store may hold control characters (written by an older version, or by
+/// Issue 13: text params refuse control characters, but a store may still hold control characters (written by an older version, or by
 /// a program on the library); `view` escapes them instead of sending them to the terminal.
 @Suite struct ViewEscapingTests {
     @Test func viewsEscapeControlCharactersInWhatTheyPrint() throws {

@@ -1,4 +1,5 @@
-"""Several `tenant-services serve` processes on one real PostgreSQL database (SPEC §9).
+"""Several `tenant-services serve` processes on one real PostgreSQL database: one global
+order of writes, no lost update, every acknowledged write seen by later requests on any server.
 
 Run inside `Tests/Postgres/with-cluster.sh`, which starts a private cluster and sets
 TENANT_SERVICES_TEST_POSTGRES_URL. Without it these tests are skipped locally and fail under CI.

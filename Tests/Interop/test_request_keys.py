@@ -1,4 +1,4 @@
-"""requestKey over stdio (SPEC §7): kept in the store, so a retry after the server was killed
+"""requestKey over stdio (a retry is answered with the first reply): kept in the store, so a retry after the server was killed
 replays the first reply byte for byte; memory of kept keys is bounded by their replies and
 freed after the retention."""
 import json

@@ -35,7 +35,8 @@ private func call(_ d: Dispatcher, _ method: String, _ params: JSONValue) throws
 @Suite struct SecurityTests {
     static let methods = SchemaSet.embedded.methodNames.filter { !$0.hasPrefix("clock.") && $0 != "rpc.discover" }
 
-    /// Every persona × every method over RPC, on its own partner's data, as SPEC §4 says.
+    /// Every persona × every method over RPC, on its own partner's data, as the permission
+    /// matrix (`SpecPermissions`) says.
     @Test(arguments: Persona.allCases)
     func everyRoleAndMethodAsTheSpecificationSays(persona: Persona) throws {
         for method in Self.methods {

@@ -4,7 +4,7 @@ import TenantServices
 import TenantServicesRPC
 import Testing
 
-/// SPEC §7: text params refuse control characters (C0, DEL and C1) everywhere, except that `note`
+/// Text params refuse control characters (C0, DEL and C1) everywhere, except that `note`
 /// may hold line feeds and tabs; checked by the params schemas, so it is data, not code.
 @Suite struct TextParamsTests {
     static let controls: [Unicode.Scalar] = [
@@ -127,7 +127,7 @@ import Testing
         }
     }
 
-    /// SPEC §7: a given or computed date past 9999-12-31 is date-rule, also for the test clock.
+    /// A given or computed date past 9999-12-31 is date-rule, also for the test clock.
     @Test func theTestClockRefusesADayPastTheLastDate() throws {
         let rpc = try RPCHarness()
         let error = try rpc.fail("clock.set", ["actor": RPCHarness.op, "now": "9999-12-31T23:30:00Z"])

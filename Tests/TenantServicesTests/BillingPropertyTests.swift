@@ -5,7 +5,7 @@ import Testing
 
 @testable import TenantServices
 
-/// Seeded property tests for cancellation, billing and offers (SPEC §5–6).
+/// Seeded property tests for cancellation, billing and offers.
 @Suite struct BillingPropertyTests {
     static let codes = ["SC-SERVICE", "SC-F-INBOUND", "SC-F-OUTBOUND", "SC-SIGONLY", "SC-SIGENC", "SC-CERT", "SC-HIN"]
 

@@ -17,9 +17,9 @@ extension Deployed {
     func domain() throws -> DomainView { try portal.perform(DomainGet(domainId: domainId), as: admin).domain }
 }
 
-/// One regression test per rule of issue 13 that the library got wrong (SPEC §2, §3, §5, §7).
+/// One regression test per rule of issue 13 that the library got wrong.
 @Suite struct LivenessRuleTests {
-    /// Defect 1, SPEC §5 "Live": a cancelled service past its end date is not live even before the tick.
+    /// Defect 1, liveness: a cancelled service past its end date is not live even before the tick.
     @Test func aCancelledServicePastItsEndDateCannotBeUncancelledCountedOrBilled() throws {
         let d = try Deployed(on: "2026-11-18")
         #expect(try d.cancel("SC-F-OUTBOUND").cancelled.map(\.code) == ["SC-F-OUTBOUND", "SC-SIGENC", "SC-CERT"])
@@ -61,7 +61,7 @@ extension Deployed {
         #expect(again.domain.id != d.domainId)
     }
 
-    /// Defect 2, SPEC §5: a restored service continues its workflow at once, billed from that day.
+    /// Defect 2: a restored service continues its workflow at once, billed from that day.
     @Test func aRestoredServiceContinuesItsWorkflowInTheSameCall() throws {
         let world = try WorldBuilder(clock: TestClock("2026-11-18"))
         let partner = try world.partner("P")
@@ -81,7 +81,7 @@ extension Deployed {
         #expect(inbound?.endDate == nil)
     }
 
-    /// Defect 3, SPEC §7: with SC-SERVICE cancelled nothing is available and `service.add` is not advertised.
+    /// Defect 3: with SC-SERVICE cancelled nothing is available and `service.add` is not advertised.
     @Test func availabilityAndTheAddActionAgreeWithServiceAddOnACancelledDomain() throws {
         let d = try Deployed(on: "2026-11-18", services: ["SC-F-OUTBOUND"])
         _ = try d.cancel("SC-SERVICE")
@@ -124,7 +124,7 @@ extension Deployed {
                 where: \.available))
     }
 
-    /// Defect 4, SPEC §2: live services without a live mode service give mode `null`; an ended domain keeps its mode.
+    /// Defect 4: live services without a live mode service give mode `null`; an ended domain keeps its mode.
     @Test func aDomainWithLiveServicesButNoModeServiceHasNoMode() throws {
         let d = try Deployed(on: "2026-11-18", services: [])
         _ = try d.cancel("SC-SERVICE")
@@ -138,7 +138,7 @@ extension Deployed {
         #expect(parallel.domain.mode == .parallel)
     }
 
-    /// Defect 9, SPEC §5: deploy tasks of a service that ends unprovisioned are cancelled; removal
+    /// Defect 9: deploy tasks of a service that ends unprovisioned are cancelled; removal
     /// tasks only for deploy tasks that were done.
     @Test func deployTasksOfAServiceThatEndsUnprovisionedAreCancelled() throws {
         let d = try Deployed(on: "2026-11-18", services: [])
@@ -173,7 +173,7 @@ extension Deployed {
         #expect(removals.map(\.record) == [tasks[1].record])
     }
 
-    /// Defect 10, SPEC §7: `workflow.tick` reports each booked service by domain, code and number.
+    /// Defect 10: `workflow.tick` reports each booked service by domain, code and number.
     @Test func workflowTickReportsEachBookedServiceByNumber() throws {
         let d = try Deployed(on: "2026-11-18")
         _ = try d.cancel("SC-SIGENC", end: "2026-11-20")
@@ -196,7 +196,7 @@ extension Deployed {
         #expect(try d.tasks(status: .open).map(\.number) == [6, 7])
     }
 
-    /// Defect 12, SPEC §7: a catalog code not booked on the domain is not-found, like an unknown code.
+    /// Defect 12: a catalog code not booked on the domain is not-found, like an unknown code.
     @Test func aCatalogCodeNotBookedOnTheDomainIsNotFound() throws {
         let d = try Deployed(on: "2026-11-18")
         let calls: [(String, () throws -> Void)] = [
@@ -226,7 +226,7 @@ extension Deployed {
         #expect(stale?.code == .conflict)
     }
 
-    /// Defect 14, SPEC §7 "Reports": every violated rule is listed.
+    /// Defect 14: a report (`domain.check`, a refusal's violations) lists every violated rule.
     @Test func reportsListEveryViolatedRule() throws {
         let noBase = Catalog.standard.violations(of: ["SC-F-INBOUND", "SC-F-OUTBOUND"], region: .CH)
         #expect(noBase.map(\.rule) == [.missingBase, .requires])

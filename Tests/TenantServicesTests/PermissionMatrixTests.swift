@@ -3,8 +3,8 @@ import Testing
 
 @testable import TenantServices
 
-/// One operation of the matrix and how to build it for a target tenant; SPEC §4's table is
-/// `SpecPermissions` of TenantServicesTesting.
+/// One operation of the matrix and how to build it for a target tenant; the permission
+/// matrix itself is `SpecPermissions` of TenantServicesTesting.
 private struct Case: CustomTestStringConvertible, Sendable {
     let method: String
     /// Whether the call names a target tenant or domain (so "other partner" applies).

@@ -5,7 +5,7 @@ import Testing
 @testable import TenantServices
 @testable import TenantServicesFileStore
 
-/// `requestKey` (SPEC §7): kept in the store with the operation's records, so it survives a
+/// `requestKey` (a retried call is answered with the first reply): kept in the store with the operation's records, so it survives a
 /// restart and is shared by every portal on the store; scoped to the actor's whole identity,
 /// with roles and expert mode as params; kept for the retention period, then forgotten.
 @Suite struct RequestKeyTests {

@@ -10,40 +10,30 @@ let zurich = Address(street: "Bahnhofstrasse 1", postalCode: "8001", city: "Zür
 let berlin = Address(street: "Unter den Linden 1", postalCode: "10117", city: "Berlin", country: "DE")
 let contact = Contact(email: "it@example.ch", phone: "+41 44 000 00 00")
 
-/// Two partners with one tenant each, and per tenant three domains in typical states:
-/// `ordered` (guided inline, all ordered), `confirmed` (parallel, confirmed) and `deploying`
-/// (inline, deployed with the MX task open).
+/// The world most of these tests start from, built with the shipped `WorldBuilder`: two partners
+/// with one tenant each, and per tenant three domains in typical states: `ordered` (guided
+/// inline), `confirmed` (parallel) and `deploying` (inline, deployed with the MX task open).
 struct World {
-    let portal: Portal
-    var partners: [String] = []
-    var tenants: [String] = []
+    let builder: WorldBuilder
+    var portal: Portal { builder.portal }
+    var partners: [String] { builder.partners }
+    var tenants: [String] { builder.tenants }
     /// Per tenant: ordered, confirmed, deploying domain IDs.
-    var domains: [[String]] = []
+    let domains: [[String]]
 
-    init(region: Address = zurich) throws {
-        portal = try Portal(clock: TestClock(instant: fixedNow))
-        for (i, name) in ["alpha", "beta"].enumerated() {
-            let partner = try portal.perform(PartnerCreate(name: "Partner \(name)"), as: op).partner.id
-            partners.append(partner)
-            let tenant = try portal.perform(
-                TenantCreate(partnerId: partner, name: "Tenant \(name)", contact: contact, address: region), as: op
-            ).tenant.id
-            tenants.append(tenant)
-            let ordered = try portal.perform(
-                DomainAdd(tenantId: tenant, name: "\(name)-ordered.ch", mode: .inline), as: op
-            ).domain.id
-            let confirmed = try portal.perform(
-                DomainAdd(tenantId: tenant, name: "\(name)-confirmed.ch", mode: .parallel), as: op
-            ).domain.id
-            _ = try portal.perform(DomainConfirm(domainId: confirmed), as: op)
-            let deploying = try portal.perform(
-                DomainAdd(tenantId: tenant, name: "\(name)-deploying.ch", mode: .inline), as: op
-            ).domain.id
-            _ = try portal.perform(DomainConfirm(domainId: deploying), as: op)
-            _ = try portal.perform(DomainDeploy(domainId: deploying), as: op)
-            domains.append([ordered, confirmed, deploying])
-            _ = i
+    init(country: String = "CH") throws {
+        builder = try WorldBuilder(clock: TestClock(instant: fixedNow))
+        var domains: [[String]] = []
+        for name in ["alpha", "beta"] {
+            let partner = try builder.partner("Partner \(name)")
+            let tenant = try builder.tenant("Tenant \(name)", of: partner, country: country)
+            domains.append([
+                try builder.domain("\(name)-ordered.ch", of: tenant, mode: .inline),
+                try builder.domain("\(name)-confirmed.ch", of: tenant, mode: .parallel, status: .confirmed),
+                try builder.domain("\(name)-deploying.ch", of: tenant, mode: .inline, status: .provisioning),
+            ])
         }
+        self.domains = domains
     }
 
     func partnerAdmin(_ roles: [Role], expert: Bool = false, of index: Int = 0, id: String? = nil) -> Actor {

@@ -24,7 +24,8 @@ public struct CurrencyTotal: Codable, Sendable, Equatable {
     public var total: Int
 }
 
-/// The usage statement of a month (SPEC §5), as JSON lines and optionally CSV.
+/// The usage statement of a month, as JSON lines and optionally CSV: one line per tenant, domain
+/// and service live in the month, priced with the prices in force at the month's end.
 public struct BillingStatement: PortalRequest, Executable, Equatable {
     public static let method = "billing.statement"
     static let isMutating = false
@@ -240,7 +241,7 @@ private struct CSVOutput {
     }
 }
 
-/// Builds a statement's lines and totals domain by domain (SPEC §5), in one pass and without a
+/// Builds a statement's lines and totals domain by domain, in one pass and without a
 /// dictionary per domain: booked services are matched to the price list's codes by position,
 /// users are counted once per domain, and discount labels and a tenant's prices are worked out
 /// once per statement.

@@ -9,7 +9,7 @@ public struct CancelledService: Codable, Sendable, Equatable {
     public var endDate: CivilDate
 }
 
-/// Cancels a service and everything that can no longer run without it (SPEC §5).
+/// Cancels a service and everything that can no longer run without it.
 ///
 /// Never-deployed services end at once; deployed ones are cancelled with an end date: by default
 /// the last day of the current month (on the last day of a month, of the next month), at the

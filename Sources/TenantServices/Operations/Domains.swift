@@ -27,15 +27,8 @@ public struct DomainAdd: PortalRequest, Executable, Equatable {
         try tx.require(.order)
         try tx.requireKnown(services ?? [])
         let name = try tx.newDomainName(name)
-        var codes = [tx.catalog.baseService.code, tx.catalog.modeService(for: mode)!.code]
-        for code in services ?? [] where !codes.contains(code) { codes.append(code) }
-        let violations = tx.catalog.violations(of: codes, region: tenant.region)
-        guard violations.isEmpty else {
-            throw PortalError(
-                .dependencyViolation,
-                "the services chosen for \(name) are not consistent: \(violations.map(\.message).joined(separator: " "))",
-                details: .init(violations: violations))
-        }
+        let codes = try tx.catalog.guidedBooking(
+            of: name, mode: mode, options: services ?? [], region: tenant.region, chosen: "chosen")
         let domain = tx.newDomain(name, of: tenant, codes: codes)
         tx.save(
             domain, of: tenant, summary: "added domain \(name) (\(mode.rawValue)) with \(codes.joined(separator: ", "))"
@@ -271,7 +264,8 @@ extension Transaction {
     }
 
     /// The latest booking of a code on a domain. A code outside the catalog, and a catalog code
-    /// the domain has never booked, are both `not-found` (SPEC §7), at the same place of the order.
+    /// the domain has never booked, are both `not-found`, checked after the version and before
+    /// the domain rules.
     func booking(of code: String, on domain: Domain) throws(PortalError) -> BookedService {
         try requireKnown([code])
         guard let booking = domain.services.last(where: { $0.code == code }) else {
@@ -312,6 +306,17 @@ extension Transaction {
                     ? "domain \(name) is already booked as \(taken.id); add services to it instead"
                     : "domain \(name) is already booked on the platform; it can be added once its services have ended")
         }
+    }
+
+    /// A new tenant with the next ID, at version 1, created now.
+    mutating func newTenant(
+        of partnerId: String, name: String, contact: Contact?, address: Address, invoiceReference: String? = nil,
+        source: TenantSource, externalId: String? = nil, products: [String] = []
+    ) -> Tenant {
+        Tenant(
+            id: state.newID("T"), partnerId: partnerId, name: name, contact: contact, address: address,
+            invoiceReference: invoiceReference, source: source, externalId: externalId, products: products,
+            version: 1, createdAt: now)
     }
 
     mutating func newDomain(_ name: String, of tenant: Tenant, codes: [String]) -> Domain {
@@ -404,5 +409,25 @@ extension Catalog.Service.TaskTemplate {
             text.replacingOccurrences(of: "{domain}", with: domain).replacingOccurrences(of: "{dashed}", with: dashed)
         }
         return DNSRecord(type: type, name: fill(name ?? "{domain}"), value: fill(value))
+    }
+}
+
+extension Catalog {
+    /// What a guided booking of a domain books: the base service, the mode's service, then the
+    /// options in their order without repeats; `dependency-violation` naming the domain and every
+    /// rule broken unless they are consistent. `chosen` says how they came: "chosen" or "offered".
+    func guidedBooking(
+        of name: String, mode: IntegrationMode, options: [String], region: Region, chosen: String
+    ) throws(PortalError) -> [String] {
+        var codes = [baseService.code, modeService(for: mode)!.code]
+        for code in options where !codes.contains(code) { codes.append(code) }
+        let violations = violations(of: codes, region: region)
+        guard violations.isEmpty else {
+            throw PortalError(
+                .dependencyViolation,
+                "the services \(chosen) for \(name) are not consistent: \(violations.map(\.message).joined(separator: " "))",
+                details: .init(violations: violations))
+        }
+        return codes
     }
 }

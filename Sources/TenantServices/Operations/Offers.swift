@@ -137,7 +137,8 @@ extension Transaction {
     }
 }
 
-/// Creates a priced offer for a tenant or a prospect (SPEC §6).
+/// Creates a priced offer for a tenant or a prospect: one quantity per line for each of its
+/// services, the line's discount on each, in the given currency or the country's.
 public struct OfferCreate: PortalRequest, Executable, Equatable {
     public static let method = "offer.create"
     static let isMutating = true
@@ -249,7 +250,8 @@ public struct OfferCreate: PortalRequest, Executable, Equatable {
 extension Transaction {
     /// Validates and prices offer lines with the booking rules: base and mode service added, the full check.
     ///
-    /// Each rule is checked across all lines before the next, in the order of SPEC §7:
+    /// Each rule is checked across all lines before the next, in the order every request
+    /// checks domain rules:
     /// `invalid-domain`, `conflict`, `dependency-violation`.
     func priceLines(_ lines: [OfferCreate.LineRequest], region: Region, currency: String) throws(PortalError)
         -> [OfferLine]
@@ -273,16 +275,9 @@ extension Transaction {
         }
         var codesOf: [[String]] = []
         for (line, name) in zip(lines, names) {
-            var codes = [catalog.baseService.code, catalog.modeService(for: line.mode)!.code]
-            for code in line.services ?? [] where !codes.contains(code) { codes.append(code) }
-            let violations = catalog.violations(of: codes, region: region)
-            guard violations.isEmpty else {
-                throw PortalError(
-                    .dependencyViolation,
-                    "the services offered for \(name) are not consistent: \(violations.map(\.message).joined(separator: " "))",
-                    details: .init(violations: violations))
-            }
-            codesOf.append(codes)
+            codesOf.append(
+                try catalog.guidedBooking(
+                    of: name, mode: line.mode, options: line.services ?? [], region: region, chosen: "offered"))
         }
         var result: [OfferLine] = []
         for (i, line) in lines.enumerated() {
@@ -423,11 +418,9 @@ public struct OfferAccept: PortalRequest, Executable, Equatable {
             tenant = existing
         } else {
             let prospect = offer.prospect!
-            tenant = Tenant(
-                id: tx.state.newID("T"), partnerId: offer.partnerId, name: prospect.name, contact: prospect.contact,
-                address: prospect.address, invoiceReference: nil, source: .portal, externalId: nil, products: [],
-                version: 1,
-                createdAt: tx.now)
+            tenant = tx.newTenant(
+                of: offer.partnerId, name: prospect.name, contact: prospect.contact, address: prospect.address,
+                source: .portal)
             tx.record(
                 target: tenant.id, summary: "created tenant \(tenant.name) from offer \(offer.id)", tenant: tenant,
                 [.tenantSaved(tenant)])

@@ -31,7 +31,8 @@ public struct ServiceAdd: PortalRequest, Executable, Equatable {
 }
 
 /// Why `service.add` would refuse to book services on a domain now: the domain rules it checks,
-/// in the order of SPEC §7 (`invalid-transition`, `conflict`, `dependency-violation`).
+/// in the order every request checks them (`invalid-transition`, `conflict`,
+/// `dependency-violation`).
 ///
 /// `service.add`, `service.available` and the domain's `service.add` action all use it, so a
 /// service is shown as available exactly when booking it alone would succeed.

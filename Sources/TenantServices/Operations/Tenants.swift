@@ -27,11 +27,9 @@ public struct TenantCreate: PortalRequest, Executable, Equatable {
     func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let partnerId = try tx.partnerForNewTenant(partnerId)
         try tx.require(.editTenant)
-        let tenant = Tenant(
-            id: tx.state.newID("T"), partnerId: partnerId, name: try requireText(name, "name"),
-            contact: try validated(contact), address: try validated(address),
-            invoiceReference: invoiceReference.flatMap(nonEmpty), source: .portal, externalId: nil, products: [],
-            version: 1, createdAt: tx.now)
+        let tenant = tx.newTenant(
+            of: partnerId, name: try requireText(name, "name"), contact: try validated(contact),
+            address: try validated(address), invoiceReference: invoiceReference.flatMap(nonEmpty), source: .portal)
         tx.record(target: tenant.id, summary: "created tenant \(tenant.name)", tenant: tenant, [.tenantSaved(tenant)])
         return Response(tenant: tx.view(of: tenant))
     }
@@ -210,10 +208,9 @@ public struct TenantImport: PortalRequest, Executable, Equatable {
                 }
                 results.append(id)
             } else {
-                let tenant = Tenant(
-                    id: tx.state.newID("T"), partnerId: partnerId, name: name, contact: contact, address: address,
-                    invoiceReference: nil, source: .crm, externalId: externalId, products: entry.products ?? [],
-                    version: 1, createdAt: tx.now)
+                let tenant = tx.newTenant(
+                    of: partnerId, name: name, contact: contact, address: address, source: .crm,
+                    externalId: externalId, products: entry.products ?? [])
                 tx.record(
                     target: tenant.id, summary: "CRM sync created tenant \(name)", tenant: tenant,
                     [.tenantSaved(tenant)])

@@ -69,7 +69,8 @@ public struct EventRecord: Codable, Sendable, Equatable {
     public var tenantId: String?
     public var domainId: String?
     public var changes: [Change]
-    /// The request key of the operation, on its last record (SPEC §7 `requestKey`), while it is
+    /// The request key of the operation, on its last record (the key that makes a retry answer
+    /// the first reply instead of running again), while it is
     /// kept; nil otherwise. An operation that changes nothing but was given a key writes one
     /// record with no changes that carries only the key (not shown in the audit log).
     public var requestKey: RequestKeyRecord? = nil

@@ -1,0 +1,52 @@
+import Foundation
+import PropertyBased
+import TenantServicesTesting
+import Testing
+
+@testable import TenantServices
+
+@Suite struct LastDateTests {
+    static let calendar = BusinessCalendar()
+
+    /// Dates are within 0001-01-01 … 9999-12-31; a computed date past that is date-rule.
+    @Test func aCancelWhoseEndDateWouldFallPastTheLastDateIsADateRule() throws {
+        let d = try Deployed(on: "9999-12-31")
+        let before = try d.services()
+        let error = #expect(throws: PortalError.self) { try d.cancel("SC-CERT") }
+        #expect(error?.code == .dateRule)
+        #expect(error?.details.latest == "9999-12-31")
+        #expect(try d.services() == before)
+        let dry = #expect(throws: PortalError.self) { try d.cancel("SC-SERVICE", dryRun: true) }
+        #expect(dry?.code == .dateRule)
+        // The day before, the default end date is the last date and is fine.
+        let e = try Deployed(on: "9999-12-30")
+        #expect(try e.cancel("SC-CERT").cancelled.map(\.endDate) == [CivilDate("9999-12-31")!])
+    }
+
+    @Test func anOfferWhoseDefaultValidityWouldEndPastTheLastDateIsADateRule() throws {
+        let d = try Deployed(on: "9999-12-15")
+        let line = OfferCreate.LineRequest(domain: "neu.ch", mode: .inline, users: 5)
+        let error = #expect(throws: PortalError.self) {
+            try d.portal.perform(OfferCreate(tenantId: d.tenantId, lines: [line]), as: d.admin)
+        }
+        #expect(error?.code == .dateRule)
+        let given = try d.portal.perform(
+            OfferCreate(tenantId: d.tenantId, validUntil: CivilDate("9999-12-31"), lines: [line]), as: d.admin)
+        #expect(given.offer.validUntil == CivilDate("9999-12-31"))
+    }
+
+    @Test func noChangeIsAcknowledgedOnADayPastTheLastDate() throws {
+        let d = try Deployed(on: "9999-12-31")
+        // 23:30 UTC on 9999-12-31 is already 10000-01-01 in Zurich.
+        d.clock.set(Date(timeIntervalSince1970: 253_402_300_800 - 1800))
+        #expect(Self.calendar.date(of: d.clock.now()).year == 10000)
+        let events = d.portal.journal.count
+        let error = #expect(throws: PortalError.self) {
+            try d.portal.perform(TenantUpdate(tenantId: d.tenantId, name: "Later"), as: d.admin)
+        }
+        #expect(error?.code == .dateRule)
+        let tick = #expect(throws: PortalError.self) { try d.portal.perform(WorkflowTick(), as: op) }
+        #expect(tick?.code == .dateRule)
+        #expect(d.portal.journal.count == events)
+    }
+}

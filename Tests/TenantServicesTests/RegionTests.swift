@@ -1,0 +1,54 @@
+import Foundation
+import PropertyBased
+import TenantServicesTesting
+import Testing
+
+@testable import TenantServices
+
+@Suite struct RegionTests {
+    /// A country change that would move a tenant with a live domain to the other region is
+    /// refused (conflict, naming the live domains); free within a region or without live domains.
+    @Test func aCountryChangeMayNotMoveLiveDomainsToTheOtherRegion() throws {
+        let world = try WorldBuilder()
+        let partner = try world.partner("Muster IT")
+        let tenant = try world.tenant("Muster AG", of: partner)
+        let domain = try world.domain("muster.ch", of: tenant, status: .provisioned)
+        let sales = world.actor(.sales, of: partner)
+        let germany = Address(street: "Unter den Linden 1", postalCode: "10117", city: "Berlin", country: "DE")
+        let liechtenstein = Address(street: "Städtle 1", postalCode: "9490", city: "Vaduz", country: "LI")
+        let before = try world.portal.perform(TenantGet(tenantId: tenant), as: sales)
+        let error = #expect(throws: PortalError.self) {
+            try world.portal.perform(TenantUpdate(tenantId: tenant, address: germany), as: sales)
+        }
+        #expect(error?.code == .conflict)
+        #expect(error?.message.contains("muster.ch") == true)
+        #expect(error?.message.contains(domain) == true)
+        #expect(try world.portal.perform(TenantGet(tenantId: tenant), as: sales) == before, "nothing changed")
+        // The same through the CRM import, which updates a tenant by its external ID.
+        let zurich = Address(street: "Bahnhofstrasse 1", postalCode: "8001", city: "Zürich", country: "CH")
+        let imported = try world.portal.perform(
+            TenantImport(partnerId: partner, tenants: [.init(name: "CRM AG", address: zurich, externalId: "crm-1")]),
+            as: .platformOperator()
+        ).tenants[0].id
+        try world.domain("crm.ch", of: imported, status: .provisioned)
+        let crm = #expect(throws: PortalError.self) {
+            try world.portal.perform(
+                TenantImport(
+                    partnerId: partner, tenants: [.init(name: "CRM AG", address: germany, externalId: "crm-1")]),
+                as: .platformOperator())
+        }
+        #expect(crm?.code == .conflict)
+        #expect(crm?.message.contains("crm.ch") == true)
+        // Within the region the country may change.
+        let moved = try world.portal.perform(TenantUpdate(tenantId: tenant, address: liechtenstein), as: sales)
+        #expect(moved.tenant.region == .CH)
+        #expect(moved.tenant.currency == "CHF")
+        // A tenant without live domains may move.
+        let other = try world.tenant("Neu AG", of: partner)
+        let ordered = try world.domain("neu.ch", of: other)
+        _ = try world.portal.perform(ServiceCancel(domainId: ordered, service: "SC-SERVICE"), as: sales)
+        let free = try world.portal.perform(TenantUpdate(tenantId: other, address: germany), as: sales)
+        #expect(free.tenant.region == .DE)
+        #expect(free.tenant.currency == "EUR")
+    }
+}
