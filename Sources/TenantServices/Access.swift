@@ -48,7 +48,7 @@ enum Capability: CaseIterable {
 /// The permission rules for one actor: its kind, roles and expert mode decide what it may do,
 /// and whatever lies outside its partner or tenant is `not-found`, never `permission-denied`.
 struct Access {
-    let actor: Actor
+    let actor: Principal
     var faults = Faults()
 
     /// Whether the tenant lies in the actor's scope (own partner, own tenant, or operator).

@@ -8,7 +8,7 @@ struct KeyedCall {
     let digest: String
     let method: String
 
-    init<R: PortalRequest>(_ request: R, key: String, by actor: Actor) throws(PortalError) {
+    init<R: PortalRequest>(_ request: R, key: String, by actor: Principal) throws(PortalError) {
         self.key = RequestKeyTable.Key(scope: RequestKeyRecord.Scope(actor), key: key)
         self.digest = try RequestKeyRecord.digest(ofCall: request, by: actor)
         self.method = R.method

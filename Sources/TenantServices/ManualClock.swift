@@ -1,7 +1,7 @@
 public import Foundation
 
 /// A clock that stands still until it is set or advanced (tests, demos, `--clock`).
-public final class ManualClock: Clock {
+public final class ManualClock: InstantSource {
     private let instant: Locked<Date>
 
     public init(_ start: Date) { instant = Locked(start) }

@@ -30,7 +30,7 @@ public final class Portal: Sendable {
     public let catalog: Catalog
     /// The calendar every shown date uses.
     public let calendar: BusinessCalendar
-    private let clock: any Clock
+    private let clock: any InstantSource
     private let store: any Store
     private let core: Locked<Core>
     /// Every write at or before this position is durable.
@@ -54,7 +54,8 @@ public final class Portal: Sendable {
     /// - Parameter requestKeyRetention: seconds a `requestKey` is kept after the call that used it
     ///   (at least 24 hours); older keys are forgotten and may be used again.
     public convenience init(
-        catalog: Catalog = .standard, clock: any Clock = SystemClock(), calendar: BusinessCalendar = BusinessCalendar(),
+        catalog: Catalog = .standard, clock: any InstantSource = SystemClock(),
+        calendar: BusinessCalendar = BusinessCalendar(),
         store: any Store = InMemoryStore(), requestKeyRetention: TimeInterval = Portal.defaultRequestKeyRetention
     ) throws {
         try self.init(
@@ -64,7 +65,7 @@ public final class Portal: Sendable {
 
     /// Opens a portal with deliberately broken rules (tests of invariant checks only).
     package init(
-        catalog: Catalog, clock: any Clock, calendar: BusinessCalendar, store: any Store, faults: Faults,
+        catalog: Catalog, clock: any InstantSource, calendar: BusinessCalendar, store: any Store, faults: Faults,
         requestKeyRetention: TimeInterval = Portal.defaultRequestKeyRetention
     ) throws {
         precondition(requestKeyRetention > 0, "the request key retention must be positive")
@@ -89,7 +90,7 @@ public final class Portal: Sendable {
     ///   ID, partner, tenant); its roles and expert mode count as parameters. Keys are kept in
     ///   the store with the operation's records for ``requestKeyRetention``.
     public func perform<R: PortalRequest>(
-        _ request: R, as actor: Actor, requestKey: String? = nil
+        _ request: R, as actor: Principal, requestKey: String? = nil
     ) throws(PortalError) -> R.Response {
         try submit(request, as: actor, requestKey: requestKey).wait()
     }
@@ -101,7 +102,7 @@ public final class Portal: Sendable {
     /// acknowledging it to anyone: if the store cannot make it durable, `wait` throws
     /// `storage-failure` and the change (with every later one not yet durable) is undone.
     public func submit<R: PortalRequest>(
-        _ request: R, as actor: Actor, requestKey: String? = nil
+        _ request: R, as actor: Principal, requestKey: String? = nil
     ) throws(PortalError) -> PendingResponse<R.Response> {
         guard let executable = request as? any Executable<R.Response> else {
             preconditionFailure("\(R.self) is not a request type of this library")
@@ -111,7 +112,7 @@ public final class Portal: Sendable {
     }
 
     private func submitExecutable<E: Executable>(
-        _ executable: E, as actor: Actor, requestKey: String?
+        _ executable: E, as actor: Principal, requestKey: String?
     ) throws(PortalError) -> PendingResponse<E.Response> {
         let now = clock.now()
         guard E.isMutating else { return try read(executable, as: actor, now: now) }
@@ -127,7 +128,7 @@ public final class Portal: Sendable {
 
     /// Answers a request that changes nothing, on a snapshot of the state.
     private func read<E: Executable>(
-        _ executable: E, as actor: Actor, now: Date
+        _ executable: E, as actor: Principal, now: Date
     ) throws(PortalError) -> PendingResponse<E.Response> {
         let (state, unconfirmed) = try core.withLock { core throws(PortalError) -> (PortalState, StorePosition?) in
             try catchUp(&core, forWriting: false)
@@ -163,7 +164,7 @@ public final class Portal: Sendable {
     /// records are written and kept pending until durable. `refusedOn` is set, on a refusal, to
     /// the newest write not yet durable it was computed on.
     private func write<E: Executable>(
-        _ executable: E, as actor: Actor, keyedCall: KeyedCall?, now: Date, refusedOn: inout StorePosition?
+        _ executable: E, as actor: Principal, keyedCall: KeyedCall?, now: Date, refusedOn: inout StorePosition?
     ) throws(PortalError) -> PendingResponse<E.Response> {
         try core.withLock { core throws(PortalError) -> PendingResponse<E.Response> in
             try catchUp(&core, forWriting: true)
@@ -211,7 +212,7 @@ public final class Portal: Sendable {
 
     /// A transaction for a write by `actor` at `now`; refused with `date-rule` when today is past
     /// the last date the portal handles.
-    private func writeTransaction(as actor: Actor, method: String, now: Date) throws(PortalError) -> Transaction {
+    private func writeTransaction(as actor: Principal, method: String, now: Date) throws(PortalError) -> Transaction {
         var tx = Transaction(
             state: PortalState(), actor: actor, now: now, calendar: calendar, catalog: catalog, method: method)
         tx.faults = faults
@@ -339,7 +340,7 @@ public struct PendingResponse<Response: Sendable>: Sendable {
 /// The working copy one operation reads and changes; committed only if the operation succeeds.
 struct Transaction {
     var state: PortalState
-    let actor: Actor
+    let actor: Principal
     let now: Date
     let today: CivilDate
     let calendar: BusinessCalendar
@@ -350,8 +351,10 @@ struct Transaction {
 
     var access: Access { Access(actor: actor, faults: faults) }
 
-    init(state: PortalState, actor: Actor, now: Date, calendar: BusinessCalendar, catalog: Catalog, method: String = "")
-    {
+    init(
+        state: PortalState, actor: Principal, now: Date, calendar: BusinessCalendar, catalog: Catalog,
+        method: String = ""
+    ) {
         self.state = state
         self.actor = actor
         self.now = now

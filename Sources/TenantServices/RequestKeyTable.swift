@@ -126,7 +126,7 @@ extension RequestKeyRecord {
     /// The digest of a call: its method, its params and the roles and expert mode of the actor
     /// making it, so that the same key with other roles is never replayed (it answers
     /// `request-key-reused`).
-    static func digest<R: PortalRequest>(ofCall request: R, by actor: Actor) throws(PortalError) -> String {
+    static func digest<R: PortalRequest>(ofCall request: R, by actor: Principal) throws(PortalError) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let roles = Set(actor.roles.map(\.rawValue)).sorted()

@@ -1,7 +1,7 @@
 public import Foundation
 
 /// The machine's wall clock.
-public struct SystemClock: Clock {
+public struct SystemClock: InstantSource {
     public init() {}
     public func now() -> Date { Date() }
 }

@@ -63,10 +63,10 @@ public enum TenantServicesMethods {
         return Method(R.method, paramsSchema: try schemas.paramsSchema(for: R.method)) { params in
             // Prepared (decoded) possibly while earlier requests are still being applied.
             let params = params ?? .object([])
-            let actor: Actor
+            let actor: Principal
             let request: R
             do throws(JSONDecodingError) {
-                actor = try decoder.decode(Actor.self, from: params["actor"] ?? .null)
+                actor = try decoder.decode(Principal.self, from: params["actor"] ?? .null)
                 request = try decoder.decode(R.self, from: params)
             } catch {
                 throw JSONRPCError.invalidParams(

@@ -21,7 +21,7 @@ public enum AdvertisedActions {
     /// Calls one of a tenant's advertised actions as an actor.
     /// - Returns: the call made, for logs.
     @discardableResult
-    public static func call(_ action: String, onTenant tenantId: String, as actor: Actor, in world: WorldBuilder)
+    public static func call(_ action: String, onTenant tenantId: String, as actor: Principal, in world: WorldBuilder)
         throws -> String
     {
         let portal = world.portal
@@ -45,7 +45,7 @@ public enum AdvertisedActions {
     /// Calls one of a domain's advertised actions as an actor.
     /// - Returns: the call made, for logs.
     @discardableResult
-    public static func call(_ action: String, onDomain domainId: String, as actor: Actor, in world: WorldBuilder)
+    public static func call(_ action: String, onDomain domainId: String, as actor: Principal, in world: WorldBuilder)
         throws -> String
     {
         let portal = world.portal

@@ -35,7 +35,7 @@ public struct InvariantViolation: Error, Sendable, CustomStringConvertible {
 public final class InvariantChecker: @unchecked Sendable {
     // Invariant for @unchecked Sendable: used by one test at a time, like the world it checks.
     let world: WorldBuilder
-    let actors: [Actor]
+    let actors: [Principal]
     private var statuses: [String: ServiceStatus] = [:]
     /// End dates of services seen `cancelled` at the last check, by domain ID and number.
     private var cancelledUntil: [String: CivilDate] = [:]
@@ -46,9 +46,9 @@ public final class InvariantChecker: @unchecked Sendable {
     private var auditChecked = 0
     /// The clock's instant at the last check.
     private var lastCheck: Date?
-    private let op = Actor.platformOperator(id: "invariant-checker")
+    private let op = Principal.platformOperator(id: "invariant-checker")
 
-    public init(world: WorldBuilder, actors: [Actor]) {
+    public init(world: WorldBuilder, actors: [Principal]) {
         self.world = world
         self.actors = actors
     }

@@ -55,7 +55,7 @@ public struct OperationStep: Sendable, Hashable, CustomStringConvertible {
     /// Runs the step in a world with a set of actors; refusals are normal outcomes.
     /// - Returns: what was done (for logs), and the error if the portal refused.
     @discardableResult
-    public func run(in world: WorldBuilder, actors: [Actor]) -> (summary: String, refusal: PortalError?) {
+    public func run(in world: WorldBuilder, actors: [Principal]) -> (summary: String, refusal: PortalError?) {
         var r = abs(seed) / 100
         func pick(_ n: Int) -> Int {
             guard n > 0 else { return 0 }

@@ -23,7 +23,7 @@ public enum Persona: String, CaseIterable, Sendable, CustomStringConvertible {
     }
 
     /// The kind of principal.
-    public var kind: Actor.Kind {
+    public var kind: Principal.Kind {
         switch self {
         case .tenantSupport, .tenantTech, .tenantAll, .tenantAudit, .tenantUserManagement: .tenantAdmin
         case .platformOperator: .operator
@@ -34,13 +34,13 @@ public enum Persona: String, CaseIterable, Sendable, CustomStringConvertible {
     public var expertMode: Bool { self == .salesExpert || self == .allExpert }
 
     /// This persona as an actor of a partner (partner admins) or a tenant (tenant admins).
-    public func actor(partner: String, tenant: String, id: String? = nil) -> Actor {
+    public func actor(partner: String, tenant: String, id: String? = nil) -> Principal {
         let id = id ?? "\(rawValue)@\(kind == .tenantAdmin ? tenant : partner)"
         switch kind {
-        case .operator: return Actor.platformOperator(id: id)
+        case .operator: return Principal.platformOperator(id: id)
         case .partnerAdmin:
-            return Actor(id: id, kind: .partnerAdmin, partnerId: partner, roles: roles, expertMode: expertMode)
-        case .tenantAdmin: return Actor(id: id, kind: .tenantAdmin, tenantId: tenant, roles: roles)
+            return Principal(id: id, kind: .partnerAdmin, partnerId: partner, roles: roles, expertMode: expertMode)
+        case .tenantAdmin: return Principal(id: id, kind: .tenantAdmin, tenantId: tenant, roles: roles)
         }
     }
 }

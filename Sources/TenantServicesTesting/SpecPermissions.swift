@@ -42,7 +42,7 @@ public enum SpecPermissions {
     ]
 
     /// Whether the permission matrix lets this actor call a method at all (scope aside).
-    public static func allows(_ actor: Actor, _ method: String) -> Bool {
+    public static func allows(_ actor: Principal, _ method: String) -> Bool {
         let column = column(of: method)
         if column == .everyone { return true }  // catalog.get: for any actor, with roles or without
         switch actor.kind {

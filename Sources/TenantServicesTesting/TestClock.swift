@@ -8,7 +8,7 @@ public import TenantServices
 /// clock.advance(days: 1)                           // across the DST change, still 23:00 local
 /// clock.advance(months: 1)                         // 2026-11-25 23:00
 /// ```
-public final class TestClock: TenantServices.Clock {
+public final class TestClock: TenantServices.InstantSource {
     private let manual: ManualClock
     /// The calendar whose dates the clock moves by.
     public let calendar: BusinessCalendar

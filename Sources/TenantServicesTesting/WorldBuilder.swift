@@ -22,7 +22,7 @@ public final class WorldBuilder: @unchecked Sendable {
     public private(set) var tenants: [String] = []
     public private(set) var domains: [String] = []
     private var tenantPartner: [String: String] = [:]
-    private let admin = Actor.platformOperator(id: "world-builder")
+    private let admin = Principal.platformOperator(id: "world-builder")
 
     /// A builder over a store (in memory unless given).
     public init(
@@ -136,7 +136,7 @@ public final class WorldBuilder: @unchecked Sendable {
     }
 
     /// A ready actor of a persona for a partner's tenant.
-    public func actor(_ persona: Persona, of partner: String, tenant: String? = nil) -> Actor {
+    public func actor(_ persona: Persona, of partner: String, tenant: String? = nil) -> Principal {
         persona.actor(partner: partner, tenant: tenant ?? tenants.first { tenantPartner[$0] == partner } ?? "")
     }
 

@@ -9,7 +9,7 @@ import TenantServicesRPC
 let dispatcher: Dispatcher = {
     let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))
     let portal = try! Portal(clock: clock)
-    let op = Actor.platformOperator()
+    let op = Principal.platformOperator()
     let partner = try! portal.perform(PartnerCreate(name: "P"), as: op).partner.id
     let tenant = try! portal.perform(
         TenantCreate(

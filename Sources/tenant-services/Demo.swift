@@ -44,7 +44,7 @@ struct Demo: ParsableCommand {
 struct DemoScript {
     let portal: Portal
     let clock: ManualClock
-    let op = Actor.platformOperator()
+    let op = Principal.platformOperator()
 
     func section(_ title: String) { print("\n## \(title)\n") }
 
@@ -53,7 +53,7 @@ struct DemoScript {
     func play() throws {
         section("1. A partner and its Sales person order for a new customer")
         let partner = try portal.perform(PartnerCreate(name: "Muster IT AG"), as: op).partner
-        let anna = Actor(id: "u-anna", kind: .partnerAdmin, partnerId: partner.id, roles: [.ALL], expertMode: true)
+        let anna = Principal(id: "u-anna", kind: .partnerAdmin, partnerId: partner.id, roles: [.ALL], expertMode: true)
         let tenant = try portal.perform(
             TenantCreate(
                 name: "Muster AG", contact: Contact(email: "it@muster.ch", phone: "+41 44 123 45 67"),
@@ -136,7 +136,7 @@ struct DemoScript {
         print(try portal.perform(OfferRender(offerId: offer.id, format: .markdown), as: anna).document)
     }
 
-    func showTenant(_ id: String, as actor: Actor) throws {
+    func showTenant(_ id: String, as actor: Principal) throws {
         let view = try portal.perform(TenantGet(tenantId: id), as: actor)
         for (i, domain) in view.domains.enumerated() {
             if i > 0 { print() }

@@ -37,7 +37,7 @@ struct ImportCommand: ParsableCommand {
         let progress = ProgressLine(forced: options.progress)
         let portal = try Portal(
             calendar: try location.calendar(), store: try openBackend(location.store, progress: progress))
-        let importer = Actor.platformOperator(id: "cli-import")
+        let importer = Principal.platformOperator(id: "cli-import")
         for start in stride(from: 0, to: entries.count, by: batch) {
             let slice = Array(entries[start..<min(start + batch, entries.count)])
             do throws(PortalError) {

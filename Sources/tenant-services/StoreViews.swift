@@ -27,8 +27,8 @@ struct StoreViewOptions: ParsableArguments {
     @Option(help: "See the store as this partner's administrator (default: the platform operator).")
     var partner: String?
 
-    var actor: Actor {
-        partner.map { Actor(id: "cli-\($0)", kind: .partnerAdmin, partnerId: $0, roles: [.ALL]) }
+    var actor: Principal {
+        partner.map { Principal(id: "cli-\($0)", kind: .partnerAdmin, partnerId: $0, roles: [.ALL]) }
             ?? .platformOperator(id: "cli")
     }
 

@@ -13,7 +13,7 @@ import Testing
         let calendar = BusinessCalendar()
         let clock = ManualClock(calendar.start(of: CivilDate("2026-11-18")!).addingTimeInterval(12 * 3600))
         let portal = try Portal(clock: clock, store: store)
-        let op = Actor.platformOperator()
+        let op = Principal.platformOperator()
         let partner = try portal.perform(PartnerCreate(name: "P"), as: op).partner.id
         let evil = "Evil\u{1B}]0;owned\u{7}\u{1B}[2J AG\u{9B}1m\u{7F}"
         let tenant = try portal.perform(

@@ -6,7 +6,7 @@ import Testing
 
 /// Several portals (as several servers would) on one real PostgreSQL database, in one process.
 @Suite struct PostgresStoreTests {
-    static let op = Actor.platformOperator()
+    static let op = Principal.platformOperator()
     static let clock = TestClock("2026-11-18")
 
     static func portal(_ database: PostgresTestDatabase) throws -> (Portal, PostgresStore) {

@@ -67,11 +67,11 @@ final class Storage: @unchecked Sendable {
 /// The same contract checked on every store: what was acknowledged reloads exactly, in order,
 /// and what was refused or failed leaves nothing behind.
 @Suite struct StoreConformanceTests {
-    static let op = Actor.platformOperator()
+    static let op = Principal.platformOperator()
 
-    static func world(store: any Store) throws -> (WorldBuilder, [Actor]) {
+    static func world(store: any Store) throws -> (WorldBuilder, [Principal]) {
         let world = try WorldBuilder(clock: TestClock("2026-11-18"), store: store)
-        var actors: [Actor] = [op]
+        var actors: [Principal] = [op]
         for name in ["Alpha", "Beta"] {
             let partner = try world.partner("Partner \(name)")
             let tenant = try world.tenant("Tenant \(name)", of: partner)

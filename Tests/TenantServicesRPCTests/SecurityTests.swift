@@ -64,14 +64,14 @@ private func call(_ d: Dispatcher, _ method: String, _ params: JSONValue) throws
         await propertyCheck(count: 15, input: Generators.operations(count: 5...30)) { steps in
             do {
                 let (world, dispatcher) = try rpcWorld()
-                var actors: [Actor] = [.platformOperator()]
+                var actors: [Principal] = [.platformOperator()]
                 for (p, t) in [("P1", "T1"), ("P2", "T2")] {
                     actors += Persona.allCases.filter { $0 != .platformOperator }.map {
                         world.actor($0, of: p, tenant: t)
                     }
                 }
                 for step in steps { step.run(in: world, actors: actors) }
-                let op = Actor.platformOperator()
+                let op = Principal.platformOperator()
                 // Who owns what, from the operator's view.
                 var owner: [String: (partner: String, tenant: String?)] = [:]
                 var names: [String: String] = [:]  // name → ID

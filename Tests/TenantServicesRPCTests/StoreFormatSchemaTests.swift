@@ -22,7 +22,7 @@ import Testing
         let domain = try world.domain(
             "muster.ch", of: tenant, options: ["SC-F-OUTBOUND"], status: .provisioned, users: [.signEncrypt: 2])
         try world.domain("muster.de", of: tenant, mode: .parallel, status: .ordered)
-        let op = Actor.platformOperator()
+        let op = Principal.platformOperator()
         _ = try world.portal.perform(
             ServiceSetDiscount(domainId: domain, service: "SC-F-INBOUND", percent: 10, reason: .volume), as: op)
         _ = try world.portal.perform(ServiceCancel(domainId: domain, service: "SC-F-OUTBOUND"), as: op)
@@ -38,7 +38,7 @@ import Testing
         // Half in the snapshot, half in the journal.
         try store.snapshot(history: world.portal.journal)
         try world.domain("later.ch", of: tenant, status: .confirmed)
-        let admin = Actor(id: "ta", kind: .tenantAdmin, tenantId: tenant, roles: [.ALL])
+        let admin = Principal(id: "ta", kind: .tenantAdmin, tenantId: tenant, roles: [.ALL])
         _ = try world.portal.perform(
             UsersImport(domainId: domain, users: [.init(address: "neu@muster.ch", protection: .signOnly)]), as: admin,
             requestKey: "u1")

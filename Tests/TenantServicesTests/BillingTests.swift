@@ -84,15 +84,15 @@ import Testing
     @Test func statementsAreForSalesAllAndTheOperatorOnly() throws {
         let d = try Deployed(on: "2026-11-18")
         for actor in [
-            Actor(id: "t", kind: .partnerAdmin, partnerId: d.admin.partnerId, roles: [.Tech]),
-            Actor(id: "ta", kind: .tenantAdmin, tenantId: d.tenantId, roles: [.ALL]),
+            Principal(id: "t", kind: .partnerAdmin, partnerId: d.admin.partnerId, roles: [.Tech]),
+            Principal(id: "ta", kind: .tenantAdmin, tenantId: d.tenantId, roles: [.ALL]),
         ] {
             let error = #expect(throws: PortalError.self) {
                 try d.portal.perform(BillingStatement(month: Month("2026-11")!), as: actor)
             }
             #expect(error?.code == .permissionDenied)
         }
-        let other = Actor(id: "o", kind: .partnerAdmin, partnerId: "P99", roles: [.Sales])
+        let other = Principal(id: "o", kind: .partnerAdmin, partnerId: "P99", roles: [.Sales])
         #expect(try d.portal.perform(BillingStatement(month: Month("2026-11")!), as: other).lines.isEmpty)
         #expect(try d.portal.perform(BillingStatement(month: Month("2026-11")!), as: op).lines.count == 6)
     }

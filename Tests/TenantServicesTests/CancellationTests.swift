@@ -7,7 +7,7 @@ import Testing
 struct Deployed {
     let clock: ManualClock
     let portal: Portal
-    let admin: Actor
+    let admin: Principal
     let domainId: String
     let tenantId: String
 
@@ -18,7 +18,7 @@ struct Deployed {
         clock = ManualClock(instant ?? calendar.start(of: CivilDate(day)!).addingTimeInterval(12 * 3600))
         portal = try Portal(clock: clock)
         let partner = try portal.perform(PartnerCreate(name: "P"), as: op).partner.id
-        admin = Actor(id: "pa", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
+        admin = Principal(id: "pa", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
         tenantId = try portal.perform(TenantCreate(name: "T", contact: contact, address: zurich), as: admin).tenant.id
         domainId = try portal.perform(
             DomainAdd(tenantId: tenantId, name: "d.ch", mode: .inline, services: services), as: admin

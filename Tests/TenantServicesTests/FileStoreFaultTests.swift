@@ -80,7 +80,7 @@ final class FaultPlan: Sendable {
 /// Storage failures injected through the store's system-call seam: no reply lies, and every
 /// failure is logged.
 @Suite struct FileStoreFaultTests {
-    static let op = Actor.platformOperator()
+    static let op = Principal.platformOperator()
 
     /// A portal over a file store whose storage calls follow `plan`, logging into `log`.
     static func open(

@@ -22,7 +22,7 @@ struct TemporaryDirectory {
 }
 
 @Suite struct FileStoreTests {
-    static let op = Actor.platformOperator()
+    static let op = Principal.platformOperator()
 
     static func tenantCreate(_ name: String, partner: String) -> TenantCreate {
         TenantCreate(
@@ -290,7 +290,8 @@ extension FileStoreTests {
     /// A record with nothing in it but its seq.
     static func record(seq: Int) -> EventRecord {
         EventRecord(
-            seq: seq, at: Date(timeIntervalSinceReferenceDate: 0), actor: ActorReference(id: "ops", kind: .operator),
+            seq: seq, at: Date(timeIntervalSinceReferenceDate: 0),
+            actor: PrincipalReference(id: "ops", kind: .operator),
             action: "a", target: "t", summary: "s", partnerId: nil, tenantId: nil, domainId: nil, changes: [])
     }
 }

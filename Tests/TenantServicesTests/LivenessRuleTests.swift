@@ -116,7 +116,7 @@ extension Deployed {
     /// Defect 3: a role that cannot order sees nothing available (service.add would be refused).
     @Test func availabilityIsFalseForActorsWhoMayNotOrder() throws {
         let d = try Deployed(on: "2026-11-18", services: [])
-        let support = Actor(id: "s", kind: .partnerAdmin, partnerId: d.admin.partnerId, roles: [.Support])
+        let support = Principal(id: "s", kind: .partnerAdmin, partnerId: d.admin.partnerId, roles: [.Support])
         let available = try d.portal.perform(ServiceAvailable(domainId: d.domainId), as: support).services
         #expect(available.allSatisfy { !$0.available && $0.reason?.contains("Sales") == true })
         #expect(

@@ -47,7 +47,7 @@ import Testing
             try create([.init(domain: "gmail.com", mode: .inline, users: 1)])
         }
         #expect(freeMail?.code == .invalidDomain)
-        let tech = Actor(id: "t", kind: .partnerAdmin, partnerId: d.admin.partnerId, roles: [.Tech])
+        let tech = Principal(id: "t", kind: .partnerAdmin, partnerId: d.admin.partnerId, roles: [.Tech])
         #expect(throws: PortalError.self) {
             try d.portal.perform(
                 OfferCreate(prospect: prospect, lines: [.init(domain: "x.ch", mode: .inline, users: 1)]), as: tech)
@@ -98,7 +98,7 @@ import Testing
         #expect(error?.code == .invalidTransition)
         let fresh = try create([.init(domain: "c.ch", mode: .inline, users: 1)])
         #expect(try d.portal.perform(OfferDecline(offerId: fresh.id), as: d.admin).offer.status == .declined)
-        let stranger = Actor(id: "s", kind: .partnerAdmin, partnerId: "P99", roles: [.ALL])
+        let stranger = Principal(id: "s", kind: .partnerAdmin, partnerId: "P99", roles: [.ALL])
         #expect(throws: PortalError.notFound("offer", fresh.id)) {
             try d.portal.perform(OfferGet(offerId: fresh.id), as: stranger)
         }

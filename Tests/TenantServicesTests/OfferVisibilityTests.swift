@@ -16,7 +16,7 @@ import Testing
                 tenantId: world.tenants[0],
                 lines: [.init(domain: "neu.ch", mode: .inline, services: ["SC-F-OUTBOUND"], users: 5)]), as: sales
         ).offer.id
-        func codes(_ actor: Actor) -> [PortalError.Code?] {
+        func codes(_ actor: Principal) -> [PortalError.Code?] {
             func code(_ body: () throws -> Void) -> PortalError.Code? {
                 do {
                     try body()

@@ -9,12 +9,12 @@ private struct Case: CustomTestStringConvertible, Sendable {
     let method: String
     /// Whether the call names a target tenant or domain (so "other partner" applies).
     let targeted: Bool
-    let run: @Sendable (World, Int, Actor) throws -> Void
+    let run: @Sendable (World, Int, Principal) throws -> Void
 
     var testDescription: String { method }
 }
 
-private func call<R: PortalRequest>(_ world: World, _ request: R, _ actor: Actor) throws {
+private func call<R: PortalRequest>(_ world: World, _ request: R, _ actor: Principal) throws {
     _ = try world.portal.perform(request, as: actor)
 }
 
@@ -99,7 +99,7 @@ private let cases: [Case] = [
 /// Every kind of actor: partner admin with each role and with none (with and without expert
 /// mode), tenant admin with each role, operator.
 private struct ActorSpec: CustomTestStringConvertible, Sendable {
-    let kind: Actor.Kind
+    let kind: Principal.Kind
     let role: Role?
     let expert: Bool
     var testDescription: String { "\(kind.rawValue) \(role?.rawValue ?? "no role")\(expert ? " expert" : "")" }
@@ -118,7 +118,7 @@ private struct ActorSpec: CustomTestStringConvertible, Sendable {
         + Role.allCases.map { ActorSpec(kind: .tenantAdmin, role: $0, expert: false) }
         + [ActorSpec(kind: .operator, role: nil, expert: false)]
 
-    func actor(in world: World) -> Actor {
+    func actor(in world: World) -> Principal {
         switch kind {
         case .partnerAdmin: world.partnerAdmin(role.map { [$0] } ?? [], expert: expert)
         case .tenantAdmin: world.tenantAdmin([role!])

@@ -11,9 +11,11 @@ import Testing
 /// exercised here too.
 @Suite struct PropertyTests {
     /// Two partners with a tenant each, a domain in several states, and every persona of both.
-    static func world(faults: Faults = Faults(), store: any Store = InMemoryStore()) throws -> (WorldBuilder, [Actor]) {
+    static func world(faults: Faults = Faults(), store: any Store = InMemoryStore()) throws -> (
+        WorldBuilder, [Principal]
+    ) {
         let world = try WorldBuilder(clock: TestClock("2026-11-18"), faults: faults, store: store)
-        var actors: [Actor] = [.platformOperator()]
+        var actors: [Principal] = [.platformOperator()]
         for name in ["Alpha", "Beta"] {
             let partner = try world.partner("Partner \(name)")
             let tenant = try world.tenant("Tenant \(name)", of: partner)
@@ -55,9 +57,9 @@ import Testing
 
     /// Two partners with a tenant each and, per tenant, a provisioned domain with users, one
     /// deploying (every DNS task open) and one confirmed; every persona of both.
-    static func cancellationWorld() throws -> (WorldBuilder, [Actor]) {
+    static func cancellationWorld() throws -> (WorldBuilder, [Principal]) {
         let world = try WorldBuilder(clock: TestClock("2026-11-18"))
-        var actors: [Actor] = [.platformOperator()]
+        var actors: [Principal] = [.platformOperator()]
         for name in ["Alpha", "Beta"] {
             let partner = try world.partner("Partner \(name)")
             let tenant = try world.tenant("Tenant \(name)", of: partner)
@@ -106,7 +108,7 @@ import Testing
     }
 
     /// The actors probed for advertised actions: every persona of the first partner, and the operator.
-    static func personas(of world: WorldBuilder) -> [Actor] {
+    static func personas(of world: WorldBuilder) -> [Principal] {
         let partner = world.partners[0]
         let tenant = world.tenants.first { world.partner(of: $0) == partner }!
         return Persona.allCases.map { $0.actor(partner: partner, tenant: tenant) }

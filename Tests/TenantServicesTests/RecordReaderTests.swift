@@ -20,7 +20,7 @@ import Testing
             "muster.ch", of: tenant, options: ["SC-F-OUTBOUND"], status: .provisioned,
             users: [.signEncrypt: 2, .none: 1])
         try world.domain("muster.de", of: tenant, mode: .parallel, status: .ordered)
-        let op = Actor.platformOperator()
+        let op = Principal.platformOperator()
         _ = try world.portal.perform(
             ServiceSetDiscount(domainId: domain, service: "SC-F-INBOUND", percent: 12.5, reason: .promotion), as: op)
         _ = try world.portal.perform(ServiceCancel(domainId: domain, service: "SC-F-OUTBOUND"), as: op)
@@ -34,11 +34,11 @@ import Testing
         let entries = [TenantImport.Entry(name: "CRM \"AG\"", address: Self.address, externalId: "crm-1")]
         _ = try world.portal.perform(TenantImport(partnerId: partner, tenants: entries), as: op)
         _ = try world.portal.perform(TenantImport(partnerId: partner, tenants: entries), as: op, requestKey: "same")
-        let admin = Actor(id: "pa", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
+        let admin = Principal(id: "pa", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
         _ = try world.portal.perform(
             TenantCreate(name: "Ä", contact: Contact(email: "a@b.ch"), address: Self.address), as: admin,
             requestKey: "pa")
-        let tenantAdmin = Actor(id: "ta", kind: .tenantAdmin, tenantId: tenant, roles: [.ALL])
+        let tenantAdmin = Principal(id: "ta", kind: .tenantAdmin, tenantId: tenant, roles: [.ALL])
         _ = try world.portal.perform(
             UsersImport(domainId: domain, users: [.init(address: "neu@muster.ch", protection: .signOnly)]),
             as: tenantAdmin, requestKey: "ta")

@@ -9,7 +9,7 @@ import Testing
 /// restart and is shared by every portal on the store; scoped to the actor's whole identity,
 /// with roles and expert mode as params; kept for the retention period, then forgotten.
 @Suite struct RequestKeyTests {
-    static let op = Actor.platformOperator()
+    static let op = Principal.platformOperator()
     static let address = Address(street: "S 1", postalCode: "8000", city: "Zürich", country: "CH")
 
     static func tenantCreate(_ name: String, partner: String? = nil) -> TenantCreate {
@@ -157,8 +157,8 @@ import Testing
 
     @Test func theSameActorIDOfAnotherPartnerHasItsOwnKeys() throws {
         let world = try World()
-        let alpha = Actor(id: "pa-x", kind: .partnerAdmin, partnerId: world.partners[0], roles: [.ALL])
-        let beta = Actor(id: "pa-x", kind: .partnerAdmin, partnerId: world.partners[1], roles: [.ALL])
+        let alpha = Principal(id: "pa-x", kind: .partnerAdmin, partnerId: world.partners[0], roles: [.ALL])
+        let beta = Principal(id: "pa-x", kind: .partnerAdmin, partnerId: world.partners[1], roles: [.ALL])
         let first = try world.portal.perform(Self.tenantCreate("Same AG"), as: alpha, requestKey: "k")
         let second = try world.portal.perform(Self.tenantCreate("Same AG"), as: beta, requestKey: "k")
         #expect(second.tenant.partnerId == world.partners[1], "its own call, in its own partner")
@@ -171,8 +171,8 @@ import Testing
 
     @Test func theSameActorIDOfAnotherTenantHasItsOwnKeys() throws {
         let world = try World()
-        let own = Actor(id: "ta-x", kind: .tenantAdmin, tenantId: world.tenants[0], roles: [.ALL])
-        let other = Actor(id: "ta-x", kind: .tenantAdmin, tenantId: world.tenants[1], roles: [.ALL])
+        let own = Principal(id: "ta-x", kind: .tenantAdmin, tenantId: world.tenants[0], roles: [.ALL])
+        let other = Principal(id: "ta-x", kind: .tenantAdmin, tenantId: world.tenants[1], roles: [.ALL])
         let request = UsersImport(
             domainId: world.domains[0][1], users: [.init(address: "anna@alpha-confirmed.ch", protection: .signOnly)])
         _ = try world.portal.perform(request, as: own, requestKey: "u")
@@ -182,14 +182,14 @@ import Testing
 
     @Test func rolesAndExpertModeCountAsParams() throws {
         let world = try World()
-        let sales = Actor(id: "pa-x", kind: .partnerAdmin, partnerId: world.partners[0], roles: [.Sales, .Tech])
+        let sales = Principal(id: "pa-x", kind: .partnerAdmin, partnerId: world.partners[0], roles: [.Sales, .Tech])
         let first = try world.portal.perform(Self.tenantCreate("Once AG"), as: sales, requestKey: "k")
         // The same roles in another order, or repeated, are the same params.
         var reordered = sales
         reordered.roles = [.Tech, .Sales, .Tech]
         #expect(try world.portal.perform(Self.tenantCreate("Once AG"), as: reordered, requestKey: "k") == first)
         // A role that may not create tenants never gets the reply; nor do other roles or expert mode.
-        var variants: [Actor] = []
+        var variants: [Principal] = []
         for roles in [[Role.Support], [.Audit], [.Sales], [.ALL], []] {
             var actor = sales
             actor.roles = roles
@@ -206,7 +206,7 @@ import Testing
 
     @Test func aKeyOfTheOperatorIsNotAKeyOfAPartnerAdminWithTheSameID() throws {
         let world = try World()
-        let admin = Actor(id: Self.op.id, kind: .partnerAdmin, partnerId: world.partners[0], roles: [.ALL])
+        let admin = Principal(id: Self.op.id, kind: .partnerAdmin, partnerId: world.partners[0], roles: [.ALL])
         let byOperator = try world.portal.perform(
             Self.tenantCreate("Op AG", partner: world.partners[1]), as: Self.op, requestKey: "k")
         let byAdmin = try world.portal.perform(Self.tenantCreate("Op AG"), as: admin, requestKey: "k")

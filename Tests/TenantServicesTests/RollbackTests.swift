@@ -9,7 +9,7 @@ import Testing
         let store = Toggle()
         let portal = try Portal(clock: TestClock(instant: fixedNow), store: store)
         let partner = try portal.perform(PartnerCreate(name: "P"), as: op).partner.id
-        let admin = Actor(id: "a", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
+        let admin = Principal(id: "a", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
         let tenant = try portal.perform(TenantCreate(name: "T", contact: contact, address: zurich), as: admin).tenant.id
         let before = try portal.perform(TenantGet(tenantId: tenant), as: admin)
         let events = portal.journal.count

@@ -14,8 +14,9 @@ import Testing
             let world = GeneratedHistory(&random)
             let calendar = BusinessCalendar()
             let actors = [
-                Actor.platformOperator(), Actor(id: "pa", kind: .partnerAdmin, partnerId: "P1", roles: [.Sales]),
-                Actor(id: "ta", kind: .partnerAdmin, partnerId: "P2", roles: [.ALL]),
+                Principal.platformOperator(),
+                Principal(id: "pa", kind: .partnerAdmin, partnerId: "P1", roles: [.Sales]),
+                Principal(id: "ta", kind: .partnerAdmin, partnerId: "P2", roles: [.ALL]),
             ]
             for actor in actors {
                 for month in ["2026-09", "2026-10", "2026-11"] {
@@ -93,7 +94,8 @@ struct GeneratedHistory {
             seq += 1
             state.apply(
                 EventRecord(
-                    seq: seq, at: date, actor: ActorReference(id: "ops", kind: .operator), action: "gen", target: "",
+                    seq: seq, at: date, actor: PrincipalReference(id: "ops", kind: .operator), action: "gen",
+                    target: "",
                     summary: "", partnerId: nil, tenantId: nil, domainId: nil, changes: [change]))
         }
         func priceList(_ random: inout SplitMix) -> PriceList {

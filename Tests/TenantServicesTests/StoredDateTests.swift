@@ -23,7 +23,7 @@ import Testing
             samples.append(any.isFinite ? any : 1)
         }
         let record = EventRecord(
-            seq: 1, at: Date(), actor: ActorReference(id: "ops", kind: .operator), action: "a", target: "t",
+            seq: 1, at: Date(), actor: PrincipalReference(id: "ops", kind: .operator), action: "a", target: "t",
             summary: "s",
             partnerId: nil, tenantId: nil, domainId: nil, changes: [])
         for seconds in samples where seconds.isFinite {

@@ -6,8 +6,8 @@ import Testing
 
 @Suite struct WorkflowTests {
     let world: World
-    let sales: Actor
-    let tech: Actor
+    let sales: Principal
+    let tech: Principal
 
     init() throws {
         world = try World()

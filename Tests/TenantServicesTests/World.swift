@@ -5,7 +5,7 @@ import TenantServicesTesting
 /// 2026-11-18 11:06:40 UTC (12:06:40 in Zurich).
 let fixedNow = Date(timeIntervalSince1970: 1_795_000_000)
 
-let op = Actor.platformOperator()
+let op = Principal.platformOperator()
 let zurich = Address(street: "Bahnhofstrasse 1", postalCode: "8001", city: "Zürich", country: "CH")
 let berlin = Address(street: "Unter den Linden 1", postalCode: "10117", city: "Berlin", country: "DE")
 let contact = Contact(email: "it@example.ch", phone: "+41 44 000 00 00")
@@ -36,13 +36,13 @@ struct World {
         self.domains = domains
     }
 
-    func partnerAdmin(_ roles: [Role], expert: Bool = false, of index: Int = 0, id: String? = nil) -> Actor {
-        Actor(
+    func partnerAdmin(_ roles: [Role], expert: Bool = false, of index: Int = 0, id: String? = nil) -> Principal {
+        Principal(
             id: id ?? "pa-\(index)", kind: .partnerAdmin, partnerId: partners[index], roles: roles, expertMode: expert)
     }
 
-    func tenantAdmin(_ roles: [Role], of index: Int = 0, id: String? = nil) -> Actor {
-        Actor(id: id ?? "ta-\(index)", kind: .tenantAdmin, tenantId: tenants[index], roles: roles)
+    func tenantAdmin(_ roles: [Role], of index: Int = 0, id: String? = nil) -> Principal {
+        Principal(id: id ?? "ta-\(index)", kind: .tenantAdmin, tenantId: tenants[index], roles: roles)
     }
 
     /// Everything the operator sees, for "nothing changed" assertions.
@@ -54,7 +54,7 @@ struct World {
 }
 
 /// Runs a call that must be refused, and returns the error.
-func refusal<R: PortalRequest>(_ world: World, _ request: R, as actor: Actor, requestKey: String? = nil) throws
+func refusal<R: PortalRequest>(_ world: World, _ request: R, as actor: Principal, requestKey: String? = nil) throws
     -> PortalError
 {
     let before = try world.snapshot()

@@ -57,7 +57,7 @@ public struct EventRecord: Codable, Sendable, Equatable {
     /// Position in the log, from 1, without gaps.
     public var seq: Int
     public var at: Date
-    public var actor: ActorReference
+    public var actor: PrincipalReference
     /// The method name of the operation (`tenant.create`, …).
     public var action: String
     /// The ID of the entity the operation acted on.
@@ -81,12 +81,12 @@ public struct EventRecord: Codable, Sendable, Equatable {
 public struct RequestKeyRecord: Codable, Sendable, Equatable {
     /// The identity a key belongs to: each actor has a key space of its own.
     public struct Scope: Codable, Sendable, Hashable {
-        public var kind: Actor.Kind
+        public var kind: Principal.Kind
         public var id: String
         public var partnerId: String?
         public var tenantId: String?
 
-        public init(kind: Actor.Kind, id: String, partnerId: String? = nil, tenantId: String? = nil) {
+        public init(kind: Principal.Kind, id: String, partnerId: String? = nil, tenantId: String? = nil) {
             self.kind = kind
             self.id = id
             self.partnerId = partnerId
@@ -94,7 +94,7 @@ public struct RequestKeyRecord: Codable, Sendable, Equatable {
         }
 
         /// The key space of `actor`: its kind, ID, partner and tenant (roles are params, not scope).
-        public init(_ actor: Actor) {
+        public init(_ actor: Principal) {
             self.init(kind: actor.kind, id: actor.id, partnerId: actor.partnerId, tenantId: actor.tenantId)
         }
     }
@@ -122,7 +122,7 @@ public struct RequestKeyRecord: Codable, Sendable, Equatable {
 public struct AuditEvent: Codable, Sendable, Equatable {
     public var seq: Int
     public var at: Date
-    public var actor: ActorReference
+    public var actor: PrincipalReference
     public var action: String
     public var target: String
     public var summary: String

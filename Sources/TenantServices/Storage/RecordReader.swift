@@ -32,7 +32,7 @@ package struct RecordReader {
     private mutating func eventRecord() throws -> EventRecord {
         var seq: Int?
         var at: Date?
-        var actor: ActorReference?
+        var actor: PrincipalReference?
         var action: String?
         var target: String?
         var summary: String?
@@ -84,7 +84,7 @@ package struct RecordReader {
     }
 
     private mutating func requestKeyScope() throws -> RequestKeyRecord.Scope {
-        var kind: Actor.Kind?
+        var kind: Principal.Kind?
         var id: String?
         var partnerId: String?
         var tenantId: String?
@@ -101,9 +101,9 @@ package struct RecordReader {
         return RequestKeyRecord.Scope(kind: kind, id: id, partnerId: partnerId, tenantId: tenantId)
     }
 
-    private mutating func actorReference() throws -> ActorReference {
+    private mutating func actorReference() throws -> PrincipalReference {
         var id: String?
-        var kind: Actor.Kind?
+        var kind: Principal.Kind?
         try object { reader, key in
             switch key {
             case "id": id = try reader.string()
@@ -112,7 +112,7 @@ package struct RecordReader {
             }
         }
         guard let id, let kind else { throw Unreadable() }
-        return ActorReference(id: id, kind: kind)
+        return PrincipalReference(id: id, kind: kind)
     }
 
     private mutating func change() throws -> Change {

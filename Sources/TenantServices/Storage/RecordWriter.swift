@@ -91,7 +91,7 @@ package struct RecordWriter {
         close()
     }
 
-    private mutating func actor(_ a: ActorReference) {
+    private mutating func actor(_ a: PrincipalReference) {
         open()
         var f = true
         key("id", &f)

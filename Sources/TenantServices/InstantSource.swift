@@ -1,7 +1,7 @@
 public import Foundation
 
 /// Where the library gets "now" from; inject a fixed clock in tests.
-public protocol Clock: Sendable {
+public protocol InstantSource: Sendable {
     /// The current instant.
     func now() -> Date
 }

@@ -4,7 +4,7 @@ public enum Role: String, Codable, Sendable, CaseIterable {
 }
 
 /// Who performs a call. The host authenticates; the library authorizes.
-public struct Actor: Codable, Sendable, Equatable, Hashable {
+public struct Principal: Codable, Sendable, Equatable, Hashable {
     /// The three kinds of principal.
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case partnerAdmin, tenantAdmin, `operator`
@@ -42,21 +42,21 @@ public struct Actor: Codable, Sendable, Equatable, Hashable {
     }
 
     /// The platform operator, who may do everything.
-    public static func platformOperator(id: String = "operator") -> Actor {
-        Actor(id: id, kind: .operator)
+    public static func platformOperator(id: String = "operator") -> Principal {
+        Principal(id: id, kind: .operator)
     }
 
     /// The scheduler that runs `workflow.tick`.
-    static let system = Actor(id: "system", kind: .operator)
+    static let system = Principal(id: "system", kind: .operator)
 
     func has(anyOf roles: [Role]) -> Bool { self.roles.contains { roles.contains($0) } }
 
     /// The actor as shown in audit events.
-    public var reference: ActorReference { ActorReference(id: id, kind: kind) }
+    public var reference: PrincipalReference { PrincipalReference(id: id, kind: kind) }
 }
 
 /// Who did something, as recorded in the audit log.
-public struct ActorReference: Codable, Sendable, Equatable {
+public struct PrincipalReference: Codable, Sendable, Equatable {
     public var id: String
-    public var kind: Actor.Kind
+    public var kind: Principal.Kind
 }
