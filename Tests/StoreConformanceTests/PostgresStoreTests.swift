@@ -191,7 +191,8 @@ import Testing
         // And A, asking B in turn, writes on top of B's write.
         let next = try a.perform(Self.tenantCreate("On A again", partner: partner), as: Self.op).tenant
         #expect(next.id != onB.id)
-        #expect(try a.perform(TenantList(), as: Self.op).tenants.map(\.name).sorted() == ["On A", "On A again", "On B"])
+        let names = try a.perform(TenantList(), as: Self.op).tenants.map(\.name)
+        #expect(names.sorted() == ["On A", "On A again", "On B"])
         #expect(a.journal == b.journal)
     }
 
