@@ -516,10 +516,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     /// Whether `tenant_services_try_lock_and_read` found the lock taken (its one row has seq -1).
     private static func lockWasTaken(_ rows: PostgresQueryResult) -> Bool {
-        guard rows.rows.count == 1, let seq = try? rows.first?.makeIterator().next()?.decode(Int64.self) else {
-            return false
-        }
-        return seq == -1
+        guard rows.rows.count == 1, var cells = rows.first?.makeIterator() else { return false }
+        return (try? cells.next()?.decode(Int64.self)) == -1
     }
 
     /// The lock is held and nothing is being written: let it go at once if another writer asked
