@@ -36,6 +36,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public static let notificationChannel = "tenant_services_events"
     /// The `NOTIFY` channel on which a writer that finds the write lock taken asks for it.
     public static let lockWantedChannel = "tenant_services_lock_wanted"
+    /// How many records ``load()`` fetches as one value.
+    static let loadBatch: Int64 = 4000
     /// The advisory lock that serializes writers (`pg_advisory_lock`), and the one for setting up tables.
     static let writeLockKey: Int64 = 0x5453_4556_0001
     static let schemaLockKey: Int64 = 0x5453_4556_0002
@@ -326,56 +328,75 @@ public final class PostgresStore: Store, @unchecked Sendable {
         return records
     }
 
-    /// Creates the tables on first use, then streams every record in seq order (through a cursor,
-    /// in batches decoded on every core while the next batch is fetched and the one before is
-    /// applied).
+    /// Creates the tables on first use, then streams every record in seq order: ranges of
+    /// ``loadBatch`` records, each fetched as one value (the records joined by newlines, which
+    /// compact JSON never holds), so the client handles a few hundred values instead of a row per
+    /// record; each range is decoded on every core while the next is fetched and the one before
+    /// is applied.
     public func load(into apply: (EventRecord) throws -> Void) throws {
         condition.lock()
         defer { condition.unlock() }
         try ensureSchema()
-        let total = Int(try query("SELECT coalesce(max(seq), 0) FROM tenant_services_events").first!.decode(Int64.self))
         let connection = try connected()
         _ = try query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         var lastSeq = 0
         do {
-            _ = try query(
-                "DECLARE tenant_services_load NO SCROLL CURSOR FOR SELECT seq, record FROM tenant_services_events ORDER BY seq"
-            )
-            let fetch = PostgresQuery(unsafeSQL: "FETCH 20000 FROM tenant_services_load")
-            var next = connection.query(fetch, logger: logger)
-            statements += 1
+            // In the transaction's snapshot, like every range read after it.
+            let total = try query("SELECT coalesce(max(seq), 0) FROM tenant_services_events").first!.decode(Int64.self)
+            let batch = Self.loadBatch
+            func fetch(after: Int64) -> EventLoopFuture<PostgresQueryResult> {
+                var binds = PostgresBindings()
+                binds.append(after)
+                binds.append(after + batch)
+                statements += 1
+                return connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT count(*)::bigint, coalesce(string_agg(record, E'\\n' ORDER BY seq), '')
+                            FROM tenant_services_events WHERE seq > $1 AND seq <= $2
+                            """, binds: binds), logger: logger)
+            }
+            var after: Int64 = 0
+            var next = total > 0 ? fetch(after: 0) : nil
             var decoding: DecodingBatch?
             defer { decoding?.wait() }  // nothing outlives the load
             while true {
-                let rows: PostgresQueryResult?
-                do {
-                    let fetched = try next.wait()
-                    rows = fetched.rows.isEmpty ? nil : fetched
-                } catch {
-                    throw StoreError("\(location): cannot read the events: \(Self.reason(error))")
-                }
-                if rows != nil {
-                    next = connection.query(fetch, logger: logger)
-                    statements += 1
-                }
-                // Decode this batch while the one before is applied.
-                let previous = decoding
-                decoding = rows.map { DecodingBatch($0.rows) }
-                guard let previous else {
-                    if rows == nil { break }
-                    continue
-                }
-                for record in try previous.records() {
-                    guard record.seq == lastSeq + 1 else {
-                        throw StoreError(
-                            "\(location): event \(lastSeq + 1) is missing from tenant_services_events (the next one has seq \(record.seq))"
-                        )
+                var range: DecodingBatch?
+                if let pending = next {
+                    let rows: PostgresQueryResult
+                    do {
+                        rows = try pending.wait()
+                    } catch {
+                        throw StoreError("\(location): cannot read the events: \(Self.reason(error))")
                     }
-                    try apply(record)
-                    lastSeq = record.seq
+                    let first = Int(after) + 1
+                    after += batch
+                    next = after < total ? fetch(after: after) : nil
+                    var cells = rows.first?.makeIterator()
+                    guard let count = try? cells?.next()?.decode(Int64.self), let text = cells?.next()?.bytes else {
+                        throw StoreError("\(location): the events from seq \(first) on could not be read")
+                    }
+                    range = DecodingBatch(text, count: Int(count), firstSeq: first)
                 }
-                onLoadProgress?(lastSeq, total)
+                // Decode this range while the one before is applied.
+                let previous = decoding
+                decoding = range
+                if let previous {
+                    for record in try previous.records() {
+                        guard record.seq == lastSeq + 1 else {
+                            throw StoreError(
+                                "\(location): event \(lastSeq + 1) is missing from tenant_services_events (the next one has seq \(record.seq))"
+                            )
+                        }
+                        try apply(record)
+                        lastSeq = record.seq
+                    }
+                    onLoadProgress?(lastSeq, Int(total))
+                }
                 if decoding == nil { break }
+            }
+            guard lastSeq == total else {
+                throw StoreError("\(location): event \(lastSeq + 1) is missing from tenant_services_events")
             }
             _ = try query("COMMIT")
         } catch {
@@ -401,6 +422,51 @@ public final class PostgresStore: Store, @unchecked Sendable {
         let decodeOne = { @Sendable (i: Int) in
             output[i] = Result { () throws(StoreError) -> EventRecord in try Self.record(rows[i]) }
         }
+        if chunks == 1 {
+            for i in 0..<count { decodeOne(i) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) { decodeOne(i) }
+            }
+        }
+        return try results.map { try $0!.get() }
+    }
+
+    /// Decodes records joined by newlines (`count` of them, the first with seq `firstSeq`) on every core, in order.
+    static func decode(joined bytes: UnsafeRawBufferPointer, count: Int, firstSeq: Int) throws -> [EventRecord] {
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(count)
+        var start = 0
+        while start <= bytes.count, count > 0 {
+            let newline = start < bytes.count ? memchr(bytes.baseAddress! + start, 10, bytes.count - start) : nil
+            let end = newline.map { bytes.baseAddress!.distance(to: UnsafeRawPointer($0)) } ?? bytes.count
+            lines.append(start..<end)
+            start = end + 1
+        }
+        guard lines.count == count else {
+            throw StoreError("tenant_services_events from seq \(firstSeq): \(count) rows hold \(lines.count) records")
+        }
+        let results = UnsafeMutableBufferPointer<Result<EventRecord, StoreError>?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        nonisolated(unsafe) let output = results
+        nonisolated(unsafe) let bytes = bytes
+        let ranges = lines
+        let decodeOne = { @Sendable (i: Int) in
+            output[i] = Result { () throws(StoreError) -> EventRecord in
+                do {
+                    return try RecordCodec.decode(UnsafeRawBufferPointer(rebasing: bytes[ranges[i]]))
+                } catch {
+                    throw StoreError(
+                        "tenant_services_events row \(firstSeq + i) (counting from \(firstSeq)) is not a valid event record: \(error)"
+                    )
+                }
+            }
+        }
+        let chunks = count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
         if chunks == 1 {
             for i in 0..<count { decodeOne(i) }
         } else {
@@ -722,16 +788,21 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 }
 
-/// One batch of rows being decoded in the background (on every core).
+/// One range of records being decoded in the background (on every core).
 final class DecodingBatch: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     // Written by the decoding task before `done` is signalled, read after waiting for it.
     private var result: Result<[EventRecord], any Error> = .success([])
     private var waited = false
 
-    init(_ rows: [PostgresRow]) {
+    /// Starts decoding `count` records joined by newlines, the first with seq `firstSeq`.
+    init(_ text: ByteBuffer, count: Int, firstSeq: Int) {
         DispatchQueue.global().async { [self] in
-            result = Result { try PostgresStore.decode(rows) }
+            result = Result {
+                try text.withUnsafeReadableBytes {
+                    try PostgresStore.decode(joined: $0, count: count, firstSeq: firstSeq)
+                }
+            }
             done.signal()
         }
     }
