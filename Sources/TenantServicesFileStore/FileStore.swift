@@ -264,11 +264,15 @@ public final class FileStore: Store, @unchecked Sendable {
     public func load(into apply: (EventRecord) throws -> Void) throws {
         condition.lock()
         defer { condition.unlock() }
-        var (journal, snapshot) = try readFiles()
+        let files = try readFiles()
+        var (journal, snapshot) = (files.journal?.data, files.snapshot?.data)
         var snapshotSeq = 0
         var lastSeq = 0
         if let snapshot {
-            try Self.decodeSnapshot(snapshot, file: path(Self.snapshotName), progress: onLoadProgress) { record in
+            try Self.decodeSnapshot(
+                snapshot, file: path(Self.snapshotName), progress: onLoadProgress,
+                releasingPages: files.snapshot?.mapped ?? false
+            ) { record in
                 try apply(record)
                 snapshotSeq = record.seq
             }
@@ -283,8 +287,10 @@ public final class FileStore: Store, @unchecked Sendable {
         if journal == nil, writable { journal = Data(try createJournal()) }
         if let journal {
             let file = path(Self.journalName)
-            let end = try Self.decodeJournal(journal, file: file, after: snapshotSeq, progress: onLoadProgress) {
-                record in
+            let end = try Self.decodeJournal(
+                journal, file: file, after: snapshotSeq, progress: onLoadProgress,
+                releasingPages: files.journal?.mapped ?? false
+            ) { record in
                 try apply(record)
                 lastSeq = record.seq
             }
@@ -335,15 +341,21 @@ public final class FileStore: Store, @unchecked Sendable {
     /// place before the new journal, so a journal opened earlier always continues a snapshot
     /// opened later (it may repeat some of its records, which are skipped). The other order could
     /// pair an old snapshot with a newer journal and report healthy files as damaged.
-    private func readFiles() throws -> (journal: Data?, snapshot: Data?) {
+    private func readFiles() throws -> (journal: FileBytes?, snapshot: FileBytes?) {
         let journal = try read(Self.journalName)
         return (journal, try read(Self.snapshotName))
+    }
+
+    /// A file's bytes, and whether they are a mapping of it (whose pages can be given back once read).
+    struct FileBytes {
+        var data: Data
+        var mapped: Bool
     }
 
     /// The whole of a file of the store, or nil when it does not exist. Without the lock it is
     /// read with `pread`, never mapped: a writer cutting the file meanwhile (a server starting and
     /// cutting a torn write) would turn a mapping into SIGBUS; a read just comes back shorter.
-    private func read(_ name: String) throws -> Data? {
+    private func read(_ name: String) throws -> FileBytes? {
         let path = self.path(name)
         let file: StorageFile
         do {
@@ -357,13 +369,13 @@ public final class FileStore: Store, @unchecked Sendable {
             let size = try calls.size(file, for: .load)
             if lockFile != nil, size > 0, let mapped = calls.map(file, size: Int(size)) {
                 // Nobody else writes while we hold the lock: a mapping is safe, and spares a copy.
-                return mapped
+                return FileBytes(data: mapped, mapped: true)
             }
             var data = Data(count: Int(size))
             let n = try data.withUnsafeMutableBytes { try calls.read(file, into: $0, at: 0, for: .load) }
             // A file cut meanwhile (a server starting and cutting a torn write) reads shorter.
             if n < data.count { data.count = n }
-            return data
+            return FileBytes(data: data, mapped: false)
         } catch let error as StorageCallError {
             throw error.storeError("cannot read \(path)")
         }
@@ -690,7 +702,8 @@ public final class FileStore: Store, @unchecked Sendable {
     }
 
     static func decodeSnapshot(
-        _ data: Data, file: String, progress: LoadProgress? = nil, into apply: (EventRecord) throws -> Void
+        _ data: Data, file: String, progress: LoadProgress? = nil, releasingPages: Bool = false,
+        into apply: (EventRecord) throws -> Void
     ) throws {
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
             guard bytes.count > 0, bytes[bytes.count - 1] == UInt8(ascii: "\n"),
@@ -726,6 +739,7 @@ public final class FileStore: Store, @unchecked Sendable {
             }
             nonisolated(unsafe) let events = body
             let ranges = lines
+            var pages = releasingPages ? PageRelease(bytes) : nil
             try inParallel(ranges.count, progress: counting(progress, file: file, total: ranges.count)) {
                 try record(
                     UnsafeRawBufferPointer(rebasing: events[ranges[$0]]), file: file, offset: ranges[$0].lowerBound)
@@ -733,6 +747,7 @@ public final class FileStore: Store, @unchecked Sendable {
                 guard record.seq == i + 1 else {
                     throw damaged(file, at: lines[i].lowerBound, "event \(i + 1) has seq \(record.seq)")
                 }
+                pages?.release(upTo: events.baseAddress! + lines[i].lowerBound)
                 try apply(record)
             }
         }
@@ -751,18 +766,20 @@ public final class FileStore: Store, @unchecked Sendable {
     /// after it is a torn write).
     static func decodeJournal(
         _ data: Data, file: String, after snapshotSeq: Int, progress: LoadProgress? = nil,
-        into apply: (EventRecord) throws -> Void
+        releasingPages: Bool = false, into apply: (EventRecord) throws -> Void
     ) throws -> JournalEnd {
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> JournalEnd in
             let headerEnd = try journalHeaderEnd(bytes, file: file)
             let (lines, linesEnd) = completeLines(bytes, from: headerEnd + 1)
             var operations = JournalOperations(file: file, after: snapshotSeq, linesEnd: linesEnd)
             nonisolated(unsafe) let bytes = bytes
+            var pages = releasingPages ? PageRelease(bytes) : nil
             try inParallel(lines.count, progress: counting(progress, file: file, total: lines.count)) {
                 try journalPart(
                     UnsafeRawBufferPointer(rebasing: bytes[lines[$0]]), file: file, at: lines[$0].lowerBound)
             } consume: { n, part in
                 try operations.take(part, at: lines[n].lowerBound, into: apply)
+                pages?.release(upTo: bytes.baseAddress! + lines[n].lowerBound)
             }
             return operations.end
         }
@@ -804,6 +821,25 @@ public final class FileStore: Store, @unchecked Sendable {
         let offset = lineStart + line.baseAddress!.distance(to: part.event.baseAddress!)
         return JournalPart(
             index: part.index, count: part.count, record: try record(part.event, file: file, offset: offset))
+    }
+
+    /// Gives the pages of a mapped file back to the system once they were decoded, in steps of
+    /// a few MiB, so that loading does not keep the whole file resident beside the state it builds
+    /// (the pages are read again from the file should anything touch them later).
+    struct PageRelease {
+        static let step = 8 << 20
+        static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        private var released: UnsafeRawPointer
+
+        init(_ mapping: UnsafeRawBufferPointer) { released = mapping.baseAddress! }
+
+        /// Releases the whole pages before `address` (everything before it was decoded).
+        mutating func release(upTo address: UnsafeRawPointer) {
+            guard released.distance(to: address) >= Self.step else { return }
+            let end = UnsafeRawPointer(bitPattern: UInt(bitPattern: address) & ~UInt(Self.pageSize - 1))!
+            madvise(UnsafeMutableRawPointer(mutating: released), released.distance(to: end), MADV_DONTNEED)
+            released = end
+        }
     }
 
     /// A progress report of records done in `file`, or nil.

@@ -16,6 +16,11 @@ public import TenantServices
 ///   next seq; it holds the lock until its writes are committed (pipelined writes keep it from one
 ///   commit to the next), so commit order is seq order and a reader catching up by seq never
 ///   skips a row. Under continuous load a writer lets the lock go every ``fairnessInterval``.
+/// - **The lock stays while it is wanted by nobody.** After its last commit a writer keeps the lock
+///   for ``lingerInterval``, so the next write of a client writing in lock-step needs no round
+///   trip before its commit: while it holds the lock, nobody else can have committed. A writer
+///   that finds the lock taken announces it (`NOTIFY tenant_services_lock_wanted`) before it
+///   waits, and the holder lets the lock go as soon as its writes are committed.
 /// - **Durable = committed.** Writes are buffered and committed together by the first waiter in
 ///   one statement (group commit) with `synchronous_commit = on`; ``waitUntilDurable(_:)``
 ///   returns once the commit is confirmed.
@@ -26,8 +31,13 @@ public import TenantServices
 public final class PostgresStore: Store, @unchecked Sendable {
     /// The newest schema version this code knows; a database with a newer one is refused.
     public static let schemaVersion = 1
-    /// The `NOTIFY` channel on which every commit announces its last seq.
+    /// The `NOTIFY` channel on which every commit announces its last seq (followed by a space and
+    /// the committing store's identity, so it ignores its own).
     public static let notificationChannel = "tenant_services_events"
+    /// The `NOTIFY` channel on which a writer that finds the write lock taken asks for it.
+    public static let lockWantedChannel = "tenant_services_lock_wanted"
+    /// How many records ``load()`` fetches as one value.
+    static let loadBatch: Int64 = 4000
     /// The advisory lock that serializes writers (`pg_advisory_lock`), and the one for setting up tables.
     static let writeLockKey: Int64 = 0x5453_4556_0001
     static let schemaLockKey: Int64 = 0x5453_4556_0002
@@ -36,6 +46,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public let location: PostgresLocation
     /// How long a writer under continuous load holds the write lock before it lets others in.
     public let fairnessInterval: Duration
+    /// How long an idle writer keeps the write lock after its last write when nobody asks for it.
+    public let lingerInterval: Duration
 
     /// Reports how far ``load()`` has come: records done, records in all.
     public typealias LoadProgress = @Sendable (_ done: Int, _ total: Int) -> Void
@@ -43,6 +55,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     private let onLoadProgress: LoadProgress?
     private let group: any EventLoopGroup
     private let logger: Logger
+    /// Names this store in its requests for the lock, so it ignores its own.
+    private let identity = UUID().uuidString
 
     private let condition = NSCondition()
     // Guarded by `condition`:
@@ -58,6 +72,12 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// Whether this session holds the write lock, and since when.
     private var holdsLock = false
     private var lockedSince = ContinuousClock.now
+    /// When the lock was last used (a commit or a refused write), while it is held.
+    private var lastUse = ContinuousClock.now
+    /// Another writer asked for the lock since this session took it.
+    private var lockWanted = false
+    /// A check whether the idle lock can go is scheduled.
+    private var releaseScheduled = false
     /// Between `catchUp(forWriting: true)` and the `write` or `endWrite` that follows: the lock
     /// must stay, even if every buffered write is committed meanwhile.
     private var announcedWrite = false
@@ -72,6 +92,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// The positions of every failed commit (the newest few), which stay failed after recovery.
     private var failed: [(positions: ClosedRange<Int64>, error: StoreError)] = []
     private var commits = 0
+    private var statements = 0
     private var listener: CommitListener?
 
     /// Connects to the database (tables are created by ``load()``).
@@ -79,10 +100,11 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// - Throws: ``StoreError`` with a one-line reason: unreachable, wrong password, unknown database.
     public init(
         location: PostgresLocation, fairnessInterval: Duration = .milliseconds(50),
-        onLoadProgress: LoadProgress? = nil
+        lingerInterval: Duration = .milliseconds(20), onLoadProgress: LoadProgress? = nil
     ) throws {
         self.location = location
         self.fairnessInterval = fairnessInterval
+        self.lingerInterval = lingerInterval
         self.onLoadProgress = onLoadProgress
         // The process-wide event loops: never shut down, so nothing in flight outlives its loop.
         self.group = MultiThreadedEventLoopGroup.singleton
@@ -119,8 +141,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         listener?.stop()
+        let identity = identity
         let listener = CommitListener(
-            configuration: configuration(), group: group, logger: logger, seen: seen, handler: handler)
+            configuration: configuration(), group: group, logger: logger, seen: seen, identity: identity,
+            handler: handler,
+            onLockWanted: { [weak self] by in
+                guard by != identity else { return }
+                self?.lockWantedByAnother()
+            })
         self.listener = listener
         listener.start()
     }
@@ -130,6 +158,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return commits
+    }
+
+    /// How many statements this store sent to the database on its main connection (not counting
+    /// those that set up a session, nor the listener's).
+    public var statementCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return statements
     }
 
     // MARK: Connection
@@ -186,6 +222,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     private func query(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> PostgresQueryResult {
         let connection = try connected()
+        statements += 1
         do {
             return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
         } catch {
@@ -253,6 +290,29 @@ public final class PostgresStore: Store, @unchecked Sendable {
                     """)
                 _ = try query("INSERT INTO tenant_services_schema (version) VALUES (\(Self.schemaVersion))")
             }
+            // Added to schema version 1 later (older servers never call it): created when missing.
+            let missing = try query("SELECT to_regprocedure('tenant_services_try_lock_and_read(bigint,text)') IS NULL")
+            if try missing.first?.decode(Bool.self) ?? true {
+                _ = try query(
+                    """
+                    CREATE FUNCTION tenant_services_try_lock_and_read(after bigint, asker text)
+                    RETURNS TABLE (seq bigint, record text) LANGUAGE plpgsql VOLATILE AS $$
+                    BEGIN
+                        IF NOT pg_try_advisory_lock(\(Self.writeLockKey)) THEN
+                            -- Taken: ask the holder to let it go (sent when this call ends, without
+                            -- waiting for a flush: the request is no data), then the caller waits.
+                            PERFORM set_config('synchronous_commit', 'off', true);
+                            PERFORM pg_notify('\(Self.lockWantedChannel)', asker);
+                            RETURN QUERY SELECT -1::bigint, NULL::text;
+                            RETURN;
+                        END IF;
+                        -- A new snapshot, taken after the lock: it holds every commit of the writer before.
+                        RETURN QUERY SELECT e.seq, e.record FROM tenant_services_events e
+                            WHERE e.seq > after ORDER BY e.seq;
+                    END
+                    $$
+                    """)
+            }
             _ = try query("COMMIT")
         } catch {
             _ = try? query("ROLLBACK")
@@ -268,42 +328,75 @@ public final class PostgresStore: Store, @unchecked Sendable {
         return records
     }
 
-    /// Creates the tables on first use, then streams every record in seq order (through a cursor,
-    /// in batches decoded on every core while the next batch is fetched).
+    /// Creates the tables on first use, then streams every record in seq order: ranges of
+    /// ``loadBatch`` records, each fetched as one value (the records joined by newlines, which
+    /// compact JSON never holds), so the client handles a few hundred values instead of a row per
+    /// record; each range is decoded on every core while the next is fetched and the one before
+    /// is applied.
     public func load(into apply: (EventRecord) throws -> Void) throws {
         condition.lock()
         defer { condition.unlock() }
         try ensureSchema()
-        let total = Int(try query("SELECT coalesce(max(seq), 0) FROM tenant_services_events").first!.decode(Int64.self))
         let connection = try connected()
         _ = try query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         var lastSeq = 0
         do {
-            _ = try query(
-                "DECLARE tenant_services_load NO SCROLL CURSOR FOR SELECT seq, record FROM tenant_services_events ORDER BY seq"
-            )
-            let fetch = PostgresQuery(unsafeSQL: "FETCH 20000 FROM tenant_services_load")
-            var next = connection.query(fetch, logger: logger)
+            // In the transaction's snapshot, like every range read after it.
+            let total = try query("SELECT coalesce(max(seq), 0) FROM tenant_services_events").first!.decode(Int64.self)
+            let batch = Self.loadBatch
+            func fetch(after: Int64) -> EventLoopFuture<PostgresQueryResult> {
+                var binds = PostgresBindings()
+                binds.append(after)
+                binds.append(after + batch)
+                statements += 1
+                return connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT count(*)::bigint, coalesce(string_agg(record, E'\\n' ORDER BY seq), '')
+                            FROM tenant_services_events WHERE seq > $1 AND seq <= $2
+                            """, binds: binds), logger: logger)
+            }
+            var after: Int64 = 0
+            var next = total > 0 ? fetch(after: 0) : nil
+            var decoding: DecodingBatch?
+            defer { decoding?.wait() }  // nothing outlives the load
             while true {
-                let rows: PostgresQueryResult
-                do {
-                    rows = try next.wait()
-                } catch {
-                    throw StoreError("\(location): cannot read the events: \(Self.reason(error))")
-                }
-                if rows.rows.isEmpty { break }
-                next = connection.query(fetch, logger: logger)
-                let records = try Self.decode(rows.rows)
-                for record in records {
-                    guard record.seq == lastSeq + 1 else {
-                        throw StoreError(
-                            "\(location): event \(lastSeq + 1) is missing from tenant_services_events (the next one has seq \(record.seq))"
-                        )
+                var range: DecodingBatch?
+                if let pending = next {
+                    let rows: PostgresQueryResult
+                    do {
+                        rows = try pending.wait()
+                    } catch {
+                        throw StoreError("\(location): cannot read the events: \(Self.reason(error))")
                     }
-                    try apply(record)
-                    lastSeq = record.seq
+                    let first = Int(after) + 1
+                    after += batch
+                    next = after < total ? fetch(after: after) : nil
+                    var cells = rows.first?.makeIterator()
+                    guard let count = try? cells?.next()?.decode(Int64.self), let text = cells?.next()?.bytes else {
+                        throw StoreError("\(location): the events from seq \(first) on could not be read")
+                    }
+                    range = DecodingBatch(text, count: Int(count), firstSeq: first)
                 }
-                onLoadProgress?(lastSeq, total)
+                // Decode this range while the one before is applied.
+                let previous = decoding
+                decoding = range
+                if let previous {
+                    for record in try previous.records() {
+                        guard record.seq == lastSeq + 1 else {
+                            throw StoreError(
+                                "\(location): event \(lastSeq + 1) is missing from tenant_services_events (the next one has seq \(record.seq))"
+                            )
+                        }
+                        try apply(record)
+                        lastSeq = record.seq
+                    }
+                    onLoadProgress?(lastSeq, Int(total))
+                }
+                if decoding == nil { break }
+            }
+            guard lastSeq == total else {
+                throw StoreError("\(location): event \(lastSeq + 1) is missing from tenant_services_events")
             }
             _ = try query("COMMIT")
         } catch {
@@ -329,6 +422,51 @@ public final class PostgresStore: Store, @unchecked Sendable {
         let decodeOne = { @Sendable (i: Int) in
             output[i] = Result { () throws(StoreError) -> EventRecord in try Self.record(rows[i]) }
         }
+        if chunks == 1 {
+            for i in 0..<count { decodeOne(i) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) { decodeOne(i) }
+            }
+        }
+        return try results.map { try $0!.get() }
+    }
+
+    /// Decodes records joined by newlines (`count` of them, the first with seq `firstSeq`) on every core, in order.
+    static func decode(joined bytes: UnsafeRawBufferPointer, count: Int, firstSeq: Int) throws -> [EventRecord] {
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(count)
+        var start = 0
+        while start <= bytes.count, count > 0 {
+            let newline = start < bytes.count ? memchr(bytes.baseAddress! + start, 10, bytes.count - start) : nil
+            let end = newline.map { bytes.baseAddress!.distance(to: UnsafeRawPointer($0)) } ?? bytes.count
+            lines.append(start..<end)
+            start = end + 1
+        }
+        guard lines.count == count else {
+            throw StoreError("tenant_services_events from seq \(firstSeq): \(count) rows hold \(lines.count) records")
+        }
+        let results = UnsafeMutableBufferPointer<Result<EventRecord, StoreError>?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        nonisolated(unsafe) let output = results
+        nonisolated(unsafe) let bytes = bytes
+        let ranges = lines
+        let decodeOne = { @Sendable (i: Int) in
+            output[i] = Result { () throws(StoreError) -> EventRecord in
+                do {
+                    return try RecordCodec.decode(UnsafeRawBufferPointer(rebasing: bytes[ranges[i]]))
+                } catch {
+                    throw StoreError(
+                        "tenant_services_events row \(firstSeq + i) (counting from \(firstSeq)) is not a valid event record: \(error)"
+                    )
+                }
+            }
+        }
+        let chunks = count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
         if chunks == 1 {
             for i in 0..<count { decodeOne(i) }
         } else {
@@ -400,10 +538,20 @@ public final class PostgresStore: Store, @unchecked Sendable {
         var binds = PostgresBindings()
         binds.append(Int64(seenSeq))
         if forWriting {
-            rows = try query("SELECT seq, record FROM tenant_services_lock_and_read($1)", binds)
+            var tryBinds = binds
+            tryBinds.append(identity)
+            let tried = try query("SELECT seq, record FROM tenant_services_try_lock_and_read($1, $2)", tryBinds)
+            if Self.lockWasTaken(tried) {
+                // Another writer holds it and was asked to let it go: wait for it.
+                rows = try query("SELECT seq, record FROM tenant_services_lock_and_read($1)", binds)
+            } else {
+                rows = tried
+            }
             holdsLock = true
             announcedWrite = true
+            lockWanted = false
             lockedSince = .now
+            lastUse = .now
         } else {
             rows = try query("SELECT seq, record FROM tenant_services_events WHERE seq > $1 ORDER BY seq", binds)
         }
@@ -429,13 +577,64 @@ public final class PostgresStore: Store, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         announcedWrite = false
-        if holdsLock, buffer.isEmpty, !committing { releaseLock() }
+        if holdsLock, buffer.isEmpty, !committing { idle() }
+    }
+
+    /// Whether `tenant_services_try_lock_and_read` found the lock taken (its one row has seq -1).
+    private static func lockWasTaken(_ rows: PostgresQueryResult) -> Bool {
+        guard rows.rows.count == 1, var cells = rows.first?.makeIterator() else { return false }
+        return (try? cells.next()?.decode(Int64.self)) == -1
+    }
+
+    /// The lock is held and nothing is being written: let it go at once if another writer asked
+    /// for it, else after ``lingerInterval`` without use. Call with `condition` locked.
+    private func idle() {
+        lastUse = .now
+        if lockWanted {
+            releaseLock()
+        } else if !releaseScheduled {
+            releaseScheduled = true
+            scheduleIdleCheck(after: lingerInterval)
+        }
+    }
+
+    private func scheduleIdleCheck(after delay: Duration) {
+        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [weak self] in
+            self?.releaseIfIdle()
+        }
+    }
+
+    /// Lets the lock go if it was not used for ``lingerInterval`` (or checks again later).
+    private func releaseIfIdle() {
+        condition.lock()
+        defer { condition.unlock() }
+        releaseScheduled = false
+        guard holdsLock, buffer.isEmpty, !committing, !announcedWrite else { return }
+        let unused = ContinuousClock.now - lastUse
+        if unused >= lingerInterval {
+            releaseLock()
+        } else {
+            releaseScheduled = true
+            scheduleIdleCheck(after: lingerInterval - unused)
+        }
+    }
+
+    /// Another writer waits for the lock: it goes at once if idle, else after the writes in flight.
+    private func lockWantedByAnother() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard holdsLock else { return }
+        lockWanted = true
+        if buffer.isEmpty, !committing, !announcedWrite { releaseLock() }
     }
 
     /// Lets other writers in (without waiting for the reply; the next statement queues behind it).
     private func releaseLock() {
         holdsLock = false
+        lockWanted = false
         guard let connection, !connection.isClosed else { return }
+        statements += 1
         connection.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_unlock(\(Self.writeLockKey))"), logger: logger)
             .whenComplete { _ in }
     }
@@ -497,15 +696,18 @@ public final class PostgresStore: Store, @unchecked Sendable {
         var binds = PostgresBindings()
         binds.append(batch.map(\.seq))
         binds.append(batch.map(\.json))
+        binds.append(" " + identity)
         let statement = PostgresQuery(
             unsafeSQL: """
                 WITH inserted AS (
                     INSERT INTO tenant_services_events (seq, record) SELECT * FROM unnest($1::bigint[], $2::text[])
                     RETURNING seq)
-                SELECT count(*)::bigint, pg_notify('\(Self.notificationChannel)', max(seq)::text)::text FROM inserted
+                SELECT count(*)::bigint, pg_notify('\(Self.notificationChannel)', max(seq)::text || $3)::text
+                FROM inserted
                 """, binds: binds)
         let outcome: Result<Void, StoreError>
         if let connection, !connection.isClosed, holdsLock {
+            statements += 1
             condition.unlock()
             let result = Result { try connection.query(statement, logger: logger).wait() }
             condition.lock()
@@ -549,7 +751,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
                 // The session that held the lock is gone: what was buffered after it is stale.
                 if !buffer.isEmpty { fail(from: target + 1, StoreError("\(location): the connection was lost")) }
             } else if buffer.isEmpty, !announcedWrite {
-                releaseLock()
+                idle()
             }
         case .failure(let error):
             logger.warning("commit failed", metadata: ["reason": "\(error.message)"])
@@ -586,6 +788,39 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 }
 
+/// One range of records being decoded in the background (on every core).
+final class DecodingBatch: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    // Written by the decoding task before `done` is signalled, read after waiting for it.
+    private var result: Result<[EventRecord], any Error> = .success([])
+    private var waited = false
+
+    /// Starts decoding `count` records joined by newlines, the first with seq `firstSeq`.
+    init(_ text: ByteBuffer, count: Int, firstSeq: Int) {
+        DispatchQueue.global().async { [self] in
+            result = Result {
+                try text.withUnsafeReadableBytes {
+                    try PostgresStore.decode(joined: $0, count: count, firstSeq: firstSeq)
+                }
+            }
+            done.signal()
+        }
+    }
+
+    /// Waits until the batch is decoded.
+    func wait() {
+        guard !waited else { return }
+        done.wait()
+        waited = true
+    }
+
+    /// The decoded records, in order, once they are ready; the first failure is thrown.
+    func records() throws -> [EventRecord] {
+        wait()
+        return try result.get()
+    }
+}
+
 /// The newest seq a store has seen, shared with its listener.
 final class SeenSeq: Sendable {
     let value = Atomic<Int>(0)
@@ -598,7 +833,9 @@ final class CommitListener: @unchecked Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let seen: SeenSeq
+    private let identity: String
     private let handler: @Sendable () -> Void
+    private let onLockWanted: @Sendable (String) -> Void
     private let condition = NSCondition()
     // Guarded by `condition`:
     private var stopped = false
@@ -607,13 +844,15 @@ final class CommitListener: @unchecked Sendable {
 
     init(
         configuration: PostgresConnection.Configuration, group: any EventLoopGroup, logger: Logger, seen: SeenSeq,
-        handler: @escaping @Sendable () -> Void
+        identity: String, handler: @escaping @Sendable () -> Void, onLockWanted: @escaping @Sendable (String) -> Void
     ) {
         self.configuration = configuration
         self.group = group
         self.logger = logger
         self.seen = seen
+        self.identity = identity
         self.handler = handler
+        self.onLockWanted = onLockWanted
     }
 
     func start() {
@@ -649,10 +888,21 @@ final class CommitListener: @unchecked Sendable {
                 condition.unlock()
                 if stop { break }
                 connection.addListener(channel: PostgresStore.notificationChannel) { [self] _, notification in
-                    announce(Int(notification.payload) ?? .max)
+                    // "seq identity"; a commit of this store is known to it already.
+                    let fields = notification.payload.split(separator: " ", maxSplits: 1)
+                    guard fields.count < 2 || fields[1] != identity else { return }
+                    announce(fields.first.flatMap { Int($0) } ?? .max)
+                }
+                connection.addListener(channel: PostgresStore.lockWantedChannel) { [self] _, notification in
+                    // Off the event loop: the store's lock may be held by a thread waiting on it.
+                    let asker = notification.payload
+                    DispatchQueue.global().async { [self] in onLockWanted(asker) }
                 }
                 _ = try connection.query(
                     PostgresQuery(unsafeSQL: "LISTEN \(PostgresStore.notificationChannel)"), logger: logger
+                ).wait()
+                _ = try connection.query(
+                    PostgresQuery(unsafeSQL: "LISTEN \(PostgresStore.lockWantedChannel)"), logger: logger
                 ).wait()
                 // Whatever was committed while not listening.
                 announce(.max)

@@ -7,7 +7,8 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BINARY = ROOT / ".build" / "debug" / "tenant-services"
+# TENANT_SERVICES_BINARY runs the tests against another build (e.g. .build/release/tenant-services).
+BINARY = pathlib.Path(os.environ.get("TENANT_SERVICES_BINARY") or ROOT / ".build" / "debug" / "tenant-services")
 SCHEMAS = ROOT / "Schemas"
 
 

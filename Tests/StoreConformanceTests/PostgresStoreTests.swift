@@ -155,6 +155,59 @@ import Testing
         #expect(store.commitCount - commitsBefore < 5)
     }
 
+    /// A store that keeps the write lock for `linger` after a write and under load (no fairness turn).
+    static func lingeringPortal(_ database: PostgresTestDatabase, linger: Duration) throws -> (Portal, PostgresStore) {
+        let store = try PostgresStore(
+            location: try PostgresLocation(url: database.url), fairnessInterval: linger, lingerInterval: linger)
+        return (try Portal(clock: clock, calendar: clock.calendar, store: store), store)
+    }
+
+    static let heldWriteLocks =
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = \(0x5453_4556_0001 & 0xFFFF_FFFF)"
+
+    @Test func aLockStepWriterSendsOneStatementPerWrite() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, store) = try Self.lingeringPortal(database, linger: .seconds(60))
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        _ = try portal.perform(Self.tenantCreate("First", partner: partner), as: Self.op)
+        let before = store.statementCount
+        for i in 0..<10 { _ = try portal.perform(Self.tenantCreate("T\(i)", partner: partner), as: Self.op) }
+        // Only the commits: the lock is still held, so nothing needs to be read or locked first.
+        #expect(store.statementCount - before == 10)
+        #expect(try database.store().load() == portal.journal)
+    }
+
+    @Test func anIdleWritersLockGoesAsSoonAsAnotherServerAsksForIt() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        // A would keep the lock for a minute; B's write would time out after 10 s unless A lets go.
+        let (a, _) = try Self.lingeringPortal(database, linger: .seconds(60))
+        let (b, _) = try Self.portal(database)
+        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        _ = try a.perform(Self.tenantCreate("On A", partner: partner), as: Self.op)
+        #expect(try database.integer(Self.heldWriteLocks) == 1)
+        let start = ContinuousClock.now
+        let onB = try b.perform(Self.tenantCreate("On B", partner: partner), as: Self.op).tenant
+        #expect(ContinuousClock.now - start < .seconds(5))
+        // And A, asking B in turn, writes on top of B's write.
+        let next = try a.perform(Self.tenantCreate("On A again", partner: partner), as: Self.op).tenant
+        #expect(next.id != onB.id)
+        let names = try a.perform(TenantList(), as: Self.op).tenants.map(\.name)
+        #expect(names.sorted() == ["On A", "On A again", "On B"])
+        #expect(a.journal == b.journal)
+    }
+
+    @Test func anUnwantedLockIsLetGoAfterTheLingerInterval() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, _) = try Self.lingeringPortal(database, linger: .seconds(2))
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        #expect(try database.integer(Self.heldWriteLocks) == 1)
+        let deadline = ContinuousClock.now + .seconds(15)
+        while try database.integer(Self.heldWriteLocks) > 0, ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(try database.integer(Self.heldWriteLocks) == 0)
+    }
+
     @Test func aLostConnectionFailsTheUncommittedWritesUndoesThemAndReconnects() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
         let (portal, _) = try Self.portal(database)

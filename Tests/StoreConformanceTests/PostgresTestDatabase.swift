@@ -65,6 +65,21 @@ final class PostgresTestDatabase: @unchecked Sendable {
     /// A store on this database.
     func store() throws -> PostgresStore { try PostgresStore(url: url) }
 
+    /// The first column of the first row of a query on this test's database, as an integer.
+    func integer(_ sql: String) throws -> Int64 {
+        var location = admin
+        location.database = name
+        let configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password,
+            database: location.database, tls: .disable)
+        let connection = try PostgresConnection.connect(
+            on: Self.group.next(), configuration: configuration, id: 0, logger: Logger(label: "test-admin")
+        ).wait()
+        defer { _ = try? connection.close().wait() }
+        let rows = try connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test-admin")).wait()
+        return try rows.first!.decode(Int64.self)
+    }
+
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// Runs statements over a connection of their own.

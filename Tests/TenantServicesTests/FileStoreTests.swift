@@ -287,6 +287,51 @@ struct TemporaryDirectory {
 }
 
 extension FileStoreTests {
+    /// The resident kilobytes of this process's mappings of `path` (from `/proc/self/smaps`).
+    static func residentKiB(ofMappingsOf path: String) throws -> Int {
+        let smaps = try String(contentsOfFile: "/proc/self/smaps", encoding: .utf8)
+        var inMapping = false
+        var total = 0
+        for line in smaps.split(separator: "\n") {
+            if let first = line.first, first.isHexDigit, line.contains("-") {
+                inMapping = line.hasSuffix(path)
+            } else if inMapping, line.hasPrefix("Rss:") {
+                total += Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+            }
+        }
+        return total
+    }
+
+    @Test func loadingGivesBackThePagesOfTheJournalItHasDecoded() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // 48 records of 1 MiB each: 48 MiB of journal.
+        let store = try FileStore(directory: directory.url)
+        _ = try store.load()
+        var position = StorePosition(0)
+        for seq in 1...48 {
+            var record = Self.record(seq: seq)
+            record.summary = String(repeating: "x", count: 1 << 20)
+            position = try store.write([record])
+        }
+        try store.waitUntilDurable(position)
+        store.close()
+
+        let reopened = try FileStore(directory: directory.url)
+        defer { reopened.close() }
+        let journal = directory.file(FileStore.journalName).resolvingSymlinksInPath().path
+        var residentAtEnd: Int?
+        var count = 0
+        try reopened.load { record in
+            count += 1
+            if record.seq == 48 { residentAtEnd = try Self.residentKiB(ofMappingsOf: journal) }
+        }
+        #expect(count == 48)
+        // Without giving pages back, all 48 MiB would be resident by the last record.
+        let resident = try #require(residentAtEnd)
+        #expect(resident < 24 << 10, "\(resident) KiB of the journal resident at the end of the load")
+    }
+
     /// A record with nothing in it but its seq.
     static func record(seq: Int) -> EventRecord {
         EventRecord(

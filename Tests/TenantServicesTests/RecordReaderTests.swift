@@ -60,6 +60,37 @@ import Testing
         }
     }
 
+    /// Dates of booked services are read in place when they are plain `YYYY-MM-DD`: the same as
+    /// `JSONDecoder` reads (or refuses) for every day of a leap and a common year and odd forms.
+    @Test func readsCivilDatesInPlaceLikeJSONDecoder() throws {
+        let world = try WorldBuilder(clock: TestClock("2026-11-18"))
+        let tenant = try world.tenant("T", of: try world.partner("P"))
+        try world.domain("muster.ch", of: tenant, status: .provisioned)
+        let record = try #require(
+            world.portal.journal.last { record in
+                record.changes.contains {
+                    if case .domainSaved(let d) = $0 { d.services.contains { $0.billingStart != nil } } else { false }
+                }
+            })
+        let text = String(decoding: try RecordWriter.json(record), as: UTF8.self)
+        let pattern = #/"billingStart":"[^"]*"/#
+        #expect(text.contains(pattern))
+        var dates: [String] = []
+        for year in [2024, 2026] {
+            for month in 0...13 {
+                for day in 0...32 { dates.append(String(format: "%04d-%02d-%02d", year, month, day)) }
+            }
+        }
+        dates += ["0001-01-01", "9999-12-31", "2026-1-01", "2026-01-1", "+026-01-01", "2026-01-0a", "2026/01/01", ""]
+        for date in dates {
+            let json = Array(text.replacing(pattern, with: "\"billingStart\":\"\(date)\"").utf8)
+            let fast = try? json.withUnsafeBytes { try RecordReader.record($0) }
+            let slow = try? JSONDecoder().decode(EventRecord.self, from: Data(json))
+            #expect(fast == slow, "\(date)")
+            #expect((slow != nil) == (CivilDate(date) != nil), "\(date)")
+        }
+    }
+
     @Test(arguments: [#"{"seq":1}"#, #"{"seq":1.5,"at":0}"#, #"{"unknown":1}"#, #"[]"#, #"{"seq":1,"#])
     func refusesWhatItDoesNotKnowSoTheStoreFallsBack(text: String) {
         #expect(throws: RecordReader.Unreadable.self) {

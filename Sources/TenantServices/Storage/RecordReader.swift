@@ -591,6 +591,25 @@ package struct RecordReader {
     }
 
     private mutating func civilDate() throws -> CivilDate {
+        // The usual form, "YYYY-MM-DD" in digits, read in place; anything else through
+        // `CivilDate(_:)`, which decides what is valid.
+        skipSpace()
+        let digit = { (byte: UInt8) -> Int? in byte >= 0x30 && byte <= 0x39 ? Int(byte - 0x30) : nil }
+        if i + 12 <= bytes.count, bytes[i] == UInt8(ascii: "\""), bytes[i + 11] == UInt8(ascii: "\""),
+            bytes[i + 5] == UInt8(ascii: "-"), bytes[i + 8] == UInt8(ascii: "-"),
+            let y0 = digit(bytes[i + 1]), let y1 = digit(bytes[i + 2]), let y2 = digit(bytes[i + 3]),
+            let y3 = digit(bytes[i + 4]), let m0 = digit(bytes[i + 6]), let m1 = digit(bytes[i + 7]),
+            let d0 = digit(bytes[i + 9]), let d1 = digit(bytes[i + 10])
+        {
+            let year = y0 * 1000 + y1 * 100 + y2 * 10 + y3
+            let month = m0 * 10 + m1
+            let day = d0 * 10 + d1
+            guard (1...12).contains(month), (1...CivilDate.daysIn(year: year, month: month)).contains(day) else {
+                throw Unreadable()
+            }
+            i += 12
+            return CivilDate(year: year, month: month, day: day)
+        }
         guard let date = CivilDate(try string()) else { throw Unreadable() }
         return date
     }
