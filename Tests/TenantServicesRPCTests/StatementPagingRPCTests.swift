@@ -61,7 +61,7 @@ import Testing
                 let result = try rpc.call("billing.statement", page)
                 #expect(schema.validate(result).isEmpty, "\(schema.validate(result))")
                 pages.append(result)
-                cursor = result["nextCursor"]?.stringValue.map(JSONValue.init)
+                cursor = result["nextCursor"]?.stringValue.map { JSONValue($0) }
             } while cursor != nil && pages.count < 50
             let lines = pages.flatMap { $0["lines"]!.elements }
             #expect(pages.count == (whole["lines"]!.count + 2) / 3)
