@@ -48,7 +48,8 @@ enum PortalTables {
                     $0.discount?.label ?? "–", "\($0.currency) \(money($0.total))",
                 ]
             }) + "\n"
-            + statement.totals.map { "Total \(printable($0.currency)) \(money($0.total))" }.joined(separator: "\n")
+            + (statement.totals ?? []).map { "Total \(printable($0.currency)) \(money($0.total))" }.joined(
+                separator: "\n")
     }
 }
 

@@ -99,9 +99,23 @@ def test_valid_params_are_never_refused_as_params(server, method):
             return  # a generator corner the reference validator disagrees with
         reply = server.request(method, params)
         error = reply.get("error")
+        if opaque_cursor_refused(method, params, error):
+            return
         assert error is None or error["code"] not in (-32602, -32603), (params, error)
 
     check()
+
+
+def opaque_cursor_refused(method, params, error):
+    """billing.statement's cursor is opaque: only a nextCursor the server gave continues a statement,
+    so a made-up one (which a schema cannot tell apart) is -32602 by design, with a message naming it."""
+    return (
+        method == "billing.statement"
+        and "cursor" in params
+        and error is not None
+        and error["code"] == -32602
+        and error["message"].startswith("cursor ")
+    )
 
 
 def mutations(params, schema):

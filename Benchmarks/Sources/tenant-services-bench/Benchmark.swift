@@ -22,6 +22,10 @@ struct Benchmark: ParsableCommand {
     var faultSeconds = 10
     @Option(help: "Tenants for the statement benchmark (about 10 booked services each).") var statementTenants = 100_000
     @Flag(help: "Leave out billing.statement over stdio from the statement benchmark.") var noStatementRPC = false
+    @Option(help: "Lines per page of the paged billing.statement over stdio (limit, 1–10000).")
+    var statementPageLimit = 10_000
+    @Flag(help: "Also fetch the three statements over stdio unpaged (minutes and several GiB at 1,000,000 services).")
+    var statementRPCUnpaged = false
     @Option(help: "Durable writes per measurement of the store benchmark.") var storeWrites = 1_000
     @Option(help: "Store sizes to load, in tenants (3 domains and about 10 services each).")
     var storeLoadTenants: [Int] = [10_000, 30_000, 100_000]
@@ -96,7 +100,7 @@ struct Benchmark: ParsableCommand {
     }
 
     struct TenantCreateParams: Decodable {
-        struct Actor: Decodable {
+        struct Principal: Decodable {
             var id: String
             var kind: String
             var partnerId: String?
@@ -113,7 +117,7 @@ struct Benchmark: ParsableCommand {
             var city: String
             var country: String
         }
-        var actor: Actor
+        var actor: Principal
         var name: String
         var contact: Contact
         var address: Address

@@ -197,7 +197,7 @@ extension Benchmark {
         }
         let request = Array(
             #"{"jsonrpc":"2.0","id":7,"method":"tenant.get","params":{"actor":\#(anna),"tenantId":"T1"}}"#.utf8)
-        let actor = Actor(id: "u-anna", kind: .partnerAdmin, partnerId: "P1", roles: [.ALL])
+        let actor = Principal(id: "u-anna", kind: .partnerAdmin, partnerId: "P1", roles: [.ALL])
         let n = 20_000
         let whole = best(3) { for _ in 0..<n { _ = dispatcher.reply(to: request) } }
         if only == "dispatch" {
@@ -218,7 +218,7 @@ extension Benchmark {
         let validate = best(3) { for _ in 0..<n { _ = schema.validate(params) } }
         let decode = try best(3) {
             for _ in 0..<n {
-                _ = try JSONValueDecoder().decode(Actor.self, from: params["actor"]!)
+                _ = try JSONValueDecoder().decode(Principal.self, from: params["actor"]!)
                 _ = try JSONValueDecoder().decode(TenantGet.self, from: params)
             }
         }

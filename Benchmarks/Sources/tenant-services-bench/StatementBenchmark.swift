@@ -1,15 +1,23 @@
 import Foundation
+import Synchronization
 import TenantServices
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// An event store preloaded with generated history.
+/// An event store preloaded with generated history, which it hands over on load and then forgets
+/// (as a store on disk keeps no copy of the history in memory).
 final class PreloadedStore: Store {
-    let records: [EventRecord]
-    init(_ records: [EventRecord]) { self.records = records }
-    func load() -> [EventRecord] { records }
+    private let records: Mutex<[EventRecord]>
+    init(_ records: [EventRecord]) { self.records = Mutex(records) }
+    func load() -> [EventRecord] {
+        records.withLock { records in
+            let all = records
+            records = []
+            return all
+        }
+    }
     func write(_ records: [EventRecord]) -> StorePosition { StorePosition(0) }
     func waitUntilDurable(_ position: StorePosition) {}
 }
@@ -97,11 +105,15 @@ extension Benchmark {
     /// The library figures; also writes the generated history as a store for the RPC figures.
     func statementsInTheLibrary(writingTheStoreTo directory: URL?) throws {
         let tenants = statementTenants
-        let (records, services, domainNumber) = try Self.generatedHistory(tenants: tenants)
+        // Only the store holds the generated history, and only until the portal has loaded it.
+        let (store, events, services, domainNumber): (PreloadedStore, Int, Int, Int) = try {
+            let generated = try Self.generatedHistory(tenants: tenants)
+            return (PreloadedStore(generated.records), generated.records.count, generated.services, generated.domains)
+        }()
         let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))  // 2026-11-18
         var portal: Portal?
-        let load = try best(1) { portal = try Portal(clock: clock, store: PreloadedStore(records)) }
-        let op = Actor.platformOperator()
+        let load = try best(1) { portal = try Portal(clock: clock, store: store) }
+        let op = Principal.platformOperator()
         // Only the line counts are kept, so that no statement outlives its measurement (peak memory).
         var currentLines = 0
         let now = try best(1) {
@@ -115,13 +127,13 @@ extension Benchmark {
             _ = try portal!.perform(BillingStatement(month: Month("2026-11")!, format: .csv), as: op)
         }
         print("\n## billing.statement over \(services) booked services (\(tenants) tenants, \(domainNumber) domains)")
-        print(String(format: "load (replay %d events)   %7.2f s", records.count, load))
+        print(String(format: "load (replay %d events)   %7.2f s", events, load))
         print(String(format: "current month (JSON)     %7.2f s  %d lines", now, currentLines))
         print(String(format: "current month (CSV)      %7.2f s", csv))
         print(String(format: "past month (replay)      %7.2f s  %d lines", pastTime, pastLines))
         print(String(format: "peak memory              %7.0f MiB (goals: < 1 s each, < 1 GiB)", Self.peakMemoryMiB()))
         let writes = 200
-        let admin = Actor(id: "pa", kind: .partnerAdmin, partnerId: "P1", roles: [.ALL])
+        let admin = Principal(id: "pa", kind: .partnerAdmin, partnerId: "P1", roles: [.ALL])
         let write = try best(1) {
             for i in 0..<writes {
                 _ = try portal!.perform(
@@ -136,7 +148,10 @@ extension Benchmark {
                 format: "tenant.create in memory  %7.2f ms per write at %d tenants", write / Double(writes) * 1000,
                 tenants))
         // After the figures above, so that writing the store does not count in their peak memory.
-        if let directory { try Self.writeStore(records, to: directory, snapshot: false) }
+        portal = nil
+        if let directory {
+            try Self.writeStore(Self.generatedHistory(tenants: tenants).records, to: directory, snapshot: false)
+        }
     }
 }
 
@@ -213,11 +228,40 @@ extension Benchmark {
         let loaded = server.peakMemoryMiB
         print("\n## billing.statement over stdio (server on the same store, NDJSON, request to last byte of the reply)")
         print(String(format: "server start and load    %7.2f s, peak %5.0f MiB", load, loaded))
-        for (name, params) in [
-            ("current month (JSON)", #"{"actor":\#(op),"month":"2026-11"}"#),
-            ("current month (CSV)", #"{"actor":\#(op),"month":"2026-11","format":"csv"}"#),
-            ("past month", #"{"actor":\#(op),"month":"2026-10"}"#),
-        ] {
+        let statements = [
+            ("current month (JSON)", #"{"actor":\#(op),"month":"2026-11""#),
+            ("current month (CSV)", #"{"actor":\#(op),"month":"2026-11","format":"csv""#),
+            ("past month", #"{"actor":\#(op),"month":"2026-10""#),
+        ]
+        print("paged, limit \(statementPageLimit): every page in turn, following nextCursor")
+        for (name, params) in statements {
+            var cursor: String?
+            var times: [Double] = []
+            var bytes = 0
+            var ok = true
+            repeat {
+                let page =
+                    params + ",\"limit\":\(statementPageLimit)" + (cursor.map { ",\"cursor\":\"\($0)\"" } ?? "") + "}"
+                let (reply, _, whole) = server.call("billing.statement", page)
+                times.append(whole)
+                bytes += reply.count
+                ok = ok && reply.prefix(100).firstRange(of: Array(#""result":{"month":"#.utf8)) != nil
+                cursor = Self.nextCursor(in: reply)
+            } while cursor != nil && ok
+            let sorted = times.sorted()
+            print(
+                name.padding(toLength: 25, withPad: " ", startingAt: 0)
+                    + String(
+                        format:
+                            "%7.2f s for %d pages (per page: median %.3f s, slowest %.3f s, last %.3f s), %6.1f MB%@, server peak %5.0f MiB",
+                        times.reduce(0, +), times.count, sorted[sorted.count / 2], sorted.last!, times.last!,
+                        Double(bytes) / 1e6, ok ? "" : " NOT A RESULT", server.peakMemoryMiB))
+        }
+        guard statementRPCUnpaged else {
+            return print("goal: each reply < 3 s and < 2 GiB (unpaged: --statement-rpc-unpaged)")
+        }
+        print("unpaged: the whole statement in one reply")
+        for (name, params) in statements.map({ ($0.0, $0.1 + "}") }) {
             let (reply, firstByte, whole) = server.call("billing.statement", params)
             let ok = reply.prefix(100).firstRange(of: Array(#""result":{"month":"#.utf8)) != nil
             print(
@@ -227,5 +271,15 @@ extension Benchmark {
                         firstByte, Double(reply.count) / 1e6, ok ? "" : " NOT A RESULT", server.peakMemoryMiB))
         }
         print("goal: < 3 s and < 2 GiB per reply, else paging of the lines")
+    }
+
+    /// The `nextCursor` of a paged statement reply (its last member), nil when null or absent.
+    static func nextCursor(in reply: [UInt8]) -> String? {
+        let key = Array(#""nextCursor":""#.utf8)
+        // The last member, so among the last bytes (a line's text never holds the key unescaped).
+        guard let range = reply.suffix(400).firstRange(of: key) else { return nil }
+        let rest = reply[range.upperBound...]
+        guard let end = rest.firstIndex(of: 0x22) else { return nil }
+        return String(decoding: rest[..<end], as: UTF8.self)
     }
 }

@@ -36,32 +36,93 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
     public var month: Month
     public var tenantId: String?
     public var format: Format?
+    /// Asks for one page of at most this many lines (1…``maximumLimit``); see ``cursor``.
+    public var limit: Int?
+    /// The `nextCursor` of the previous page: asks for the page after it.
+    ///
+    /// A request with `limit` or `cursor` is paged: each page holds the next lines in the
+    /// unpaged statement's order and `nextCursor` (nil on the last page); `totals` (of the whole
+    /// statement) are on the last page only; for format `csv`, each page's `csv` holds its own
+    /// rows and the first page also the header row, so the pages' texts in order make the
+    /// unpaged text. A cursor belongs to its statement (actor, month, tenant filter, format);
+    /// another's, or an altered one, is `invalid-params`. When a tenant or domain the statement
+    /// covers was saved after the first page (or, for a past month, anything before the
+    /// month's end was recorded), the next page is `conflict`: start again without a cursor.
+    public var cursor: String?
 
-    public init(month: Month, tenantId: String? = nil, format: Format? = nil) {
+    /// The page size of a paged request without `limit`.
+    public static let defaultLimit = 1_000
+    /// The largest `limit`.
+    public static let maximumLimit = 10_000
+
+    public init(
+        month: Month, tenantId: String? = nil, format: Format? = nil, limit: Int? = nil, cursor: String? = nil
+    ) {
         self.month = month
         self.tenantId = tenantId
         self.format = format
+        self.limit = limit
+        self.cursor = cursor
     }
 
-    /// The statement: lines, totals per currency, and the CSV text for format `csv`.
+    /// The statement (or one page of it): lines, totals per currency, and the CSV text for format `csv`.
     public struct Response: Codable, Sendable, Equatable {
         public var month: Month
         public var lines: [StatementLine]
-        public var totals: [CurrencyTotal]
+        /// The totals of the whole statement; nil on a page before the last.
+        public var totals: [CurrencyTotal]?
         public var csv: String?
+        /// For a page: the cursor of the next one, nil on the last page.
+        public var nextCursor: String? = nil
+        /// Whether this is a page of a paged request (then `nextCursor` is sent, null on the last page).
+        public var isPage = false
 
-        private enum CodingKeys: String, CodingKey { case month, lines, totals, csv }
+        private enum CodingKeys: String, CodingKey { case month, lines, totals, csv, nextCursor }
+
+        init(
+            month: Month, lines: [StatementLine], totals: [CurrencyTotal]?, csv: String?, nextCursor: String? = nil,
+            isPage: Bool = false
+        ) {
+            self.month = month
+            self.lines = lines
+            self.totals = totals
+            self.csv = csv
+            self.nextCursor = nextCursor
+            self.isPage = isPage
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            month = try c.decode(Month.self, forKey: .month)
+            lines = try c.decode([StatementLine].self, forKey: .lines)
+            totals = try c.decodeIfPresent([CurrencyTotal].self, forKey: .totals)
+            csv = try c.decodeIfPresent(String.self, forKey: .csv)
+            isPage = c.contains(.nextCursor)
+            nextCursor = try c.decodeIfPresent(String.self, forKey: .nextCursor)
+        }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(month, forKey: .month)
             try c.encode(lines, forKey: .lines)
-            try c.encode(totals, forKey: .totals)
+            if let totals { try c.encode(totals, forKey: .totals) }
             if let csv { try c.encode(csv, forKey: .csv) }
+            if isPage {
+                if let nextCursor {
+                    try c.encode(nextCursor, forKey: .nextCursor)
+                } else {
+                    try c.encodeNil(forKey: .nextCursor)
+                }
+            }
         }
     }
 
     func execute(in tx: inout Transaction) throws(PortalError) -> Response {
+        // A cursor is a parameter: checked before anything else.
+        let resume = try cursor.map { text throws(PortalError) in try StatementCursor(text, of: self, by: tx.actor) }
+        if let limit, !(1...Self.maximumLimit).contains(limit) {
+            throw PortalError(.invalidArgument, "limit must be between 1 and \(Self.maximumLimit), not \(limit)")
+        }
         if let tenantId { _ = try tx.tenant(tenantId) }
         try tx.require(.seePrices)
         let current = Month(tx.today)
@@ -70,6 +131,7 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
                 .dateRule, "the month \(month) has not begun; the latest month with a statement is \(current)",
                 details: .init(latest: current.description))
         }
+        if limit != nil || cursor != nil { return try page(after: resume, in: tx, current: month == current) }
         // A past month is priced from the state and the prices recorded in force at its end, which
         // later events (and a later catalog) cannot change; the current month from the catalog in force.
         let builder: StatementBuilder
@@ -93,6 +155,11 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
     {
         var builder = StatementBuilder(month: month, prices: prices)
         let tenants = tenantId.map { id in state.tenants[id].map { [$0] } ?? [] } ?? state.tenants.values.elements
+        var bound = 0
+        for tenant in tenants where access.inScope(tenant) {
+            for id in state.domainsByTenant[tenant.id] ?? [] { bound += (state.domains[id]?.services.count ?? 0) + 1 }
+        }
+        builder.reserveLines(bound)
         for tenant in tenants where access.inScope(tenant) {
             builder.beginTenant(tenant)
             for id in state.domainsByTenant[tenant.id] ?? [] {
@@ -109,6 +176,16 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
         _ month: Month, of past: PastEntities, catalog: PriceList, access: Access, tenantId: String?
     ) -> StatementBuilder {
         var builder = StatementBuilder(month: month, prices: past.prices ?? catalog)
+        var bound = 0
+        for (t, tenant) in past.tenants.enumerated()
+        where access.inScope(tenant) && (tenantId == nil || tenant.id == tenantId) {
+            var d = past.firstDomain[t]
+            while d >= 0 {
+                bound += past.domains[d].services.count + 1
+                d = past.nextDomain[d]
+            }
+        }
+        builder.reserveLines(bound)
         for (t, tenant) in past.tenants.enumerated()
         where access.inScope(tenant) && (tenantId == nil || tenant.id == tenantId) {
             builder.beginTenant(tenant)
@@ -132,19 +209,22 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
         "month,tenantId,tenantName,domainId,domain,service,quantity,unitPrice,currency,discountPercent,discountReason,total"
 
     /// RFC 4180 text: CRLF line ends, a header row, fields quoted when they hold a comma, quote or line break.
-    static func csv(_ lines: [StatementLine]) -> String {
+    static func csv(_ lines: [StatementLine], header: Bool = true) -> String {
         let month = lines.first?.month.description ?? ""
         // At most: every text byte doubled inside quotes, 20 digits per number, the separators.
-        var bound = csvHeader.utf8.count + 2
+        var bound = header ? csvHeader.utf8.count + 2 : 0
         for l in lines {
             bound += 2 * (month.utf8.count + l.tenantId.utf8.count + l.tenantName.utf8.count + l.domainId.utf8.count)
             bound += 2 * (l.domain.utf8.count + l.service.utf8.count + l.currency.utf8.count) + 14 + 5 * 24 + 16
         }
         return String(unsafeUninitializedCapacity: bound) { buffer in
+            guard bound > 0 else { return 0 }
             var out = CSVOutput(buffer.baseAddress!)
-            out.text(csvHeader)
-            out.byte(0x0D)
-            out.byte(0x0A)
+            if header {
+                out.text(csvHeader)
+                out.byte(0x0D)
+                out.byte(0x0A)
+            }
             for l in lines {
                 out.field(month)
                 out.byte(0x2C)
@@ -250,6 +330,8 @@ struct StatementBuilder {
     let prices: PriceList
     /// The lines so far, in the order added (tenant, domain, price list order).
     private(set) var lines: [StatementLine] = []
+    /// Whether lines are kept (else only their sums: the totals of a paged statement).
+    var keepsLines = true
     /// The sum of the lines per currency, in the order the currencies first appeared.
     private var sums: [(currency: String, total: Int)] = []
     /// The distinct codes of the price list, in order; an entry's slot is its code's position here.
@@ -304,6 +386,18 @@ struct StatementBuilder {
             pricesByCurrency.append((currency, unitPrices))
         }
         sumIndex = sums.firstIndex { $0.currency == currency } ?? -1
+    }
+
+    /// Makes room for about `count` lines at once: growing a large array by doubling would hold
+    /// the old and the new copy at the same time (a statement of a million lines: 200 MB more at
+    /// its peak). A bound from above costs only address space, since untouched pages stay unused.
+    mutating func reserveLines(_ count: Int) {
+        lines.reserveCapacity(count)
+    }
+
+    /// Removes `count` lines from `start` on (the lines of a domain a previous page already gave).
+    mutating func dropLines(from start: Int, count: Int) {
+        lines.removeSubrange(start..<min(start + count, lines.count))
     }
 
     /// The slot of a code, looking first at `hint` (bookings mostly follow the price list's order).
@@ -378,12 +472,14 @@ struct StatementBuilder {
             let discount =
                 slot == signOnlySlot ? signOnlyDiscount ?? services[booking].discount : services[booking].discount
             let total = BillingStatement.total(quantity: quantity, unitPrice: price, discount: discount)
-            let shown = discount.map { view($0) }
-            lines.append(
-                StatementLine(
-                    month: month, tenantId: tenant.id, tenantName: tenant.name, domainId: domain.id,
-                    domain: domain.name, service: entry.code, quantity: quantity, unitPrice: price,
-                    currency: currency, discount: shown, total: total))
+            if keepsLines {
+                let shown = discount.map { view($0) }
+                lines.append(
+                    StatementLine(
+                        month: month, tenantId: tenant.id, tenantName: tenant.name, domainId: domain.id,
+                        domain: domain.name, service: entry.code, quantity: quantity, unitPrice: price,
+                        currency: currency, discount: shown, total: total))
+            }
             if sumIndex < 0 {
                 sumIndex = sums.count
                 sums.append((currency, 0))
