@@ -34,6 +34,13 @@ struct PendingReply: Sendable {
 
     /// The response as compact JSON, or nil when nothing is to be sent.
     func finish() -> [UInt8]? { wait()?.serialized() }
+
+    /// Appends the response, compact and framed, to `buffer`; false when nothing is to be sent.
+    func finish(framing: Framing, appendingTo buffer: inout [UInt8]) -> Bool {
+        guard let response = wait() else { return false }
+        framing.write(response, appendingTo: &buffer)
+        return true
+    }
 }
 
 /// Applies JSON-RPC 2.0 to messages for any method table: envelope rules, batches,

@@ -1,3 +1,5 @@
+import JanssonJSON
+
 /// How messages are delimited on the byte stream.
 public enum Framing: String, Sendable, CaseIterable {
     /// One JSON message per line (newline-delimited JSON).
@@ -10,6 +12,17 @@ public enum Framing: String, Sendable, CaseIterable {
         switch self {
         case .ndjson: message + [0x0A]
         case .lsp: Array("Content-Length: \(message.count)\r\n\r\n".utf8) + message
+        }
+    }
+
+    /// Appends one outgoing message, serialized compactly and framed, to `buffer`.
+    func write(_ message: JSONValue, appendingTo buffer: inout [UInt8]) {
+        switch self {
+        case .ndjson:
+            message.serialize(appendingTo: &buffer)
+            buffer.append(0x0A)
+        case .lsp:
+            buffer += frame(message.serialized())
         }
     }
 }

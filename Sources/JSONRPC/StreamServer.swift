@@ -15,7 +15,8 @@ public enum StreamServer {
     /// the output is closed. Descriptors in non-blocking mode are waited on (`poll`) when they
     /// would block. See ``run(source:sink:framing:dispatcher:onReply:)``.
     ///
-    /// - Parameter onReply: called after each reply is written (for logging), on the writing thread.
+    /// - Parameter onReply: called after each reply is written (for logging), on the thread that
+    ///   wrote it, one reply at a time.
     public static func run(
         input: Int32, output: Int32, framing: Framing? = nil, dispatcher: Dispatcher,
         onReply: @escaping @Sendable (Int) -> Void = { _ in }
@@ -29,11 +30,13 @@ public enum StreamServer {
     /// received; returns at the end of the input after every reply is written, or when the
     /// sink's reader has gone away.
     ///
-    /// Four threads share the work, each in the order requests arrived: this one reads, parses,
-    /// checks and prepares them; a second starts them (applies changes); a third finishes the
-    /// replies (waiting for durability, encoding); a fourth writes them. So requests keep being
-    /// prepared and started while earlier ones wait for their flush, and pipelined writes share
-    /// one flush of the store (group commit).
+    /// Under load, four threads share the work, each in the order requests arrived: this one
+    /// reads, parses, checks and prepares them; a second starts them (applies changes); a third
+    /// finishes the replies (waiting for durability, encoding); a fourth writes them. So requests
+    /// keep being prepared and started while earlier ones wait for their flush, and pipelined
+    /// writes share one flush of the store (group commit). A frame that is the last one read
+    /// while nothing else is queued or in flight (a client in lock-step) is answered on this
+    /// thread from start to end, with no hand-over between threads.
     ///
     /// Memory stays bounded whatever the client does: the bytes in flight (requests read and not
     /// yet finished, counted as their message bytes, plus replies not yet written) are bounded by
@@ -42,7 +45,8 @@ public enum StreamServer {
     /// results are bounded too. At the bound this thread stops reading until replies
     /// drain, so a client that never reads its replies blocks itself, not the server's memory.
     ///
-    /// - Parameter onReply: called after each reply is written (for logging), on the writing thread.
+    /// - Parameter onReply: called after each reply is written (for logging), on the thread that
+    ///   wrote it, one reply at a time.
     public static func run(
         source: some ByteSource, sink: some ByteSink, framing: Framing? = nil, dispatcher: Dispatcher,
         onReply: @escaping @Sendable (Int) -> Void = { _ in }
@@ -81,7 +85,8 @@ public enum StreamServer {
                         started.abandon()
                         return
                     }
-                    let reply = item.reply.finish().map(item.framing.frame) ?? []
+                    var reply: [UInt8] = []
+                    _ = item.reply.finish(framing: item.framing, appendingTo: &reply)
                     budget.finished(requestBytes: item.bytes, replyBytes: reply.count)
                     if !reply.isEmpty && !outgoing.push(reply) {
                         started.abandon()
@@ -118,6 +123,16 @@ public enum StreamServer {
             let reply = dispatcher.prepare(frame)
             return prepared.push((reply, reader.framing ?? .ndjson, bytes), weight: reply.requestCount)
         }
+        var inlineReply: [UInt8] = []
+        /// Answers a frame on this thread (the others are idle); false when the output has gone away.
+        func answerInline(_ frame: Frame) throws(StreamError) -> Bool {
+            inlineReply.removeAll(keepingCapacity: inlineReply.capacity <= 1 << 20)
+            let pending = dispatcher.prepare(frame).start()
+            guard pending.finish(framing: reader.framing ?? .ndjson, appendingTo: &inlineReply) else { return true }
+            guard try sink.write(inlineReply) else { return false }
+            onReply(inlineReply.count)
+            return true
+        }
         reading: while true {
             let outcome = chunk.withUnsafeMutableBytes { buffer in
                 Result { () throws(StreamError) in try source.read(into: buffer) }
@@ -142,8 +157,21 @@ public enum StreamServer {
                 break
             }
             reader.append(chunk[0..<n])
-            while let frame = reader.next() {
-                guard admit(frame) else { break reading }
+            var next = reader.next()
+            while let frame = next {
+                next = reader.next()
+                if next == nil && budget.isIdle {
+                    // The last frame read, and nothing queued or in flight (lock-step): answered
+                    // here, with no hand-over between threads.
+                    do throws(StreamError) {
+                        guard try answerInline(frame) else { break reading }
+                    } catch {
+                        failure.withLock { $0 = error }
+                        break reading
+                    }
+                } else {
+                    guard admit(frame) else { break reading }
+                }
             }
         }
         prepared.close()
@@ -161,8 +189,8 @@ public enum StreamServer {
         func flush() throws(StreamError) -> Bool {
             guard !buffer.isEmpty else { return true }
             guard try sink.write(buffer) else { return false }
-            budget.written(replyBytes: buffer.count)
             for size in sizes { onReply(size) }
+            budget.written(replyBytes: buffer.count, replies: sizes.count)
             buffer.removeAll(keepingCapacity: buffer.count <= 1 << 20)
             sizes.removeAll(keepingCapacity: true)
             return true
@@ -209,6 +237,8 @@ final class FlightBudget: @unchecked Sendable {
     private let limit: Int
     private var requestBytes = 0
     private var replyBytes = 0
+    /// Frames admitted whose replies are not yet written (or that turned out to have none).
+    private var frames = 0
     private var abandoned = false
 
     init(limit: Int) { self.limit = limit }
@@ -221,7 +251,17 @@ final class FlightBudget: @unchecked Sendable {
         while requestBytes + replyBytes >= limit && requestBytes + replyBytes > 0 && !abandoned { condition.wait() }
         guard !abandoned else { return false }
         requestBytes += bytes
+        frames += 1
         return true
+    }
+
+    /// Whether nothing is in flight: every frame admitted so far has its reply written (and the
+    /// output has not gone away). Only the reading thread admits frames, so for it this stays
+    /// true until it admits another.
+    var isIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return frames == 0 && !abandoned
     }
 
     /// Waits while the replies not yet written are at the limit; false once abandoned.
@@ -237,14 +277,16 @@ final class FlightBudget: @unchecked Sendable {
         condition.lock()
         requestBytes -= request
         replyBytes += reply
+        if reply == 0 { frames -= 1 }
         condition.broadcast()
         condition.unlock()
     }
 
     /// Replies were written.
-    func written(replyBytes bytes: Int) {
+    func written(replyBytes bytes: Int, replies: Int) {
         condition.lock()
         replyBytes -= bytes
+        frames -= replies
         condition.broadcast()
         condition.unlock()
     }

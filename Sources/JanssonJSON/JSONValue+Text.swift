@@ -111,6 +111,23 @@ extension JSONValue {
         }
     }
 
+    /// Appends the value as JSON text (UTF-8) to `buffer`, the same bytes as ``serialized(_:)``
+    /// without a copy of its own: a buffer kept across calls is reused.
+    public func serialize(appendingTo buffer: inout [UInt8], _ options: JSONWriteOptions = .compact) {
+        withUnsafeMutablePointer(to: &buffer) { pointer in
+            _ = json_dump_callback(
+                raw,
+                { chunk, size, context in
+                    guard let chunk, let context else { return -1 }
+                    let buffer = context.assumingMemoryBound(to: [UInt8].self)
+                    chunk.withMemoryRebound(to: UInt8.self, capacity: size) {
+                        buffer.pointee.append(contentsOf: UnsafeBufferPointer(start: $0, count: size))
+                    }
+                    return 0
+                }, pointer, options.flags)
+        }
+    }
+
     /// The value as JSON text.
     public func text(_ options: JSONWriteOptions = .compact) -> String {
         String(decoding: serialized(options), as: UTF8.self)

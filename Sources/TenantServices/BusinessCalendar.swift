@@ -4,6 +4,9 @@ public import Foundation
 public struct BusinessCalendar: Sendable {
     public let timeZone: TimeZone
     private let calendar: Calendar
+    /// The day of the last instant asked about, with the instants it spans: requests in a row
+    /// fall on the same day, so most get their date without the calendar's work.
+    private let lastDay = Locked<(days: Range<Date>, date: CivilDate)?>(nil)
 
     public init(timeZone: TimeZone = TimeZone(identifier: "Europe/Zurich")!) {
         self.timeZone = timeZone
@@ -19,7 +22,12 @@ public struct BusinessCalendar: Sendable {
 
     /// The calendar date of an instant in the configured zone.
     public func date(of instant: Date) -> CivilDate {
+        if let last = lastDay.withLock({ $0 }), last.days.contains(instant) { return last.date }
         let c = calendar.dateComponents([.year, .month, .day], from: instant)
-        return CivilDate(year: c.year!, month: c.month!, day: c.day!)
+        let date = CivilDate(year: c.year!, month: c.month!, day: c.day!)
+        if let day = calendar.dateInterval(of: .day, for: instant), day.start <= instant, instant < day.end {
+            lastDay.withLock { $0 = (day.start..<day.end, date) }
+        }
+        return date
     }
 }

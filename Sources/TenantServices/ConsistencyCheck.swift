@@ -55,7 +55,7 @@ extension Catalog {
     /// service requiring it, `requires`; an excluded service of the wrong mode is both).
     func problems(of codes: [String], region: Region) -> [Problem] {
         let live = Set(codes)
-        let ordered = services.filter { live.contains($0.code) }
+        let ordered = services.indices.filter { live.contains(services[$0].code) }
         var found: [Problem] = []
         let base = baseService
         if !live.contains(base.code) {
@@ -65,12 +65,13 @@ extension Catalog {
         if !modeServices.contains(where: { live.contains($0.code) }) {
             found.append(Problem(rule: .missingMode, services: modeServices.map(\.code)))
         }
-        for s in ordered {
-            for dep in s.requires where !live.contains(dep) {
-                found.append(Problem(rule: .requires, services: [s.code, dep]))
+        for i in ordered {
+            for dep in services[i].requires where !live.contains(dep) {
+                found.append(Problem(rule: .requires, services: [services[i].code, dep]))
             }
-            if !s.requiresAny.isEmpty && !s.requiresAny.contains(where: live.contains) {
-                found.append(Problem(rule: .requiresAny, services: [s.code] + s.requiresAny))
+            let requiresAny = services[i].requiresAny
+            if !requiresAny.isEmpty && !requiresAny.contains(where: live.contains) {
+                found.append(Problem(rule: .requiresAny, services: [services[i].code] + requiresAny))
             }
         }
         found += permanentProblems(of: ordered, live: live, region: region)
@@ -85,25 +86,30 @@ extension Catalog {
     /// The problems no later booking can repair, without messages.
     func permanentProblems(of codes: some Collection<String>, region: Region) -> [Problem] {
         let live = Set(codes)
-        return permanentProblems(of: services.filter { live.contains($0.code) }, live: live, region: region)
+        return permanentProblems(
+            of: services.indices.filter { live.contains(services[$0].code) }, live: live, region: region)
     }
 
-    private func permanentProblems(of ordered: [Service], live: Set<String>, region: Region) -> [Problem] {
+    /// `ordered` holds the positions in `services` of the live services, in catalog order. The
+    /// services are read in place: every `actions` list asks this once per catalog service, and
+    /// a copy of a service costs a retain and a release per member.
+    private func permanentProblems(of ordered: [Int], live: Set<String>, region: Region) -> [Problem] {
         var found: [Problem] = []
         var reported: Set<Set<String>> = []
-        for s in ordered {
-            for other in s.excludes where live.contains(other) && reported.insert([s.code, other]).inserted {
-                found.append(Problem(rule: .excludes, services: [s.code, other]))
+        for i in ordered {
+            let code = services[i].code
+            for other in services[i].excludes where live.contains(other) && reported.insert([code, other]).inserted {
+                found.append(Problem(rule: .excludes, services: [code, other]))
             }
         }
         // Every mode a mode service gives the domain counts, also when two of them exclude each other.
-        let domainModes = services.compactMap { live.contains($0.code) ? $0.mode : nil }
-        for s in ordered {
-            if let modes = s.modes, let wrong = domainModes.first(where: { !modes.contains($0) }) {
-                found.append(Problem(rule: .mode, services: [s.code], mode: wrong))
+        let domainModes = services.indices.compactMap { live.contains(services[$0].code) ? services[$0].mode : nil }
+        for i in ordered {
+            if let modes = services[i].modes, let wrong = domainModes.first(where: { !modes.contains($0) }) {
+                found.append(Problem(rule: .mode, services: [services[i].code], mode: wrong))
             }
-            if let regions = s.regions, !regions.contains(region) {
-                found.append(Problem(rule: .region, services: [s.code]))
+            if let regions = services[i].regions, !regions.contains(region) {
+                found.append(Problem(rule: .region, services: [services[i].code]))
             }
         }
         return found

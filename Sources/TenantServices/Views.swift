@@ -1,8 +1,53 @@
 import Foundation
 import OrderedCollections
 
-/// An instant as RFC 3339 UTC text with second precision (`2026-11-27T13:00:00Z`).
+/// An instant as RFC 3339 UTC text with second precision (`2026-11-27T13:00:00Z`), the fraction
+/// cut off. Computed directly for 1970 to 9999 (the views show several per result, and
+/// Foundation's formatter costs microseconds each); other instants go through
+/// ``formattedTimestamp(_:)``, which a test holds this to over generated instants.
 func timestamp(_ date: Date) -> String {
+    let seconds = date.timeIntervalSince1970.rounded(.down)
+    guard seconds >= 0, seconds < 253_402_300_800 else { return formattedTimestamp(date) }
+    let total = Int(seconds)
+    let (days, secondOfDay) = total.quotientAndRemainder(dividingBy: 86_400)
+    // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
+    let z = days + 719_468
+    let era = z / 146_097
+    let dayOfEra = z - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let shiftedMonth = (5 * dayOfYear + 2) / 153
+    let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+    let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    let (hour, minuteAndSecond) = secondOfDay.quotientAndRemainder(dividingBy: 3600)
+    let (minute, second) = minuteAndSecond.quotientAndRemainder(dividingBy: 60)
+    return String(unsafeUninitializedCapacity: 20) { text in
+        func put(_ value: Int, digits: Int, at offset: Int) {
+            var value = value
+            for i in stride(from: offset + digits - 1, through: offset, by: -1) {
+                text[i] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
+                value /= 10
+            }
+        }
+        put(year, digits: 4, at: 0)
+        text[4] = UInt8(ascii: "-")
+        put(month, digits: 2, at: 5)
+        text[7] = UInt8(ascii: "-")
+        put(day, digits: 2, at: 8)
+        text[10] = UInt8(ascii: "T")
+        put(hour, digits: 2, at: 11)
+        text[13] = UInt8(ascii: ":")
+        put(minute, digits: 2, at: 14)
+        text[16] = UInt8(ascii: ":")
+        put(second, digits: 2, at: 17)
+        text[19] = UInt8(ascii: "Z")
+        return 20
+    }
+}
+
+/// ``timestamp(_:)`` by Foundation's ISO 8601 format style.
+func formattedTimestamp(_ date: Date) -> String {
     date.formatted(
         .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon)
             .timeZone(separator: .omitted))

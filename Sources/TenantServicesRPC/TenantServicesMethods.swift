@@ -60,6 +60,8 @@ public enum TenantServicesMethods {
     private static func bind<R: PortalRequest>(_ type: R.Type, portal: Portal, schemas: SchemaSet) throws -> Method {
         let decoder = JSONValueDecoder()
         let encoder = JSONValueEncoder()
+        // The hottest results are written straight into jansson, the others through Codable.
+        let isDirect = R.Response.self is any DirectlyEncoded.Type
         return Method(R.method, paramsSchema: try schemas.paramsSchema(for: R.method)) { params in
             // Prepared (decoded) possibly while earlier requests are still being applied.
             let params = params ?? .object([])
@@ -85,7 +87,9 @@ public enum TenantServicesMethods {
                 // Acknowledged only once durable; requests received meanwhile share the flush.
                 return PendingResult {
                     do {
-                        return try encoder.encode(try pending.wait())
+                        let response = try pending.wait()
+                        if isDirect, let direct = response as? any DirectlyEncoded { return direct.json }
+                        return try encoder.encode(response)
                     } catch let error as PortalError {
                         throw rpcError(error)
                     }

@@ -169,7 +169,7 @@ extension Benchmark {
                 rate(writes, lockStep) / sqliteRate))
         print(
             String(
-                format: "server pipelined (stdio)       %8.0f writes/s = %.2f× SQLite (goal ≥ 3×)",
+                format: "server pipelined (stdio)       %8.0f writes/s = %.2f× SQLite (goal ≥ 5×)",
                 rate(pipelinedCount, pipelined), rate(pipelinedCount, pipelined) / sqliteRate))
         let sqliteStoreRate = rate(writes, sqliteStoreTime)
         print(
