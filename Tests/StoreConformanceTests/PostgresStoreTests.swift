@@ -162,8 +162,11 @@ import Testing
         return (try Portal(clock: clock, calendar: clock.calendar, store: store), store)
     }
 
-    static let heldWriteLocks =
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = \(0x5453_4556_0001 & 0xFFFF_FFFF)"
+    // Advisory locks are per database; other tests hold the same key in their own databases.
+    static let heldWriteLocks = """
+        SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = \(0x5453_4556_0001 & 0xFFFF_FFFF)
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        """
 
     @Test func aLockStepWriterSendsOneStatementPerWrite() throws {
         guard let database = try PostgresTestDatabase.make() else { return }

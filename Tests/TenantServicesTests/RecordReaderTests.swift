@@ -65,7 +65,8 @@ import Testing
     @Test func readsCivilDatesInPlaceLikeJSONDecoder() throws {
         let world = try WorldBuilder(clock: TestClock("2026-11-18"))
         let tenant = try world.tenant("T", of: try world.partner("P"))
-        try world.domain("muster.ch", of: tenant, status: .provisioned)
+        // Billing starts once the domain has users that count.
+        try world.domain("muster.ch", of: tenant, status: .provisioned, users: [.signEncrypt: 2])
         let record = try #require(
             world.portal.journal.last { record in
                 record.changes.contains {
