@@ -911,6 +911,9 @@ final class CommitListener: @unchecked Sendable {
                 logger.debug("listening failed", metadata: ["reason": "\(PostgresStore.reason(error))"])
             }
             condition.lock()
+            // Closed before it is let go: postgres-nio requires it (a connection released
+            // while its listeners are being cancelled would trap).
+            if let connection { PostgresStore.discard(connection) }
             connection = nil
             if !stopped { _ = condition.wait(until: Date(timeIntervalSinceNow: 1)) }
             condition.unlock()

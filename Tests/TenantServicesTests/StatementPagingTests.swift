@@ -14,7 +14,7 @@ import Testing
     {
         var tx = Transaction(
             state: world.state, actor: actor, now: world.now, calendar: BusinessCalendar(), catalog: world.catalog)
-        return try request.execute(in: &tx) as! BillingStatement.Response
+        return try request.execute(in: &tx)
     }
 
     /// Every page of a statement, following `nextCursor` (at most `lines + 2` pages).
@@ -43,7 +43,8 @@ import Testing
             var random = SplitMix(seed: UInt64(seed))
             let world = GeneratedHistory(&random)
             let actors = [
-                Principal.platformOperator(), Principal(id: "pa", kind: .partnerAdmin, partnerId: "P1", roles: [.Sales]),
+                Principal.platformOperator(),
+                Principal(id: "pa", kind: .partnerAdmin, partnerId: "P1", roles: [.Sales]),
                 Principal(id: "ta", kind: .partnerAdmin, partnerId: "P2", roles: [.ALL]),
             ]
             for actor in actors {
@@ -86,7 +87,7 @@ import Testing
         #expect(json.contains("\"totals\""))
         let page = try d.portal.perform(BillingStatement(month: Month("2026-11")!, limit: 2), as: d.admin)
         let pageJSON = String(decoding: try JSONEncoder().encode(page), as: UTF8.self)
-        #expect(pageJSON.contains("\"nextCursor\":\"s1."))
+        #expect(pageJSON.contains("\"nextCursor\":\"s2."))
         #expect(!pageJSON.contains("\"totals\""))
         #expect(try JSONDecoder().decode(BillingStatement.Response.self, from: Data(pageJSON.utf8)) == page)
     }
@@ -186,6 +187,32 @@ import Testing
         }
         #expect(pastPages.flatMap(\.lines) == past.lines)
         #expect(pastPages.last?.totals == past.totals)
+    }
+
+    /// The rule: the pages of one statement are priced with one price list. A page continued on a
+    /// server with another catalog (or after the prices changed) is `conflict`, never a mix.
+    @Test func aCursorContinuedOnOtherPricesIsAConflict() throws {
+        let d = try Deployed(on: "2026-11-18")
+        let month = Month("2026-11")!
+        let first = try d.portal.perform(BillingStatement(month: month, limit: 1), as: d.admin)
+        let cursor = try #require(first.nextCursor)
+        var services = Catalog.standard.services
+        let base = try #require(services.firstIndex { $0.kind == .base })
+        services[base].prices["CHF", default: 0] += 100
+        let dearer = try Catalog(
+            services: services, currencies: Catalog.standard.currencies,
+            freeMailDomains: Catalog.standard.freeMailDomains)
+        func next(on catalog: Catalog) throws(PortalError) -> BillingStatement.Response {
+            var tx = Transaction(
+                state: d.portal.state, actor: d.admin, now: d.clock.now(), calendar: BusinessCalendar(),
+                catalog: catalog)
+            return try BillingStatement(month: month, limit: 1, cursor: cursor).execute(in: &tx)
+        }
+        // The same catalog continues the statement.
+        #expect(try next(on: d.portal.catalog).lines.count == 1)
+        let error = #expect(throws: PortalError.self) { try next(on: dearer) }
+        #expect(error?.code == .conflict)
+        #expect(error?.message.contains("prices") == true)
     }
 
     /// The rule: a cursor of the current month's statement is `conflict` once that month has ended.

@@ -14,35 +14,40 @@ struct StatementPosition: Equatable {
 /// The cursor of a paged statement: which statement it continues, the store seq of the state
 /// the previous page was computed on, and where the next page begins.
 ///
-/// As text: `s1.<statement>.<c|p>.<seq>.<tenant>.<domain>.<line>.<check>`, where `<statement>`
-/// is a digest of the actor's identity (kind, ID, partner, tenant), the month, the tenant filter
-/// and the format, `c`/`p` says whether the month was the current one, and `<check>` a digest of
-/// the rest, so that an altered or damaged cursor is refused. The cursor is no credential: every
+/// As text: `s2.<statement>.<c|p>.<seq>.<tenant>.<domain>.<line>.<prices>.<check>`, where
+/// `<statement>` is a digest of the actor's identity (kind, ID, partner, tenant), the month, the
+/// tenant filter and the format, `c`/`p` says whether the month was the current one, `<prices>`
+/// a digest of the price list the pages are priced with (a server on another catalog, or a price
+/// change, would mix two price lists and shift lines), and `<check>` a digest of the rest, so that
+/// an accidentally altered or damaged cursor is refused (it is a checksum, not a signature). The cursor is no credential: every
 /// page is computed for the actor of its own request, so a cursor can only choose where among
 /// that actor's lines a page begins.
 struct StatementCursor: Equatable {
     var current: Bool
     var seq: Int
     var position: StatementPosition
+    /// The digest of the price list the statement is priced with (``digest(of:)``).
+    var prices: String
 
-    static let version = "s1"
+    static let version = "s2"
 
-    init(current: Bool, seq: Int, position: StatementPosition) {
+    init(current: Bool, seq: Int, position: StatementPosition, prices: String) {
         self.current = current
         self.seq = seq
         self.position = position
+        self.prices = prices
     }
 
     /// Reads a cursor given with `request` by `actor`; refuses one that is malformed, altered,
     /// or issued for another statement.
     init(_ text: String, of request: BillingStatement, by actor: Principal) throws(PortalError) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 8, parts[0] == Self.version else {
+        guard parts.count == 9, parts[0] == Self.version else {
             throw PortalError(
                 .invalidArgument,
                 "cursor is not a billing.statement cursor: pass the nextCursor of the previous page as it was given")
         }
-        guard parts[7] == Self.check(parts[0..<7].joined(separator: ".")), parts[2] == "c" || parts[2] == "p",
+        guard parts[8] == Self.check(parts[0..<8].joined(separator: ".")), parts[2] == "c" || parts[2] == "p",
             let seq = Int(parts[3]), let tenant = Int(parts[4]), let domain = Int(parts[5]), let line = Int(parts[6]),
             seq >= 0, tenant >= 0, domain >= 0, line >= 0
         else {
@@ -58,13 +63,14 @@ struct StatementCursor: Equatable {
             )
         }
         self.init(
-            current: parts[2] == "c", seq: seq, position: StatementPosition(tenant: tenant, domain: domain, line: line))
+            current: parts[2] == "c", seq: seq, position: StatementPosition(tenant: tenant, domain: domain, line: line),
+            prices: String(parts[7]))
     }
 
     /// The cursor's text for a statement (``statement(of:by:)``).
     func text(statement: String) -> String {
         let body =
-            "\(Self.version).\(statement).\(current ? "c" : "p").\(seq).\(position.tenant).\(position.domain).\(position.line)"
+            "\(Self.version).\(statement).\(current ? "c" : "p").\(seq).\(position.tenant).\(position.domain).\(position.line).\(prices)"
         return body + "." + Self.check(body)
     }
 
@@ -75,6 +81,14 @@ struct StatementCursor: Equatable {
             request.tenantId ?? "", (request.format ?? .json).rawValue,
         ]
         return String(SHA256.hexDigest(Array(fields.joined(separator: "\u{1F}").utf8)).prefix(16))
+    }
+
+    /// The digest of a price list: its codes, counting rules and prices in catalog order.
+    static func digest(of prices: PriceList) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = (try? encoder.encode(prices)).map(Array.init) ?? Array("\(prices)".utf8)
+        return String(SHA256.hexDigest(bytes).prefix(16))
     }
 
     private static func check(_ body: String) -> String {
@@ -171,6 +185,13 @@ extension BillingStatement {
             source = .past(past)
             prices = past.prices ?? tx.catalog.priceList
         }
+        let pricesDigest = StatementCursor.digest(of: prices)
+        if let resume, resume.prices != pricesDigest {
+            throw PortalError(
+                .conflict,
+                "the prices of \(month) changed after the previous page (or this server has another catalog than the one that gave it): start again without a cursor"
+            )
+        }
         let limit = self.limit ?? Self.defaultLimit
         let start = resume?.position ?? .start
         var builder = StatementBuilder(month: month, prices: prices)
@@ -214,7 +235,8 @@ extension BillingStatement {
             month: month, lines: lines, totals: totals,
             csv: format == .csv ? Self.csv(lines, header: resume == nil) : nil,
             nextCursor: next.map {
-                StatementCursor(current: current, seq: seq, position: $0).text(statement: statement)
+                StatementCursor(current: current, seq: seq, position: $0, prices: pricesDigest).text(
+                    statement: statement)
             },
             isPage: true)
     }
@@ -227,6 +249,7 @@ extension BillingStatement {
             switch change {
             case .tenantSaved(let t): tenant = t
             case .domainSaved(let d): tenant = tx.state.tenants[d.tenantId]
+            case .pricesRecorded: return true
             default: tenant = nil
             }
             guard let tenant else { return false }
