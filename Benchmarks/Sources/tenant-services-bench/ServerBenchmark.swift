@@ -15,6 +15,8 @@ final class ServerProcess {
     private let output = Pipe()
     private var buffer: [UInt8] = []
     private var start = 0
+    /// How many bytes after `start` are known to hold no newline (a long reply is scanned once).
+    private var scanned = 0
 
     init(_ executable: URL, _ arguments: [String]) throws {
         process.executableURL = executable
@@ -40,23 +42,28 @@ final class ServerProcess {
         }
     }
 
-    /// Reads one reply line.
-    func receiveLine() -> [UInt8] {
+    /// Reads one reply line; `onFirstRead` is called once the first bytes read for it arrive.
+    func receiveLine(onFirstRead: (() -> Void)? = nil) -> [UInt8] {
+        var onFirstRead = onFirstRead
         while true {
-            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+            if let newline = buffer[(start + scanned)...].firstIndex(of: 0x0A) {
                 let line = Array(buffer[start..<newline])
                 start = newline + 1
+                scanned = 0
                 if start > 1 << 20 {
                     buffer.removeSubrange(0..<start)
                     start = 0
                 }
                 return line
             }
+            scanned = buffer.count - start
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             let n = chunk.withUnsafeMutableBytes {
                 read(output.fileHandleForReading.fileDescriptor, $0.baseAddress, $0.count)
             }
             precondition(n > 0, "server closed its output")
+            onFirstRead?()
+            onFirstRead = nil
             buffer += chunk[0..<n]
         }
     }
@@ -71,6 +78,7 @@ final class ServerProcess {
                 if buffer.count - end.upperBound >= length {
                     let body = Array(buffer[end.upperBound..<(end.upperBound + length)])
                     start = end.upperBound + length
+                    scanned = 0
                     return body
                 }
             }

@@ -155,23 +155,16 @@ extension Benchmark {
     }
 }
 
-/// A server over pipes whose replies may be hundreds of megabytes: reads in large chunks and
-/// scans only the bytes not yet scanned for the end of the line.
+/// A server over pipes whose replies may be hundreds of megabytes, timed to their first and
+/// last byte.
 final class LargeReplyServer {
-    let process = Process()
-    private let input = Pipe()
-    private let output = Pipe()
-    private var buffer: [UInt8] = []
-    private var scanned = 0
+    private let server: ServerProcess
     private var nextId = 1
 
+    var process: Process { server.process }
+
     init(_ executable: URL, _ arguments: [String]) throws {
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        server = try ServerProcess(executable, arguments)
     }
 
     /// A round trip: the reply line, the seconds until its first byte and until its last.
@@ -179,24 +172,11 @@ final class LargeReplyServer {
         let request = #"{"jsonrpc":"2.0","id":\#(nextId),"method":"\#(method)","params":\#(params)}"#
         nextId += 1
         let start = ContinuousClock.now
-        ServerProcess.send(Array(request.utf8) + [0x0A], to: input.fileHandleForWriting.fileDescriptor)
+        server.send(Array(request.utf8) + [0x0A])
         var firstByte: Double?
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            if let newline = buffer[scanned...].firstIndex(of: 0x0A) {
-                let line = Array(buffer[..<newline])
-                buffer.removeSubrange(...newline)
-                scanned = 0
-                return (line, firstByte ?? seconds(ContinuousClock.now - start), seconds(ContinuousClock.now - start))
-            }
-            scanned = buffer.count
-            let n = chunk.withUnsafeMutableBytes {
-                read(output.fileHandleForReading.fileDescriptor, $0.baseAddress, $0.count)
-            }
-            precondition(n > 0, "server closed its output")
-            if firstByte == nil { firstByte = seconds(ContinuousClock.now - start) }
-            buffer += chunk[0..<n]
-        }
+        let line = server.receiveLine { firstByte = seconds(ContinuousClock.now - start) }
+        let whole = seconds(ContinuousClock.now - start)
+        return (line, firstByte ?? whole, whole)
     }
 
     /// The peak resident set of the server so far (`VmHWM`), in MiB.
@@ -206,10 +186,7 @@ final class LargeReplyServer {
         return (Double(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
     }
 
-    func stop() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
+    func stop() { server.stop() }
 }
 
 extension Benchmark {
