@@ -181,8 +181,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
             ).wait()
             self.connection = connection
             // Acknowledged means committed and flushed; a writer waits at most this long for the lock.
-            _ = try connection.query("SET synchronous_commit = on", logger: logger).wait()
-            _ = try connection.query("SET lock_timeout = '10s'", logger: logger).wait()
+            _ = try connection.send("SET synchronous_commit = on", logger: logger).wait()
+            _ = try connection.send("SET lock_timeout = '10s'", logger: logger).wait()
             lastConnectFailure = nil
             return connection
         } catch {
@@ -224,7 +224,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         let connection = try connected()
         statements += 1
         do {
-            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+            return try connection.send(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
         } catch {
             if connection.isClosed { dropConnection() }
             throw StoreError("\(location): \(Self.reason(error))")
@@ -349,7 +349,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
                 binds.append(after)
                 binds.append(after + batch)
                 statements += 1
-                return connection.query(
+                return connection.send(
                     PostgresQuery(
                         unsafeSQL: """
                             SELECT count(*)::bigint, coalesce(string_agg(record, E'\\n' ORDER BY seq), '')
@@ -635,7 +635,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         lockWanted = false
         guard let connection, !connection.isClosed else { return }
         statements += 1
-        connection.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_unlock(\(Self.writeLockKey))"), logger: logger)
+        connection.send(PostgresQuery(unsafeSQL: "SELECT pg_advisory_unlock(\(Self.writeLockKey))"), logger: logger)
             .whenComplete { _ in }
     }
 
@@ -709,7 +709,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         if let connection, !connection.isClosed, holdsLock {
             statements += 1
             condition.unlock()
-            let result = Result { try connection.query(statement, logger: logger).wait() }
+            let result = Result { try connection.send(statement, logger: logger).wait() }
             condition.lock()
             switch result {
             case .success(let rows):
@@ -789,6 +789,23 @@ public final class PostgresStore: Store, @unchecked Sendable {
 }
 
 /// One range of records being decoded in the background (on every core).
+extension PostgresConnection {
+    /// What `send` fails with on a closed connection.
+    static let closedError = StoreError("the connection to the database is closed")
+
+    /// Runs `query`, failing at once if the connection is closed.
+    ///
+    /// postgres-nio drops a query written to a channel that closed in the meantime without ever
+    /// answering it (a wait that never returns; a trap in debug builds). The query is therefore
+    /// written from the connection's own event loop, where the channel cannot close between the
+    /// check and the write.
+    func send(_ query: PostgresQuery, logger: Logger) -> EventLoopFuture<PostgresQueryResult> {
+        eventLoop.flatSubmit {
+            self.isClosed ? self.eventLoop.makeFailedFuture(Self.closedError) : self.query(query, logger: logger)
+        }
+    }
+}
+
 final class DecodingBatch: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     // Written by the decoding task before `done` is signalled, read after waiting for it.
@@ -887,21 +904,26 @@ final class CommitListener: @unchecked Sendable {
                 let stop = stopped
                 condition.unlock()
                 if stop { break }
-                connection.addListener(channel: PostgresStore.notificationChannel) { [self] _, notification in
-                    // "seq identity"; a commit of this store is known to it already.
-                    let fields = notification.payload.split(separator: " ", maxSplits: 1)
-                    guard fields.count < 2 || fields[1] != identity else { return }
-                    announce(fields.first.flatMap { Int($0) } ?? .max)
-                }
-                connection.addListener(channel: PostgresStore.lockWantedChannel) { [self] _, notification in
-                    // Off the event loop: the store's lock may be held by a thread waiting on it.
-                    let asker = notification.payload
-                    DispatchQueue.global().async { [self] in onLockWanted(asker) }
-                }
-                _ = try connection.query(
+                // On the connection's event loop, like `send`: a listener handed to a channel that
+                // closed meanwhile would be dropped unanswered.
+                try connection.eventLoop.submit { [self] in
+                    guard !connection.isClosed else { throw PostgresConnection.closedError }
+                    connection.addListener(channel: PostgresStore.notificationChannel) { [self] _, notification in
+                        // "seq identity"; a commit of this store is known to it already.
+                        let fields = notification.payload.split(separator: " ", maxSplits: 1)
+                        guard fields.count < 2 || fields[1] != identity else { return }
+                        announce(fields.first.flatMap { Int($0) } ?? .max)
+                    }
+                    connection.addListener(channel: PostgresStore.lockWantedChannel) { [self] _, notification in
+                        // Off the event loop: the store's lock may be held by a thread waiting on it.
+                        let asker = notification.payload
+                        DispatchQueue.global().async { [self] in onLockWanted(asker) }
+                    }
+                }.wait()
+                _ = try connection.send(
                     PostgresQuery(unsafeSQL: "LISTEN \(PostgresStore.notificationChannel)"), logger: logger
                 ).wait()
-                _ = try connection.query(
+                _ = try connection.send(
                     PostgresQuery(unsafeSQL: "LISTEN \(PostgresStore.lockWantedChannel)"), logger: logger
                 ).wait()
                 // Whatever was committed while not listening.

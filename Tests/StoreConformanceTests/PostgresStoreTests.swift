@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TenantServices
 import TenantServicesPostgres
 import TenantServicesTesting
@@ -235,6 +236,50 @@ import Testing
         let reloaded = try database.store().load()
         #expect(reloaded == portal.journal)
         #expect(!reloaded.contains { $0.summary.contains("Lost") })
+    }
+
+    /// Connections that close at any moment (killed by the server, or closed by the store) never
+    /// leave a request without an answer, and never take a write the database does not hold.
+    @Test(.timeLimit(.minutes(1))) func connectionsClosedAtAnyMomentLeaveNoRequestUnanswered() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, store) = try Self.portal(database)
+        store.observeCommits {}
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let stop = Atomic<Bool>(false)
+        let closer = Thread {
+            var generator = SystemRandomNumberGenerator()
+            while !stop.load(ordering: .relaxed) {
+                if Bool.random(using: &generator) {
+                    try? database.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                } else {
+                    store.close()
+                    store.observeCommits {}
+                }
+                Thread.sleep(forTimeInterval: Double.random(in: 0...0.01, using: &generator))
+            }
+        }
+        closer.start()
+        for i in 0..<300 {
+            if i.isMultiple(of: 3) {
+                _ = try? portal.perform(TenantList(limit: 1), as: Self.op)
+            } else {
+                _ = try? portal.perform(Self.tenantCreate("T\(i)", partner: partner), as: Self.op)
+            }
+        }
+        stop.store(true, ordering: .relaxed)
+        while !closer.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        // Once the connections stay up, the next write succeeds and the database holds what the
+        // portal holds.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var written: String?
+        while written == nil, ContinuousClock.now < deadline {
+            written = try? portal.perform(Self.tenantCreate("After", partner: partner), as: Self.op).tenant.id
+            if written == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(written != nil)
+        #expect(try database.store().load() == portal.journal)
     }
 
     @Test func aNewerSchemaIsRefusedWithAClearMessage() throws {
