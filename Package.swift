@@ -150,6 +150,7 @@ let package = Package(
                 "TenantServicesFileStore",
                 "TenantServicesTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -10,6 +10,8 @@ struct PortalState: Sendable, Equatable {
     var offers: OrderedDictionary<String, Offer> = [:]
     var events: [EventRecord] = []
     var domainsByTenant: [String: [String]] = [:]
+    /// Task IDs by domain, in creation order.
+    var tasksByDomain: [String: [String]] = [:]
     /// Tenant IDs by partner and CRM external ID.
     var tenantsByExternalId: [String: String] = [:]
     /// Highest number used per ID letter, so IDs are never reused.
@@ -38,7 +40,8 @@ struct PortalState: Sendable, Equatable {
     static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.partners == rhs.partners && lhs.tenants == rhs.tenants && lhs.domains == rhs.domains
             && lhs.tasks == rhs.tasks && lhs.offers == rhs.offers && lhs.events == rhs.events
-            && lhs.domainsByTenant == rhs.domainsByTenant && lhs.tenantsByExternalId == rhs.tenantsByExternalId
+            && lhs.domainsByTenant == rhs.domainsByTenant && lhs.tasksByDomain == rhs.tasksByDomain
+            && lhs.tenantsByExternalId == rhs.tenantsByExternalId
             && lhs.lastNumber == rhs.lastNumber && lhs.prices == rhs.prices
             && lhs.requestKeys == rhs.requestKeys
     }
@@ -76,7 +79,9 @@ struct PortalState: Sendable, Equatable {
             }
         case .taskSaved(let task):
             note(task.id)
-            tasks[task.id] = task
+            if tasks.updateValue(task, forKey: task.id) == nil {
+                tasksByDomain[task.domainId, default: []].append(task.id)
+            }
         case .offerSaved(let offer):
             note(offer.id)
             offers[offer.id] = offer
@@ -153,10 +158,12 @@ struct PortalState: Sendable, Equatable {
                 }
             case .domain(let id, let old):
                 if old == nil, let current = domains[id] {
-                    domainsByTenant[current.tenantId]?.removeAll { $0 == id }
+                    Self.remove(id, from: &domainsByTenant, at: current.tenantId)
                 }
                 domains[id] = old
-            case .task(let id, let old): tasks[id] = old
+            case .task(let id, let old):
+                if old == nil, let current = tasks[id] { Self.remove(id, from: &tasksByDomain, at: current.domainId) }
+                tasks[id] = old
             case .offer(let id, let old): offers[id] = old
             case .lastNumber(let letter, let old): lastNumber[letter] = old
             case .prices(let old): prices = old
@@ -166,7 +173,18 @@ struct PortalState: Sendable, Equatable {
         }
     }
 
+    /// Takes an ID out of an index (and the key with its last ID, so the index is as if it never held it).
+    private static func remove(_ id: String, from index: inout [String: [String]], at key: String) {
+        index[key]?.removeAll { $0 == id }
+        if index[key]?.isEmpty == true { index[key] = nil }
+    }
+
     func domains(ofTenant tenantId: String) -> [Domain] {
         (domainsByTenant[tenantId] ?? []).compactMap { domains[$0] }
+    }
+
+    /// The domain's tasks, in creation order.
+    func tasks(ofDomain domainId: String) -> [DeployTask] {
+        (tasksByDomain[domainId] ?? []).compactMap { tasks[$0] }
     }
 }

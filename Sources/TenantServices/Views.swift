@@ -236,7 +236,7 @@ extension Transaction {
             actions.append(DomainDeploy.method)
         }
         if access.allows(.deploy)
-            && state.tasks.values.contains(where: { $0.domainId == domain.id && status(of: $0, on: domain) == .open })
+            && state.tasks(ofDomain: domain.id).contains(where: { status(of: $0, on: domain) == .open })
         {
             actions.append(TaskComplete.method)
         }

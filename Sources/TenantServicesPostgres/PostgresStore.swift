@@ -788,7 +788,6 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 }
 
-/// One range of records being decoded in the background (on every core).
 extension PostgresConnection {
     /// What `send` fails with on a closed connection.
     static let closedError = StoreError("the connection to the database is closed")
@@ -806,6 +805,7 @@ extension PostgresConnection {
     }
 }
 
+/// One range of records being decoded in the background (on every core).
 final class DecodingBatch: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     // Written by the decoding task before `done` is signalled, read after waiting for it.

@@ -1,4 +1,6 @@
+import OrderedCollections
 import PropertyBased
+import Synchronization
 import TenantServicesTesting
 import Testing
 
@@ -44,6 +46,7 @@ import Testing
                     log.append(outcome.summary)
                     do {
                         try checker.check()
+                        try Self.checkIndexes(world.portal.state)
                     } catch {
                         Issue.record("\(error) after \(log)")
                         return
@@ -57,8 +60,8 @@ import Testing
 
     /// Two partners with a tenant each and, per tenant, a provisioned domain with users, one
     /// deploying (every DNS task open) and one confirmed; every persona of both.
-    static func cancellationWorld() throws -> (WorldBuilder, [Principal]) {
-        let world = try WorldBuilder(clock: TestClock("2026-11-18"))
+    static func cancellationWorld(store: any Store = InMemoryStore()) throws -> (WorldBuilder, [Principal]) {
+        let world = try WorldBuilder(clock: TestClock("2026-11-18"), store: store)
         var actors: [Principal] = [.platformOperator()]
         for name in ["Alpha", "Beta"] {
             let partner = try world.partner("Partner \(name)")
@@ -96,6 +99,7 @@ import Testing
                     log.append(step.run(in: world, actors: actors).summary)
                     do {
                         try checker.check()
+                        try Self.checkIndexes(world.portal.state)
                     } catch {
                         Issue.record("\(error) after \(log)")
                         return
@@ -105,6 +109,85 @@ import Testing
                 Issue.record("\(error)")
             }
         }
+    }
+
+    /// The state's indexes hold what rebuilding them from the entities gives (in creation order).
+    static func checkIndexes(_ state: PortalState) throws {
+        var domainsByTenant: [String: [String]] = [:]
+        for domain in state.domains.values { domainsByTenant[domain.tenantId, default: []].append(domain.id) }
+        var tasksByDomain: [String: [String]] = [:]
+        for task in state.tasks.values { tasksByDomain[task.domainId, default: []].append(task.id) }
+        if state.domainsByTenant != domainsByTenant || state.tasksByDomain != tasksByDomain {
+            throw IndexMismatch(
+                invariant: "the indexes match the entities",
+                detail:
+                    "domains by tenant \(state.domainsByTenant) (rebuilt \(domainsByTenant)), tasks by domain \(state.tasksByDomain) (rebuilt \(tasksByDomain))"
+            )
+        }
+    }
+
+    /// Cancellation workflows (deploys, task completions, ticks) on a store that refuses every
+    /// third write: each refused write is undone, indexes included, so after every step the
+    /// indexes match the entities and the state is the one its history gives.
+    @Test func refusedWritesAreUndoneIndexesIncluded() async {
+        await propertyCheck(count: 15, input: Generators.operations(count: 10...30, mix: .cancellation)) { steps in
+            do {
+                let store = EveryThirdWriteFails()
+                let (world, all) = try Self.cancellationWorld(store: store)
+                let actors = all.filter {
+                    $0.kind == .operator || ($0.kind == .partnerAdmin && $0.roles == [.ALL])
+                }
+                store.failing.withLock { $0 = true }
+                var log: [String] = []
+                for step in steps {
+                    log.append(step.run(in: world, actors: actors).summary)
+                    var replayed = PortalState()
+                    for record in world.portal.journal { replayed.apply(record) }
+                    do {
+                        try Self.checkIndexes(world.portal.state)
+                        if replayed != world.portal.state {
+                            throw IndexMismatch(
+                                invariant: "the state is the one its history gives", detail: "after a refused write")
+                        }
+                    } catch {
+                        Issue.record("\(error) after \(log)")
+                        return
+                    }
+                }
+                #expect(store.refused.withLock { $0 } > 0, "no write was refused")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
+    struct IndexMismatch: Error, CustomStringConvertible {
+        var invariant: String
+        var detail: String
+        var description: String { "\(invariant): \(detail)" }
+    }
+
+    /// An in-memory store that, once `failing`, refuses every third write (like a disk that fills up now and then).
+    final class EveryThirdWriteFails: Store, Sendable {
+        let failing = Mutex(false)
+        let refused = Mutex(0)
+        private let writes = Mutex(0)
+        private let inner = InMemoryStore()
+        struct Refused: Error {}
+        func load() -> [EventRecord] { inner.load() }
+        func write(_ records: [EventRecord]) throws -> StorePosition {
+            let refuse =
+                failing.withLock { $0 }
+                && writes.withLock {
+                    $0 += 1; return $0 % 3 == 0
+                }
+            if refuse {
+                refused.withLock { $0 += 1 }
+                throw Refused()
+            }
+            return inner.write(records)
+        }
+        func waitUntilDurable(_ position: StorePosition) { inner.waitUntilDurable(position) }
     }
 
     /// The actors probed for advertised actions: every persona of the first partner, and the operator.

@@ -374,9 +374,8 @@ extension Transaction {
                 let entry = catalog[code]
             else { continue }
             let service = domain.services[i]
-            let tasksOpen = state.tasks.values.contains {
-                $0.domainId == domain.id && $0.serviceNumber == service.number && $0.kind == .deploy
-                    && $0.status == .open
+            let tasksOpen = state.tasks(ofDomain: domain.id).contains {
+                $0.serviceNumber == service.number && $0.kind == .deploy && $0.status == .open
             }
             let up = domain.services.filter(isUp).map(\.code)
             let requirementsUp =
@@ -389,8 +388,8 @@ extension Transaction {
         }
         for i in domain.services.indices where domain.services[i].status == .deprovisioning {
             let number = domain.services[i].number
-            let open = state.tasks.values.contains {
-                $0.domainId == domain.id && $0.serviceNumber == number && $0.kind == .remove && $0.status == .open
+            let open = state.tasks(ofDomain: domain.id).contains {
+                $0.serviceNumber == number && $0.kind == .remove && $0.status == .open
             }
             if !open { domain.services[i].status = .deprovisioned }
         }

@@ -49,8 +49,8 @@ public struct WorkflowTick: PortalRequest, Executable, Equatable {
                 domain.services[i].status = .deprovisioning
                 let service = domain.services[i]
                 endedHere.append(service)
-                let deployTasks = tx.state.tasks.values.filter {
-                    $0.domainId == domain.id && $0.serviceNumber == service.number && $0.kind == .deploy
+                let deployTasks = tx.state.tasks(ofDomain: domain.id).filter {
+                    $0.serviceNumber == service.number && $0.kind == .deploy
                 }
                 for var task in deployTasks where task.status == .open {
                     task.status = .cancelled
