@@ -10,6 +10,8 @@ struct PortalState: Sendable, Equatable {
     var offers: OrderedDictionary<String, Offer> = [:]
     var events: [EventRecord] = []
     var domainsByTenant: [String: [String]] = [:]
+    /// Domain IDs by domain name, in creation order (a name may be booked again once its services ended).
+    var domainsByName: [String: [String]] = [:]
     /// Task IDs by domain, in creation order.
     var tasksByDomain: [String: [String]] = [:]
     /// Tenant IDs by partner and CRM external ID.
@@ -41,6 +43,7 @@ struct PortalState: Sendable, Equatable {
         lhs.partners == rhs.partners && lhs.tenants == rhs.tenants && lhs.domains == rhs.domains
             && lhs.tasks == rhs.tasks && lhs.offers == rhs.offers && lhs.events == rhs.events
             && lhs.domainsByTenant == rhs.domainsByTenant && lhs.tasksByDomain == rhs.tasksByDomain
+            && lhs.domainsByName == rhs.domainsByName
             && lhs.tenantsByExternalId == rhs.tenantsByExternalId
             && lhs.lastNumber == rhs.lastNumber && lhs.prices == rhs.prices
             && lhs.requestKeys == rhs.requestKeys
@@ -76,6 +79,7 @@ struct PortalState: Sendable, Equatable {
             note(d.id)
             if domains.updateValue(d, forKey: d.id) == nil {
                 domainsByTenant[d.tenantId, default: []].append(d.id)
+                domainsByName[d.name, default: []].append(d.id)
             }
         case .taskSaved(let task):
             note(task.id)
@@ -159,6 +163,7 @@ struct PortalState: Sendable, Equatable {
             case .domain(let id, let old):
                 if old == nil, let current = domains[id] {
                     Self.remove(id, from: &domainsByTenant, at: current.tenantId)
+                    Self.remove(id, from: &domainsByName, at: current.name)
                 }
                 domains[id] = old
             case .task(let id, let old):
@@ -181,6 +186,11 @@ struct PortalState: Sendable, Equatable {
 
     func domains(ofTenant tenantId: String) -> [Domain] {
         (domainsByTenant[tenantId] ?? []).compactMap { domains[$0] }
+    }
+
+    /// The domains of this name (on any tenant), in creation order.
+    func domains(named name: String) -> [Domain] {
+        (domainsByName[name] ?? []).compactMap { domains[$0] }
     }
 
     /// The domain's tasks, in creation order.

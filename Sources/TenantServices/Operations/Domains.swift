@@ -298,7 +298,7 @@ extension Transaction {
 
     /// `conflict` when a stored name is booked with a live service.
     func requireUnbooked(_ name: String) throws(PortalError) {
-        if let taken = state.domains.values.first(where: { $0.name == name && $0.hasLiveService(on: today) }) {
+        if let taken = state.domains(named: name).first(where: { $0.hasLiveService(on: today) }) {
             let mine = state.tenants[taken.tenantId].map { access.canSee(taken, of: $0) } ?? false
             throw PortalError(
                 .conflict,

@@ -139,9 +139,7 @@ extension Transaction {
             }
         }
         if live.isEmpty,
-            state.domains.values.contains(where: {
-                $0.id != domain.id && $0.name == domain.name && $0.hasLiveService(on: today)
-            })
+            state.domains(named: domain.name).contains(where: { $0.id != domain.id && $0.hasLiveService(on: today) })
         {
             return .bookedElsewhere
         }
