@@ -56,6 +56,7 @@ struct Benchmark: ParsableCommand {
             try perMessage()
         }
         if only == "dispatch" { try inProcessTenantGet() }
+        if only == "cost" { try writeCost() }
         if only == nil || only == "statement" { try statements() }
         if only == nil || only == "store" {
             try durableWrites()
