@@ -90,6 +90,37 @@ extension Catalog {
             of: services.indices.filter { live.contains(services[$0].code) }, live: live, region: region)
     }
 
+    /// Whether these live codes break no rule: whether ``problems(of:region:)`` finds none,
+    /// without building them (every `actions` list of a domain with ordered services asks).
+    func isConsistent(_ codes: [String], region: Region) -> Bool {
+        guard codes.contains(baseService.code) else { return false }
+        guard services.indices.contains(where: { services[$0].kind == .mode && codes.contains(services[$0].code) })
+        else { return false }
+        for i in services.indices where codes.contains(services[i].code) {
+            if !services[i].requires.allSatisfy(codes.contains) { return false }
+            if !services[i].requiresAny.isEmpty && !services[i].requiresAny.contains(where: codes.contains) {
+                return false
+            }
+        }
+        return !breaksPermanentRule(codes, region: region)
+    }
+
+    /// Whether these live codes break a rule no later booking can repair: whether
+    /// ``permanentProblems(of:region:)`` finds any, without building them (every `actions` list
+    /// asks once per catalog service).
+    func breaksPermanentRule(_ codes: [String], region: Region) -> Bool {
+        var modes: [IntegrationMode] = []
+        for i in services.indices where codes.contains(services[i].code) {
+            if let mode = services[i].mode { modes.append(mode) }
+        }
+        for i in services.indices where codes.contains(services[i].code) {
+            if services[i].excludes.contains(where: codes.contains) { return true }
+            if let allowed = services[i].modes, modes.contains(where: { !allowed.contains($0) }) { return true }
+            if let regions = services[i].regions, !regions.contains(region) { return true }
+        }
+        return false
+    }
+
     /// `ordered` holds the positions in `services` of the live services, in catalog order. The
     /// services are read in place: every `actions` list asks this once per catalog service, and
     /// a copy of a service costs a retain and a release per member.

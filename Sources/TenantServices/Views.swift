@@ -222,13 +222,19 @@ extension Transaction {
     /// The methods this actor may call on this domain now; each would succeed with suitable params.
     func actions(on domain: Domain) -> [String] {
         var actions: [String] = []
-        if access.allows(.order)
-            && catalog.services.contains(where: { addRefusal([$0.code], on: domain) == nil })
-        {
-            actions.append(ServiceAdd.method)
+        if access.allows(.order) {
+            let live = domain.liveServices(on: today)
+            // A live code is refused (already live, if nothing else): skipped without the whole check.
+            let services = catalog.services
+            if services.indices.contains(where: { i in
+                let code = services[i].code
+                return !live.contains { $0.code == code } && addRefusal([code], on: domain, live: live) == nil
+            }) {
+                actions.append(ServiceAdd.method)
+            }
         }
         if access.allows(.confirm) && domain.services.contains(where: { $0.status == .ordered })
-            && catalog.problems(of: domain.liveServices(on: today).map(\.code), region: domain.region).isEmpty
+            && catalog.isConsistent(domain.liveServices(on: today).map(\.code), region: domain.region)
         {
             actions.append(DomainConfirm.method)
         }

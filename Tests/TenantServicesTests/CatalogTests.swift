@@ -15,6 +15,30 @@ import Testing
         #expect(Catalog.standard["SC-HIN"]?.regions == [.CH])
     }
 
+    /// The quick yes/no answers of `actions` and `service.add` agree with the full lists of
+    /// problems for every set of standard services, in both regions.
+    @Test func quickConsistencyAnswersAgreeWithTheProblems() {
+        let catalog = Catalog.standard
+        let codes = catalog.services.map(\.code)
+        var checked = 0
+        func visit(_ chosen: [String], from start: Int) {
+            for region in Region.allCases {
+                let quick = catalog.breaksPermanentRule(chosen, region: region)
+                let full = !catalog.permanentProblems(of: chosen, region: region).isEmpty
+                if quick != full { Issue.record("\(chosen) in \(region): quick \(quick), permanent problems \(full)") }
+                let consistent = catalog.isConsistent(chosen, region: region)
+                let none = catalog.problems(of: chosen, region: region).isEmpty
+                if consistent != none {
+                    Issue.record("\(chosen) in \(region): consistent \(consistent), no problems \(none)")
+                }
+                checked += 1
+            }
+            for i in start..<codes.count { visit(chosen + [codes[i]], from: i + 1) }
+        }
+        visit([], from: 0)
+        #expect(checked == 2 << codes.count)
+    }
+
     @Test func topologicalOrderPutsRequirementsFirst() {
         let catalog = Catalog.standard
         let position = Dictionary(uniqueKeysWithValues: catalog.topologicalOrder.enumerated().map { ($1, $0) })

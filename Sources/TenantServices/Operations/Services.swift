@@ -47,8 +47,9 @@ enum AddRefusal {
     case bookedElsewhere
     /// The service is live on the domain already.
     case alreadyLive(BookedService)
-    /// Exclusions, wrong mode or region: rules no later booking can repair.
-    case permanent([Problem])
+    /// Exclusions, wrong mode or region, rules no later booking can repair, among these codes
+    /// (the live ones and those to add); the problems are worked out when described.
+    case permanent(codes: [String])
 
     /// The error `service.add` answers.
     func error(booking codes: [String], on domain: Domain, _ tx: Transaction) -> PortalError {
@@ -76,7 +77,8 @@ enum AddRefusal {
                 .conflict,
                 "\(existing.code) is already booked on \(domain.name) as number \(existing.number) (\(existing.status.rawValue))"
             )
-        case .permanent(let problems):
+        case .permanent(let all):
+            let problems = tx.catalog.permanentProblems(of: all, region: domain.region)
             let violations = problems.map { tx.catalog.violation($0, region: domain.region) }
             return PortalError(
                 .dependencyViolation,
@@ -96,7 +98,8 @@ enum AddRefusal {
             return "the domain name has been booked again on the platform since this domain's services ended"
         case .alreadyLive(let booked):
             return "already booked as number \(booked.number) (\(booked.status.rawValue))"
-        case .permanent(let problems):
+        case .permanent(let all):
+            let problems = catalog.permanentProblems(of: all, region: domain.region)
             let problem = problems.first { $0.services.contains(code) } ?? problems[0]
             switch problem.rule {
             case .excludes:
@@ -119,7 +122,12 @@ enum AddRefusal {
 extension Transaction {
     /// Why `service.add` of these (known, distinct) codes would be refused now by the domain rules, or nil.
     func addRefusal(_ codes: [String], on domain: Domain) -> AddRefusal? {
-        let live = domain.liveServices(on: today)
+        addRefusal(codes, on: domain, live: domain.liveServices(on: today))
+    }
+
+    /// The same, given the domain's live services today (`actions` and `service.available` ask
+    /// once per catalog service).
+    func addRefusal(_ codes: [String], on domain: Domain, live: [BookedService]) -> AddRefusal? {
         // A new service must not depend on services that are cancelled and about to end: it would outlive them.
         if live.contains(where: { $0.status == .cancelled }) {
             let ending = Dictionary(
@@ -144,8 +152,8 @@ extension Transaction {
             return .bookedElsewhere
         }
         if let existing = live.first(where: { codes.contains($0.code) }) { return .alreadyLive(existing) }
-        let problems = catalog.permanentProblems(of: live.map(\.code) + codes, region: domain.region)
-        return problems.isEmpty ? nil : .permanent(problems)
+        let all = live.map(\.code) + codes
+        return catalog.breaksPermanentRule(all, region: domain.region) ? .permanent(codes: all) : nil
     }
 
     /// Every catalog service and whether this actor's `service.add` of it alone would succeed now
@@ -153,10 +161,12 @@ extension Transaction {
     func availability(on domain: Domain) -> [ServiceAvailability] {
         var roleRefusal: String?
         do { try access.require(.order) } catch { roleRefusal = error.message }
+        let live = domain.liveServices(on: today)
         return catalog.services.map { service in
             let reason =
                 roleRefusal
-                ?? addRefusal([service.code], on: domain)?.reason(for: service.code, on: domain, catalog: catalog)
+                ?? addRefusal([service.code], on: domain, live: live)?.reason(
+                    for: service.code, on: domain, catalog: catalog)
             return ServiceAvailability(
                 code: service.code, name: service.name(locale: "en"), available: reason == nil, reason: reason)
         }
