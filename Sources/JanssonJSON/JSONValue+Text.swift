@@ -114,17 +114,14 @@ extension JSONValue {
     /// Appends the value as JSON text (UTF-8) to `buffer`, the same bytes as ``serialized(_:)``
     /// without a copy of its own: a buffer kept across calls is reused.
     public func serialize(appendingTo buffer: inout [UInt8], _ options: JSONWriteOptions = .compact) {
-        withUnsafeMutablePointer(to: &buffer) { pointer in
-            _ = json_dump_callback(
-                raw,
-                { chunk, size, context in
-                    guard let chunk, let context else { return -1 }
-                    let buffer = context.assumingMemoryBound(to: [UInt8].self)
-                    chunk.withMemoryRebound(to: UInt8.self, capacity: size) {
-                        buffer.pointee.append(contentsOf: UnsafeBufferPointer(start: $0, count: size))
-                    }
-                    return 0
-                }, pointer, options.flags)
+        // jansson hands the text over token by token; a C sink collects it (a memcpy per token),
+        // and it is appended here in one copy.
+        var text = cjansson_text(bytes: nil, count: 0, capacity: 0)
+        defer { free(text.bytes) }
+        _ = json_dump_callback(raw, cjansson_append, &text, options.flags)
+        guard let bytes = text.bytes else { return }
+        bytes.withMemoryRebound(to: UInt8.self, capacity: text.count) {
+            buffer.append(contentsOf: UnsafeBufferPointer(start: $0, count: text.count))
         }
     }
 

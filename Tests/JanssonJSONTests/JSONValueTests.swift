@@ -110,4 +110,39 @@ import Testing
         #expect(JSONValue.object([("", 1)]).text() == #"{"":1}"#)
         #expect(JSONValue(Double.nan).isNull)
     }
+
+    /// Appending a value's text to a buffer gives the buffer's bytes followed by exactly the
+    /// bytes of `serialized`, for generated values from a few bytes to well past the sink's
+    /// first 4 KiB (so it grows), compact and pretty, onto empty and non-empty buffers.
+    @Test func appendedTextIsTheSerializedText() {
+        var seed: UInt64 = 0x5EED
+        func next(_ bound: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        func value(depth: Int) -> JSONValue {
+            switch next(depth > 3 ? 5 : 7) {
+            case 0: return JSONValue(String(repeating: "é\"\\\u{1}x", count: next(400)))
+            case 1: return JSONValue(Int64(next(1_000_000)) - 500_000)
+            case 2: return JSONValue(Double(next(1000)) / 7)
+            case 3: return JSONValue(next(2) == 0)
+            case 4: return .null
+            case 5: return .array((0..<next(12)).map { _ in value(depth: depth + 1) })
+            default: return .object((0..<next(12)).map { i in ("k\(i)-\(next(99))", value(depth: depth + 1)) })
+            }
+        }
+        var sizes: [Int] = []
+        for round in 0..<300 {
+            let generated = value(depth: 0)
+            for options in [JSONWriteOptions.compact, JSONWriteOptions(pretty: true)] {
+                let prefix: [UInt8] = round.isMultiple(of: 2) ? [] : Array("prefix\n".utf8)
+                var buffer = prefix
+                generated.serialize(appendingTo: &buffer, options)
+                let expected = prefix + generated.serialized(options)
+                #expect(buffer == expected)
+                sizes.append(expected.count)
+            }
+        }
+        #expect(sizes.contains { $0 > 16_384 } && sizes.contains { $0 < 64 }, "\(sizes.min()!)...\(sizes.max()!) bytes")
+    }
 }
