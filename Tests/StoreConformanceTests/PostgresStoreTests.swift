@@ -282,6 +282,45 @@ import Testing
         #expect(try database.store().load() == portal.journal)
     }
 
+    /// A commit that the database refuses when it commits (after the statement itself ran: a
+    /// deferred constraint here; in production e.g. a full NOTIFY queue, or the session ended while
+    /// it waits for the notification lock) is not acknowledged: acknowledged means committed.
+    @Test(.timeLimit(.minutes(1))) func aCommitRefusedAtCommitTimeIsNotAcknowledged() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, _) = try Self.portal(database)
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        try database.execute(
+            """
+            CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.record LIKE '%RefusedAtCommit%' THEN RAISE EXCEPTION 'refused at commit'; END IF;
+                RETURN NULL;
+            END $$
+            """)
+        try database.execute(
+            """
+            CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON tenant_services_events
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()
+            """)
+        var acknowledged: String?
+        do {
+            acknowledged = try portal.perform(Self.tenantCreate("RefusedAtCommit", partner: partner), as: Self.op)
+                .tenant.id
+        } catch {
+            #expect(error.code == .storageFailure)
+        }
+        #expect(acknowledged == nil, "acknowledged a write the database rolled back")
+        // The store goes on: the next write is committed, and the database holds what the portal holds.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var written: String?
+        while written == nil, ContinuousClock.now < deadline {
+            written = try? portal.perform(Self.tenantCreate("After", partner: partner), as: Self.op).tenant.id
+            if written == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(written != nil)
+        #expect(try database.store().load() == portal.journal)
+    }
+
     @Test func aNewerSchemaIsRefusedWithAClearMessage() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
         _ = try database.store().load()
