@@ -22,8 +22,8 @@ public import TenantServices
 ///   that finds the lock taken announces it (`NOTIFY tenant_services_lock_wanted`) before it
 ///   waits, and the holder lets the lock go as soon as its writes are committed.
 /// - **Durable = committed.** Writes are buffered and committed together by the first waiter in
-///   one statement (group commit) with `synchronous_commit = on`; ``waitUntilDurable(_:)``
-///   returns once the commit is confirmed.
+///   one statement (group commit) with `synchronous_commit = on`, in a transaction ended by a
+///   `COMMIT`; ``waitUntilDurable(_:)`` returns once that `COMMIT` is confirmed.
 /// - **Faults.** A failed commit fails every write from its first one on; the store then refuses
 ///   work until the portal has undone them, reconnects by itself on the next request, and a
 ///   commit whose reply was lost is looked up after reconnecting, so it is not reported failed
@@ -707,9 +707,21 @@ public final class PostgresStore: Store, @unchecked Sendable {
                 """, binds: binds)
         let outcome: Result<Void, StoreError>
         if let connection, !connection.isClosed, holdsLock {
-            statements += 1
+            statements += 3
             condition.unlock()
-            let result = Result { try connection.send(statement, logger: logger).wait() }
+            // In a transaction of its own, committed by a COMMIT whose reply is the commit's outcome:
+            // the reply to a lone statement comes before its implicit transaction commits, so a
+            // commit refused then (a deferred constraint, a full NOTIFY queue, the session ended
+            // while it waits for the notification lock) would look committed.
+            let result = Result { () throws -> PostgresQueryResult in
+                _ = try connection.send("BEGIN", logger: logger).wait()
+                let rows = try connection.send(statement, logger: logger).wait()
+                let commit = try connection.send("COMMIT", logger: logger).wait()
+                guard commit.metadata.command == "COMMIT" else {
+                    throw StoreError("the database rolled the transaction back (\(commit.metadata.command))")
+                }
+                return rows
+            }
             condition.lock()
             switch result {
             case .success(let rows):
