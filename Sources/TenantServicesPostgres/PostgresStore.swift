@@ -22,8 +22,11 @@ public import TenantServices
 ///   that finds the lock taken announces it (`NOTIFY tenant_services_lock_wanted`) before it
 ///   waits, and the holder lets the lock go as soon as its writes are committed.
 /// - **Durable = committed.** Writes are buffered and committed together by the first waiter in
-///   one statement (group commit) with `synchronous_commit = on`, in a transaction ended by a
-///   `COMMIT`; ``waitUntilDurable(_:)`` returns once that `COMMIT` is confirmed.
+///   one statement (group commit) with `synchronous_commit = on`: a call of
+///   `tenant_services_commit`, which commits before it returns; ``waitUntilDurable(_:)`` returns
+///   once its reply arrives. (The reply to a plain statement comes before its implicit
+///   transaction commits, so a commit refused then, by a full NOTIFY queue or a session ended while
+///   it waits for the notification lock, would look committed.)
 /// - **Faults.** A failed commit fails every write from its first one on; the store then refuses
 ///   work until the portal has undone them, reconnects by itself on the next request, and a
 ///   commit whose reply was lost is looked up after reconnecting, so it is not reported failed
@@ -309,6 +312,24 @@ public final class PostgresStore: Store, @unchecked Sendable {
                         -- A new snapshot, taken after the lock: it holds every commit of the writer before.
                         RETURN QUERY SELECT e.seq, e.record FROM tenant_services_events e
                             WHERE e.seq > after ORDER BY e.seq;
+                    END
+                    $$
+                    """)
+            }
+            // Likewise: commits a batch before it returns, so that its reply is the commit's outcome.
+            let noCommit = try query(
+                "SELECT to_regprocedure('tenant_services_commit(bigint[],text[],text,bigint)') IS NULL")
+            if try noCommit.first?.decode(Bool.self) ?? true {
+                _ = try query(
+                    """
+                    CREATE PROCEDURE tenant_services_commit(
+                        seqs bigint[], records text[], origin text, INOUT inserted bigint DEFAULT NULL)
+                    LANGUAGE plpgsql AS $$
+                    BEGIN
+                        INSERT INTO tenant_services_events (seq, record) SELECT * FROM unnest(seqs, records);
+                        GET DIAGNOSTICS inserted = ROW_COUNT;
+                        PERFORM pg_notify('\(Self.notificationChannel)', seqs[cardinality(seqs)]::text || origin);
+                        COMMIT;
                     END
                     $$
                     """)
@@ -697,31 +718,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
         binds.append(batch.map(\.seq))
         binds.append(batch.map(\.json))
         binds.append(" " + identity)
+        // The procedure commits before it returns, so its reply is the commit's outcome.
         let statement = PostgresQuery(
-            unsafeSQL: """
-                WITH inserted AS (
-                    INSERT INTO tenant_services_events (seq, record) SELECT * FROM unnest($1::bigint[], $2::text[])
-                    RETURNING seq)
-                SELECT count(*)::bigint, pg_notify('\(Self.notificationChannel)', max(seq)::text || $3)::text
-                FROM inserted
-                """, binds: binds)
+            unsafeSQL: "CALL tenant_services_commit($1::bigint[], $2::text[], $3::text, NULL)", binds: binds)
         let outcome: Result<Void, StoreError>
         if let connection, !connection.isClosed, holdsLock {
-            statements += 3
+            statements += 1
             condition.unlock()
-            // In a transaction of its own, committed by a COMMIT whose reply is the commit's outcome:
-            // the reply to a lone statement comes before its implicit transaction commits, so a
-            // commit refused then (a deferred constraint, a full NOTIFY queue, the session ended
-            // while it waits for the notification lock) would look committed.
-            let result = Result { () throws -> PostgresQueryResult in
-                _ = try connection.send("BEGIN", logger: logger).wait()
-                let rows = try connection.send(statement, logger: logger).wait()
-                let commit = try connection.send("COMMIT", logger: logger).wait()
-                guard commit.metadata.command == "COMMIT" else {
-                    throw StoreError("the database rolled the transaction back (\(commit.metadata.command))")
-                }
-                return rows
-            }
+            let result = Result { try connection.send(statement, logger: logger).wait() }
             condition.lock()
             switch result {
             case .success(let rows):
