@@ -321,6 +321,39 @@ import Testing
         #expect(try database.store().load() == portal.journal)
     }
 
+    /// A database that stops answering (its host frozen or cut off, the connection still open) gets
+    /// `storage-failure` within a bounded time instead of a request that waits forever.
+    @Test(.timeLimit(.minutes(1))) func aDatabaseThatStopsAnsweringGetsStorageFailureNotAHang() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, _) = try Self.portal(database)
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        Thread.sleep(forTimeInterval: 0.2)  // the idle lock is let go
+        // The store's own session (not its listener's): frozen, its connection left open.
+        let pid = pid_t(
+            try database.integer(
+                """
+                SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                    AND backend_type = 'client backend' AND query NOT LIKE 'LISTEN%'
+                """))
+        #expect(kill(pid, SIGSTOP) == 0)
+        defer { kill(pid, SIGCONT) }
+        let outcome = Locked<Result<String, PortalError>?>(nil)
+        let writer = Thread {
+            let result = Result { () throws(PortalError) -> String in
+                try portal.perform(Self.tenantCreate("While frozen", partner: partner), as: Self.op).tenant.id
+            }
+            outcome.withLock { $0 = result }
+        }
+        writer.start()
+        let deadline = ContinuousClock.now + .seconds(25)
+        while outcome.withLock({ $0 }) == nil, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let answered = outcome.withLock { $0 }
+        kill(pid, SIGCONT)
+        while !writer.isFinished { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(answered != nil, "the write waited for more than 25 s")
+        if case .failure(let error)? = answered { #expect(error.code == .storageFailure) }
+    }
+
     @Test func aNewerSchemaIsRefusedWithAClearMessage() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
         _ = try database.store().load()
