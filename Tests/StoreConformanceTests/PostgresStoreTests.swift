@@ -325,10 +325,53 @@ import Testing
     /// `storage-failure` within a bounded time instead of a request that waits forever.
     @Test(.timeLimit(.minutes(1))) func aDatabaseThatStopsAnsweringGetsStorageFailureNotAHang() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
-        let (portal, _) = try Self.portal(database)
+        let (portal, _) = try Self.frozenSessionPortal(database, linger: .milliseconds(20))
         let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
         Thread.sleep(forTimeInterval: 0.2)  // the idle lock is let go
-        // The store's own session (not its listener's): frozen, its connection left open.
+        let answered = try Self.writeWithSessionFrozen(database, portal, partner: partner)
+        #expect(answered != nil, "the write waited for more than 25 s")
+        if case .failure(let error)? = answered { #expect(error.code == .storageFailure) }
+    }
+
+    /// A commit sent to a database that stops answering may still take effect (here: once the
+    /// session runs again), so its failure says the write may be there; the database and the
+    /// portal then agree.
+    @Test(.timeLimit(.minutes(1))) func aCommitWithoutAReplyIsReportedAsMaybeDone() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        // The lock stays with the session, so the write's commit is what is sent to it.
+        let (portal, _) = try Self.frozenSessionPortal(database, linger: .seconds(60))
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let answered = try Self.writeWithSessionFrozen(database, portal, partner: partner)
+        guard case .failure(let error)? = answered else {
+            Issue.record("expected storage-failure, got \(String(describing: answered))")
+            return
+        }
+        #expect(error.code == .storageFailure)
+        #expect(error.message.contains("may be there"), "\(error.message)")
+        // The frozen session, running again, commits what it had received.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var names: [String] = []
+        while !names.contains("While frozen"), ContinuousClock.now < deadline {
+            names = (try? portal.perform(TenantList(), as: Self.op).tenants.map(\.name)) ?? []
+            if !names.contains("While frozen") { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(names == ["While frozen"])
+        #expect(try database.store().load() == portal.journal)
+    }
+
+    static func frozenSessionPortal(_ database: PostgresTestDatabase, linger: Duration) throws -> (
+        Portal, PostgresStore
+    ) {
+        let store = try PostgresStore(
+            location: try PostgresLocation(url: database.url), lingerInterval: linger, replyTimeout: .seconds(2))
+        return (try Portal(clock: clock, calendar: clock.calendar, store: store), store)
+    }
+
+    /// Freezes the store's own session (not its listener's), its connection left open, and writes;
+    /// the write's outcome if it came within 25 s. The session runs again before this returns.
+    static func writeWithSessionFrozen(
+        _ database: PostgresTestDatabase, _ portal: Portal, partner: String
+    ) throws -> Result<String, PortalError>? {
         let pid = pid_t(
             try database.integer(
                 """
@@ -350,8 +393,7 @@ import Testing
         let answered = outcome.withLock { $0 }
         kill(pid, SIGCONT)
         while !writer.isFinished { Thread.sleep(forTimeInterval: 0.05) }
-        #expect(answered != nil, "the write waited for more than 25 s")
-        if case .failure(let error)? = answered { #expect(error.code == .storageFailure) }
+        return answered
     }
 
     @Test func aNewerSchemaIsRefusedWithAClearMessage() throws {
