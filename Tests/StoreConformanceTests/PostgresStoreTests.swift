@@ -396,6 +396,33 @@ import Testing
         return answered
     }
 
+    /// Closing the store while a commit is in flight and other requests catch up never makes the
+    /// portal apply its own write twice (read back as if another server had made it).
+    @Test(.timeLimit(.minutes(1))) func closingDuringACommitNeverAppliesAWriteTwice() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, store) = try Self.portal(database)
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let stop = Atomic<Bool>(false)
+        let readers = (0..<2).map { _ in
+            Thread {
+                while !stop.load(ordering: .relaxed) { _ = try? portal.perform(TenantList(limit: 1), as: Self.op) }
+            }
+        }
+        let closer = Thread {
+            while !stop.load(ordering: .relaxed) {
+                store.close()
+                Thread.sleep(forTimeInterval: Double.random(in: 0...0.005))
+            }
+        }
+        for thread in readers + [closer] { thread.start() }
+        for i in 0..<300 { _ = try? portal.perform(Self.tenantCreate("T\(i)", partner: partner), as: Self.op) }
+        stop.store(true, ordering: .relaxed)
+        while !(readers + [closer]).allSatisfy(\.isFinished) { Thread.sleep(forTimeInterval: 0.01) }
+        let seqs = portal.journal.map(\.seq)
+        #expect(seqs == Array(1...seqs.count), "the portal's history repeats or skips records")
+        #expect(try database.store().load() == portal.journal)
+    }
+
     @Test func aNewerSchemaIsRefusedWithAClearMessage() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
         _ = try database.store().load()
