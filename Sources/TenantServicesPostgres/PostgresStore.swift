@@ -138,10 +138,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
         if let connection { PostgresStore.discard(connection) }
     }
 
-    /// Closes the connections; later requests reconnect (notifications stop).
+    /// Closes the connections once a commit in flight is settled; later requests reconnect
+    /// (notifications stop).
     public func close() {
         condition.lock()
         defer { condition.unlock() }
+        // Not under a commit in flight: a catch-up on a new session would read that commit back
+        // as another server's before it is settled here, and the portal would apply it twice.
+        while committing { condition.wait() }
         listener?.stop()
         listener = nil
         dropConnection()
