@@ -22,8 +22,11 @@ public import TenantServices
 ///   that finds the lock taken announces it (`NOTIFY tenant_services_lock_wanted`) before it
 ///   waits, and the holder lets the lock go as soon as its writes are committed.
 /// - **Durable = committed.** Writes are buffered and committed together by the first waiter in
-///   one statement (group commit) with `synchronous_commit = on`; ``waitUntilDurable(_:)``
-///   returns once the commit is confirmed.
+///   one statement (group commit) with `synchronous_commit = on`: a call of
+///   `tenant_services_commit`, which commits before it returns; ``waitUntilDurable(_:)`` returns
+///   once its reply arrives. (The reply to a plain statement comes before its implicit
+///   transaction commits, so a commit refused then, by a full NOTIFY queue or a session ended while
+///   it waits for the notification lock, would look committed.)
 /// - **Faults.** A failed commit fails every write from its first one on; the store then refuses
 ///   work until the portal has undone them, reconnects by itself on the next request, and a
 ///   commit whose reply was lost is looked up after reconnecting, so it is not reported failed
@@ -48,6 +51,13 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public let fairnessInterval: Duration
     /// How long an idle writer keeps the write lock after its last write when nobody asks for it.
     public let lingerInterval: Duration
+    /// How long the store waits for the database's reply to a statement before it gives the
+    /// connection up (a database that stops answering then gets `storage-failure`, not a wait
+    /// without end); longer than the 10 s a writer may wait for the lock.
+    public let replyTimeout: Duration
+
+    /// The default of ``replyTimeout``.
+    public static let defaultReplyTimeout: Duration = .seconds(30)
 
     /// Reports how far ``load()`` has come: records done, records in all.
     public typealias LoadProgress = @Sendable (_ done: Int, _ total: Int) -> Void
@@ -100,9 +110,11 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// - Throws: ``StoreError`` with a one-line reason: unreachable, wrong password, unknown database.
     public init(
         location: PostgresLocation, fairnessInterval: Duration = .milliseconds(50),
-        lingerInterval: Duration = .milliseconds(20), onLoadProgress: LoadProgress? = nil
+        lingerInterval: Duration = .milliseconds(20), replyTimeout: Duration = PostgresStore.defaultReplyTimeout,
+        onLoadProgress: LoadProgress? = nil
     ) throws {
         self.location = location
+        self.replyTimeout = replyTimeout
         self.fairnessInterval = fairnessInterval
         self.lingerInterval = lingerInterval
         self.onLoadProgress = onLoadProgress
@@ -126,10 +138,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
         if let connection { PostgresStore.discard(connection) }
     }
 
-    /// Closes the connections; later requests reconnect (notifications stop).
+    /// Closes the connections once a commit in flight is settled; later requests reconnect
+    /// (notifications stop).
     public func close() {
         condition.lock()
         defer { condition.unlock() }
+        // Not under a commit in flight: a catch-up on a new session would read that commit back
+        // as another server's before it is settled here, and the portal would apply it twice.
+        while committing { condition.wait() }
         listener?.stop()
         listener = nil
         dropConnection()
@@ -181,8 +197,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
             ).wait()
             self.connection = connection
             // Acknowledged means committed and flushed; a writer waits at most this long for the lock.
-            _ = try connection.send("SET synchronous_commit = on", logger: logger).wait()
-            _ = try connection.send("SET lock_timeout = '10s'", logger: logger).wait()
+            _ = try connection.send("SET synchronous_commit = on", logger: logger, timeout: replyTimeout).wait()
+            _ = try connection.send("SET lock_timeout = '10s'", logger: logger, timeout: replyTimeout).wait()
             lastConnectFailure = nil
             return connection
         } catch {
@@ -224,9 +240,12 @@ public final class PostgresStore: Store, @unchecked Sendable {
         let connection = try connected()
         statements += 1
         do {
-            return try connection.send(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+            return try connection.send(
+                PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger, timeout: replyTimeout
+            )
+            .wait()
         } catch {
-            if connection.isClosed { dropConnection() }
+            if connection.isClosed || error is NoReply { dropConnection() }
             throw StoreError("\(location): \(Self.reason(error))")
         }
     }
@@ -313,6 +332,24 @@ public final class PostgresStore: Store, @unchecked Sendable {
                     $$
                     """)
             }
+            // Likewise: commits a batch before it returns, so that its reply is the commit's outcome.
+            let noCommit = try query(
+                "SELECT to_regprocedure('tenant_services_commit(bigint[],text[],text,bigint)') IS NULL")
+            if try noCommit.first?.decode(Bool.self) ?? true {
+                _ = try query(
+                    """
+                    CREATE PROCEDURE tenant_services_commit(
+                        seqs bigint[], records text[], origin text, INOUT inserted bigint DEFAULT NULL)
+                    LANGUAGE plpgsql AS $$
+                    BEGIN
+                        INSERT INTO tenant_services_events (seq, record) SELECT * FROM unnest(seqs, records);
+                        GET DIAGNOSTICS inserted = ROW_COUNT;
+                        PERFORM pg_notify('\(Self.notificationChannel)', seqs[cardinality(seqs)]::text || origin);
+                        COMMIT;
+                    END
+                    $$
+                    """)
+            }
             _ = try query("COMMIT")
         } catch {
             _ = try? query("ROLLBACK")
@@ -354,7 +391,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
                         unsafeSQL: """
                             SELECT count(*)::bigint, coalesce(string_agg(record, E'\\n' ORDER BY seq), '')
                             FROM tenant_services_events WHERE seq > $1 AND seq <= $2
-                            """, binds: binds), logger: logger)
+                            """, binds: binds), logger: logger, timeout: replyTimeout)
             }
             var after: Int64 = 0
             var next = total > 0 ? fetch(after: 0) : nil
@@ -635,8 +672,10 @@ public final class PostgresStore: Store, @unchecked Sendable {
         lockWanted = false
         guard let connection, !connection.isClosed else { return }
         statements += 1
-        connection.send(PostgresQuery(unsafeSQL: "SELECT pg_advisory_unlock(\(Self.writeLockKey))"), logger: logger)
-            .whenComplete { _ in }
+        connection.send(
+            PostgresQuery(unsafeSQL: "SELECT pg_advisory_unlock(\(Self.writeLockKey))"), logger: logger,
+            timeout: replyTimeout
+        ).whenComplete { _ in }
     }
 
     // MARK: Writing
@@ -697,19 +736,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
         binds.append(batch.map(\.seq))
         binds.append(batch.map(\.json))
         binds.append(" " + identity)
+        // The procedure commits before it returns, so its reply is the commit's outcome.
         let statement = PostgresQuery(
-            unsafeSQL: """
-                WITH inserted AS (
-                    INSERT INTO tenant_services_events (seq, record) SELECT * FROM unnest($1::bigint[], $2::text[])
-                    RETURNING seq)
-                SELECT count(*)::bigint, pg_notify('\(Self.notificationChannel)', max(seq)::text || $3)::text
-                FROM inserted
-                """, binds: binds)
+            unsafeSQL: "CALL tenant_services_commit($1::bigint[], $2::text[], $3::text, NULL)", binds: binds)
         let outcome: Result<Void, StoreError>
         if let connection, !connection.isClosed, holdsLock {
             statements += 1
             condition.unlock()
-            let result = Result { try connection.send(statement, logger: logger).wait() }
+            let result = Result { try connection.send(statement, logger: logger, timeout: replyTimeout).wait() }
             condition.lock()
             switch result {
             case .success(let rows):
@@ -719,7 +753,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
                     count == Int64(batch.count)
                     ? .success(()) : .failure(StoreError("\(location): the insert reported \(count ?? 0) rows"))
             case .failure(let error):
-                if connection.isClosed {
+                if connection.isClosed || error is NoReply {
                     dropConnection()
                     // The reply was lost: the commit may have happened. Ask a new session.
                     switch committedMeanwhile(batch) {
@@ -729,8 +763,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
                     case nil:
                         outcome = .failure(
                             StoreError(
-                                "\(location): \(Self.reason(error)) before the commit was confirmed, and the database cannot be asked now"
-                            ))
+                                "\(location): \(Self.reason(error)) before the commit was confirmed, and the database cannot be asked now",
+                                outcomeUnknown: true))
                     }
                 } else {
                     outcome = .failure(StoreError("\(location): \(Self.reason(error)); nothing was committed"))
@@ -798,10 +832,40 @@ extension PostgresConnection {
     /// answering it (a wait that never returns; a trap in debug builds). The query is therefore
     /// written from the connection's own event loop, where the channel cannot close between the
     /// check and the write.
-    func send(_ query: PostgresQuery, logger: Logger) -> EventLoopFuture<PostgresQueryResult> {
+    ///
+    /// A reply that has not come within `timeout` closes the connection: the query fails with a
+    /// message saying so (whether it took effect is unknown, as for any reply lost).
+    func send(
+        _ query: PostgresQuery, logger: Logger, timeout: Duration = PostgresStore.defaultReplyTimeout
+    ) -> EventLoopFuture<PostgresQueryResult> {
         eventLoop.flatSubmit {
-            self.isClosed ? self.eventLoop.makeFailedFuture(Self.closedError) : self.query(query, logger: logger)
+            guard !self.isClosed else { return self.eventLoop.makeFailedFuture(Self.closedError) }
+            let reply = self.query(query, logger: logger)
+            // Touched on the event loop only.
+            nonisolated(unsafe) var timedOut = false
+            let timer = self.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+                timedOut = true
+                PostgresStore.discard(self)
+            }
+            return reply.flatMapErrorThrowing { error in
+                guard timedOut else { throw error }
+                throw NoReply(timeout: timeout)
+            }.always { _ in timer.cancel() }
         }
+    }
+}
+
+/// A statement whose reply did not come in time; its connection was given up, and whether the
+/// statement took effect (or still will, if the session runs on) is unknown.
+struct NoReply: Error, CustomStringConvertible {
+    var timeout: Duration
+    var description: String { "no reply from the database within \(timeout)" }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
 

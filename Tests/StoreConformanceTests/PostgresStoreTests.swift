@@ -282,6 +282,147 @@ import Testing
         #expect(try database.store().load() == portal.journal)
     }
 
+    /// A commit that the database refuses when it commits (after the statement itself ran: a
+    /// deferred constraint here; in production e.g. a full NOTIFY queue, or the session ended while
+    /// it waits for the notification lock) is not acknowledged: acknowledged means committed.
+    @Test(.timeLimit(.minutes(1))) func aCommitRefusedAtCommitTimeIsNotAcknowledged() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, _) = try Self.portal(database)
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        try database.execute(
+            """
+            CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.record LIKE '%RefusedAtCommit%' THEN RAISE EXCEPTION 'refused at commit'; END IF;
+                RETURN NULL;
+            END $$
+            """)
+        try database.execute(
+            """
+            CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON tenant_services_events
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()
+            """)
+        var acknowledged: String?
+        do {
+            acknowledged = try portal.perform(Self.tenantCreate("RefusedAtCommit", partner: partner), as: Self.op)
+                .tenant.id
+        } catch {
+            #expect(error.code == .storageFailure)
+        }
+        #expect(acknowledged == nil, "acknowledged a write the database rolled back")
+        // The store goes on: the next write is committed, and the database holds what the portal holds.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var written: String?
+        while written == nil, ContinuousClock.now < deadline {
+            written = try? portal.perform(Self.tenantCreate("After", partner: partner), as: Self.op).tenant.id
+            if written == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(written != nil)
+        #expect(try database.store().load() == portal.journal)
+    }
+
+    /// A database that stops answering (its host frozen or cut off, the connection still open) gets
+    /// `storage-failure` within a bounded time instead of a request that waits forever.
+    @Test(.timeLimit(.minutes(1))) func aDatabaseThatStopsAnsweringGetsStorageFailureNotAHang() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, _) = try Self.frozenSessionPortal(database, linger: .milliseconds(20))
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        Thread.sleep(forTimeInterval: 0.2)  // the idle lock is let go
+        let answered = try Self.writeWithSessionFrozen(database, portal, partner: partner)
+        #expect(answered != nil, "the write waited for more than 25 s")
+        if case .failure(let error)? = answered { #expect(error.code == .storageFailure) }
+    }
+
+    /// A commit sent to a database that stops answering may still take effect (here: once the
+    /// session runs again), so its failure says the write may be there; the database and the
+    /// portal then agree.
+    @Test(.timeLimit(.minutes(1))) func aCommitWithoutAReplyIsReportedAsMaybeDone() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        // The lock stays with the session, so the write's commit is what is sent to it.
+        let (portal, _) = try Self.frozenSessionPortal(database, linger: .seconds(60))
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let answered = try Self.writeWithSessionFrozen(database, portal, partner: partner)
+        guard case .failure(let error)? = answered else {
+            Issue.record("expected storage-failure, got \(String(describing: answered))")
+            return
+        }
+        #expect(error.code == .storageFailure)
+        #expect(error.message.contains("may be there"), "\(error.message)")
+        // The frozen session, running again, commits what it had received.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var names: [String] = []
+        while !names.contains("While frozen"), ContinuousClock.now < deadline {
+            names = (try? portal.perform(TenantList(), as: Self.op).tenants.map(\.name)) ?? []
+            if !names.contains("While frozen") { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(names == ["While frozen"])
+        #expect(try database.store().load() == portal.journal)
+    }
+
+    static func frozenSessionPortal(_ database: PostgresTestDatabase, linger: Duration) throws -> (
+        Portal, PostgresStore
+    ) {
+        let store = try PostgresStore(
+            location: try PostgresLocation(url: database.url), lingerInterval: linger, replyTimeout: .seconds(2))
+        return (try Portal(clock: clock, calendar: clock.calendar, store: store), store)
+    }
+
+    /// Freezes the store's own session (not its listener's), its connection left open, and writes;
+    /// the write's outcome if it came within 25 s. The session runs again before this returns.
+    static func writeWithSessionFrozen(
+        _ database: PostgresTestDatabase, _ portal: Portal, partner: String
+    ) throws -> Result<String, PortalError>? {
+        let pid = pid_t(
+            try database.integer(
+                """
+                SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                    AND backend_type = 'client backend' AND query NOT LIKE 'LISTEN%'
+                """))
+        #expect(kill(pid, SIGSTOP) == 0)
+        defer { kill(pid, SIGCONT) }
+        let outcome = Locked<Result<String, PortalError>?>(nil)
+        let writer = Thread {
+            let result = Result { () throws(PortalError) -> String in
+                try portal.perform(Self.tenantCreate("While frozen", partner: partner), as: Self.op).tenant.id
+            }
+            outcome.withLock { $0 = result }
+        }
+        writer.start()
+        let deadline = ContinuousClock.now + .seconds(25)
+        while outcome.withLock({ $0 }) == nil, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let answered = outcome.withLock { $0 }
+        kill(pid, SIGCONT)
+        while !writer.isFinished { Thread.sleep(forTimeInterval: 0.05) }
+        return answered
+    }
+
+    /// Closing the store while a commit is in flight and other requests catch up never makes the
+    /// portal apply its own write twice (read back as if another server had made it).
+    @Test(.timeLimit(.minutes(1))) func closingDuringACommitNeverAppliesAWriteTwice() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, store) = try Self.portal(database)
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let stop = Atomic<Bool>(false)
+        let readers = (0..<2).map { _ in
+            Thread {
+                while !stop.load(ordering: .relaxed) { _ = try? portal.perform(TenantList(limit: 1), as: Self.op) }
+            }
+        }
+        let closer = Thread {
+            while !stop.load(ordering: .relaxed) {
+                store.close()
+                Thread.sleep(forTimeInterval: Double.random(in: 0...0.005))
+            }
+        }
+        for thread in readers + [closer] { thread.start() }
+        for i in 0..<300 { _ = try? portal.perform(Self.tenantCreate("T\(i)", partner: partner), as: Self.op) }
+        stop.store(true, ordering: .relaxed)
+        while !(readers + [closer]).allSatisfy(\.isFinished) { Thread.sleep(forTimeInterval: 0.01) }
+        let seqs = portal.journal.map(\.seq)
+        #expect(seqs == Array(1...seqs.count), "the portal's history repeats or skips records")
+        #expect(try database.store().load() == portal.journal)
+    }
+
     @Test func aNewerSchemaIsRefusedWithAClearMessage() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
         _ = try database.store().load()
