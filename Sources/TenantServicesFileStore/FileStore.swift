@@ -558,7 +558,10 @@ public final class FileStore: Store, @unchecked Sendable {
     public func compact(history: [EventRecord]) {
         guard let job = beginSnapshot(history: history) else { return }
         Thread.detachNewThread { [self] in
-            do { try finishSnapshot(job) } catch { noteSnapshotFailure(error) }
+            do {
+                try finishSnapshot(job)
+                noteSnapshotEnded()
+            } catch { noteSnapshotFailure(error) }
         }
     }
 
@@ -568,7 +571,10 @@ public final class FileStore: Store, @unchecked Sendable {
         while snapshotting { condition.wait() }
         condition.unlock()
         guard let job = beginSnapshot(history: history) else { return }
-        do { try finishSnapshot(job) } catch {
+        do {
+            try finishSnapshot(job)
+            noteSnapshotEnded()
+        } catch {
             noteSnapshotFailure(error)
             throw error
         }
@@ -603,6 +609,13 @@ public final class FileStore: Store, @unchecked Sendable {
         return SnapshotJob(events: events, lastSeq: lastSeq, cut: durable)
     }
 
+    private func noteSnapshotEnded() {
+        condition.lock()
+        defer { condition.unlock() }
+        snapshotting = false
+        condition.broadcast()
+    }
+
     private func noteSnapshotFailure(_ error: any Error) {
         condition.lock()
         snapshotting = false
@@ -626,12 +639,10 @@ public final class FileStore: Store, @unchecked Sendable {
         calls.close(try replaceFile(Self.snapshotName, with: bytes, for: .snapshot))
         try syncDirectory(for: .snapshot)
         // The snapshot is in place; a crash from here on loads it and skips the journal's older records.
+        // The snapshot ends (`snapshotting` false) only with its outcome recorded, in
+        // noteSnapshotEnded or noteSnapshotFailure: a waiter must never see it ended and not failed.
         condition.lock()
-        defer {
-            snapshotting = false
-            condition.broadcast()
-            condition.unlock()
-        }
+        defer { condition.unlock() }
         while flushing { condition.wait() }
         if let failure {
             // A flush failed meanwhile: what follows the durable point was cut or is in doubt, and
