@@ -57,6 +57,7 @@ struct Benchmark: ParsableCommand {
         }
         if only == "dispatch" { try inProcessTenantGet() }
         if only == "cost" { try writeCost() }
+        if only == "durable" { try durableWrites() }
         if only == nil || only == "statement" { try statements() }
         if only == nil || only == "store" {
             try durableWrites()
