@@ -48,37 +48,10 @@ import Testing
         var catalogs = 0
         var checked = 0
         while catalogs < 300 {
-            let count = Int.random(in: 3...9, using: &rng)
-            let codes = (0..<count).map { "S\($0)" }
-            var entries: [[String: Any]] = []
-            for (i, code) in codes.enumerated() {
-                var entry: [String: Any] = [
-                    "code": code, "name": ["en": code], "counts": "allActive", "prices": ["CHF": 1],
-                    "kind": i == 0 ? "base" : i == 1 || i == 2 ? "mode" : "option",
-                ]
-                if i == 1 { entry["mode"] = "inline" }
-                if i == 2 { entry["mode"] = "parallel" }
-                // Requirements only on earlier services: no cycles.
-                let earlier = Array(codes[..<i])
-                func some(_ from: [String]) -> [String] {
-                    from.isEmpty
-                        ? [] : (0..<Int.random(in: 0...2, using: &rng)).map { _ in from.randomElement(using: &rng)! }
-                }
-                if Bool.random(using: &rng) { entry["requires"] = some(earlier) }
-                if Bool.random(using: &rng) { entry["requiresAny"] = some(earlier) }
-                if Bool.random(using: &rng) { entry["excludes"] = some(codes.filter { $0 != code }) }
-                if Int.random(in: 0..<4, using: &rng) == 0 {
-                    entry["modes"] = [["inline"], ["parallel"], ["inline", "parallel"], []].randomElement(using: &rng)!
-                }
-                if Int.random(in: 0..<4, using: &rng) == 0 {
-                    entry["regions"] = [["CH"], ["DE"], ["CH", "DE"], []].randomElement(using: &rng)!
-                }
-                entries.append(entry)
-            }
-            let root: [String: Any] = [
-                "currencies": ["CHF"], "freeMailDomains": [], "services": entries.shuffled(using: &rng),
-            ]
+            let root = CatalogGenerator.json(&rng)
             let catalog = try Catalog(json: JSONSerialization.data(withJSONObject: root))
+            let codes = catalog.services.map(\.code)
+            let count = codes.count
             catalogs += 1
             for _ in 0..<60 {
                 let chosen = (0..<Int.random(in: 0...(count + 2), using: &rng)).map { _ in
