@@ -145,4 +145,33 @@ import Testing
         }
         #expect(sizes.contains { $0 > 16_384 } && sizes.contains { $0 < 64 }, "\(sizes.min()!)...\(sizes.max()!) bytes")
     }
+
+    /// The appended text is the serialized text also for values of several MiB (the sink doubles
+    /// past its first 4 KiB many times) and for texts ending exactly at and around a doubling,
+    /// appended twice in a row onto a buffer kept across calls.
+    @Test func appendedTextIsTheSerializedTextForValuesOfSeveralMebibytes() {
+        let values: [JSONValue] =
+            [
+                JSONValue(String(repeating: "a\"é\u{1}\n", count: 600_000)),
+                .array((0..<200_000).map { JSONValue($0 * 7_919) }),
+                .object((0..<50_000).map { ("key \($0)", .array([JSONValue(Double($0) / 3), .null, true])) }),
+            ] + (4_090...4_100).map { JSONValue(String(repeating: "x", count: $0 - 2)) }
+            + (8_188...8_196).map { JSONValue(String(repeating: "y", count: $0 - 2)) }
+        var buffer: [UInt8] = Array("kept\n".utf8)
+        var expected = buffer
+        for value in values {
+            for options in [JSONWriteOptions.compact, JSONWriteOptions(pretty: true)] {
+                let text = value.serialized(options)
+                #expect(!text.isEmpty)
+                for _ in 0..<2 {
+                    value.serialize(appendingTo: &buffer, options)
+                    expected += text
+                }
+                #expect(buffer.count == expected.count)
+            }
+        }
+        #expect(buffer == expected)
+        #expect(values.prefix(3).allSatisfy { $0.serialized().count > 1 << 20 })
+        #expect(values[3...].map { $0.serialized().count }.contains(4_096))
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PropertyBased
 import Testing
 
 @testable import TenantServices
@@ -37,6 +38,41 @@ import Testing
         }
         visit([], from: 0)
         #expect(checked == 2 << codes.count)
+    }
+
+    /// The quick answers agree with the problem lists for generated catalogs too (asymmetric and
+    /// repeated exclusions, requirements and alternatives, mode and region limits on any kind of
+    /// service), over generated lists of live codes with repeats and codes the catalog lacks.
+    @Test func quickConsistencyAnswersAgreeWithTheProblemsForGeneratedCatalogs() throws {
+        var rng = Xoshiro(seed: (0x5EED_C0DE, 1, 2, 3))
+        var catalogs = 0
+        var checked = 0
+        while catalogs < 300 {
+            let root = CatalogGenerator.json(&rng)
+            let catalog = try Catalog(json: JSONSerialization.data(withJSONObject: root))
+            let codes = catalog.services.map(\.code)
+            let count = codes.count
+            catalogs += 1
+            for _ in 0..<60 {
+                let chosen = (0..<Int.random(in: 0...(count + 2), using: &rng)).map { _ in
+                    Int.random(in: 0..<10, using: &rng) == 0 ? "UNKNOWN" : codes.randomElement(using: &rng)!
+                }
+                for region in Region.allCases {
+                    let quick = catalog.breaksPermanentRule(chosen, region: region)
+                    let full = !catalog.permanentProblems(of: chosen, region: region).isEmpty
+                    if quick != full {
+                        Issue.record("\(root) \(chosen) in \(region): quick \(quick), problems \(full)")
+                    }
+                    let consistent = catalog.isConsistent(chosen, region: region)
+                    let none = catalog.problems(of: chosen, region: region).isEmpty
+                    if consistent != none {
+                        Issue.record("\(root) \(chosen) in \(region): consistent \(consistent), no problems \(none)")
+                    }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == 300 * 60 * 2)
     }
 
     @Test func topologicalOrderPutsRequirementsFirst() {
