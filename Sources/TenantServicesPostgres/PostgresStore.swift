@@ -447,8 +447,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     /// Decodes rows of (seq, record) on every core, in order.
     static func decode(_ rows: [PostgresRow]) throws -> [EventRecord] {
-        let count = rows.count
-        let chunks = count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
+        try decodeInParallel(count: rows.count) { i throws(StoreError) in try Self.record(rows[i]) }
+    }
+
+    /// Runs `decodeOne` for 0..<count on every core (in one pass when there are few) and returns
+    /// the records in order, or throws the first failure in that order.
+    private static func decodeInParallel(
+        count: Int, _ decodeOne: @escaping @Sendable (Int) throws(StoreError) -> EventRecord
+    ) throws -> [EventRecord] {
         let results = UnsafeMutableBufferPointer<Result<EventRecord, StoreError>?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer {
@@ -456,14 +462,15 @@ public final class PostgresStore: Store, @unchecked Sendable {
             results.deallocate()
         }
         nonisolated(unsafe) let output = results
-        let decodeOne = { @Sendable (i: Int) in
-            output[i] = Result { () throws(StoreError) -> EventRecord in try Self.record(rows[i]) }
+        let chunks = count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
+        let decodeRange = { @Sendable (range: Range<Int>) in
+            for i in range { output[i] = Result { () throws(StoreError) -> EventRecord in try decodeOne(i) } }
         }
         if chunks == 1 {
-            for i in 0..<count { decodeOne(i) }
+            decodeRange(0..<count)
         } else {
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) { decodeOne(i) }
+                decodeRange((count * chunk / chunks)..<(count * (chunk + 1) / chunks))
             }
         }
         return try results.map { try $0!.get() }
@@ -483,35 +490,17 @@ public final class PostgresStore: Store, @unchecked Sendable {
         guard lines.count == count else {
             throw StoreError("tenant_services_events from seq \(firstSeq): \(count) rows hold \(lines.count) records")
         }
-        let results = UnsafeMutableBufferPointer<Result<EventRecord, StoreError>?>.allocate(capacity: count)
-        results.initialize(repeating: nil)
-        defer {
-            _ = results.deinitialize()
-            results.deallocate()
-        }
-        nonisolated(unsafe) let output = results
         nonisolated(unsafe) let bytes = bytes
         let ranges = lines
-        let decodeOne = { @Sendable (i: Int) in
-            output[i] = Result { () throws(StoreError) -> EventRecord in
-                do {
-                    return try RecordCodec.decode(UnsafeRawBufferPointer(rebasing: bytes[ranges[i]]))
-                } catch {
-                    throw StoreError(
-                        "tenant_services_events row \(firstSeq + i) (counting from \(firstSeq)) is not a valid event record: \(error)"
-                    )
-                }
+        return try decodeInParallel(count: count) { i throws(StoreError) in
+            do {
+                return try RecordCodec.decode(UnsafeRawBufferPointer(rebasing: bytes[ranges[i]]))
+            } catch {
+                throw StoreError(
+                    "tenant_services_events row \(firstSeq + i) (counting from \(firstSeq)) is not a valid event record: \(error)"
+                )
             }
         }
-        let chunks = count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
-        if chunks == 1 {
-            for i in 0..<count { decodeOne(i) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) { decodeOne(i) }
-            }
-        }
-        return try results.map { try $0!.get() }
     }
 
     private static func record(_ row: PostgresRow) throws(StoreError) -> EventRecord {
