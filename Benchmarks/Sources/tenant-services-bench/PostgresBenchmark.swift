@@ -73,26 +73,8 @@ extension Benchmark {
             _ = server.receiveLine()
             var next = 1
             let flushesBefore = countFlushes ? try walFlushes() : 0
-            let lockStep = best(1) {
-                for _ in 0..<writes {
-                    server.send(Self.tenantCreateLine(next))
-                    next += 1
-                    _ = server.receiveLine()
-                }
-            }
-            if countFlushes { lockStepFlushes = try walFlushes() - flushesBefore }
-            let count = writes * 5
-            var payload: [UInt8] = []
-            for _ in 0..<count {
-                payload += Self.tenantCreateLine(next)
-                next += 1
-            }
-            let input = server.inputDescriptor
-            let bytes = payload
-            let writer = Thread { ServerProcess.send(bytes, to: input) }
-            let pipelined = best(1) {
-                writer.start()
-                for _ in 0..<count { _ = server.receiveLine() }
+            let (lockStep, pipelined, count) = try timeTenantCreates(on: server, writes: writes, next: &next) {
+                if countFlushes { lockStepFlushes = try walFlushes() - flushesBefore }
             }
             return (Double(writes) / lockStep, Double(count) / pipelined)
         }

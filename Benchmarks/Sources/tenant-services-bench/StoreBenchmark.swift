@@ -18,6 +18,38 @@ extension Benchmark {
                 .utf8) + [0x0A]
     }
 
+    /// Times `writes` tenant.create sent lock-step to a running server, then five times as many
+    /// written at once by another thread (pipelined); `next` numbers the tenants. `afterLockStep`
+    /// runs between the two, outside the timings. Returns seconds, and the pipelined count.
+    func timeTenantCreates(
+        on server: ServerProcess, writes: Int, next: inout Int, afterLockStep: () throws -> Void = {}
+    ) rethrows -> (lockStep: Double, pipelined: Double, pipelinedCount: Int) {
+        var number = next
+        let lockStep = best(1) {
+            for _ in 0..<writes {
+                server.send(Self.tenantCreateLine(number))
+                number += 1
+                _ = server.receiveLine()
+            }
+        }
+        try afterLockStep()
+        let count = writes * 5
+        var payload: [UInt8] = []
+        for _ in 0..<count {
+            payload += Self.tenantCreateLine(number)
+            number += 1
+        }
+        next = number
+        let input = server.inputDescriptor
+        let bytes = payload
+        let writer = Thread { ServerProcess.send(bytes, to: input) }
+        let pipelined = best(1) {
+            writer.start()
+            for _ in 0..<count { _ = server.receiveLine() }
+        }
+        return (lockStep, pipelined, count)
+    }
+
     static func temporaryDirectory(_ name: String) -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent(
             "tenant-services-bench-\(name)-\(getpid())")
@@ -96,26 +128,7 @@ extension Benchmark {
                 + [0x0A])
         _ = server.receiveLine()
         var next = 1
-        let lockStep = best(1) {
-            for _ in 0..<writes {
-                server.send(Self.tenantCreateLine(next))
-                next += 1
-                _ = server.receiveLine()
-            }
-        }
-        let pipelinedCount = writes * 5
-        var payload: [UInt8] = []
-        for _ in 0..<pipelinedCount {
-            payload += Self.tenantCreateLine(next)
-            next += 1
-        }
-        let input = server.inputDescriptor
-        let bytes = payload
-        let writer = Thread { ServerProcess.send(bytes, to: input) }
-        let pipelined = best(1) {
-            writer.start()
-            for _ in 0..<pipelinedCount { _ = server.receiveLine() }
-        }
+        let (lockStep, pipelined, pipelinedCount) = try timeTenantCreates(on: server, writes: writes, next: &next)
         server.stop()
 
         // The library in process, one thread, lock-step: the file store, then SQLite behind the same protocol.
