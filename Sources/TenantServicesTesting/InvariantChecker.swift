@@ -6,6 +6,12 @@ public struct InvariantViolation: Error, Sendable, CustomStringConvertible {
     public var invariant: String
     public var detail: String
     public var description: String { "\(invariant): \(detail)" }
+
+    /// A broken invariant, for checks of your own beside ``InvariantChecker``'s.
+    public init(invariant: String, detail: String) {
+        self.invariant = invariant
+        self.detail = detail
+    }
 }
 
 /// Checks the portal's invariants; call ``check()`` after every step of a test.

@@ -122,7 +122,7 @@ import Testing
         if state.domainsByTenant != domainsByTenant || state.tasksByDomain != tasksByDomain
             || state.domainsByName != domainsByName
         {
-            throw IndexMismatch(
+            throw InvariantViolation(
                 invariant: "the indexes match the entities",
                 detail:
                     "domains by tenant \(state.domainsByTenant) (rebuilt \(domainsByTenant)), by name \(state.domainsByName) (rebuilt \(domainsByName)), tasks by domain \(state.tasksByDomain) (rebuilt \(tasksByDomain))"
@@ -151,7 +151,7 @@ import Testing
                     do {
                         try Self.checkIndexes(world.portal.state)
                         if replayed != world.portal.state {
-                            throw IndexMismatch(
+                            throw InvariantViolation(
                                 invariant: "the state is the one its history gives", detail: "after a refused write")
                         }
                     } catch {
@@ -166,12 +166,6 @@ import Testing
             }
         }
         #expect(refusedInAll.withLock { $0 } > 10, "hardly any write was refused: the property was not exercised")
-    }
-
-    struct IndexMismatch: Error, CustomStringConvertible {
-        var invariant: String
-        var detail: String
-        var description: String { "\(invariant): \(detail)" }
     }
 
     /// An in-memory store that, once `failing`, refuses every third write (like a disk that fills up now and then).
