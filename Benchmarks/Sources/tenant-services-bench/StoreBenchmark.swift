@@ -50,6 +50,28 @@ extension Benchmark {
         return (lockStep, pipelined, count)
     }
 
+    /// Seconds per lock-step round trip of the C jansson server (`jansson-echo`) answering a
+    /// tenant.create request with `reply` (a tenant.create reply of the server): what any stdio
+    /// server pays before its own work, so a lock-step ceiling without a pipe cannot be reached.
+    func stdioRoundTrip(reply: [UInt8], writes: Int) throws -> Double {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let replyFile = Self.temporaryDirectory("echo").appendingPathComponent("tenant-create-reply.json")
+        try Data(reply).write(to: replyFile)
+        let echo = try ServerProcess(directory.appendingPathComponent("jansson-echo"), [replyFile.path])
+        defer { echo.stop() }
+        let line = Self.tenantCreateLine(1)
+        for _ in 0..<200 {
+            echo.send(line)
+            _ = echo.receiveLine()
+        }
+        return best(1) {
+            for _ in 0..<writes {
+                echo.send(line)
+                _ = echo.receiveLine()
+            }
+        } / Double(writes)
+    }
+
     static func temporaryDirectory(_ name: String) -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent(
             "tenant-services-bench-\(name)-\(getpid())")
@@ -127,9 +149,12 @@ extension Benchmark {
                     .utf8)
                 + [0x0A])
         _ = server.receiveLine()
-        var next = 1
+        server.send(Self.tenantCreateLine(1))
+        let createReply = server.receiveLine()
+        var next = 2
         let (lockStep, pipelined, pipelinedCount) = try timeTenantCreates(on: server, writes: writes, next: &next)
         server.stop()
+        let roundTrip = try stdioRoundTrip(reply: createReply, writes: writes)
 
         // The library in process, one thread, lock-step: the file store, then SQLite behind the same protocol.
         func lockStepWrites(_ portal: Portal) throws -> Double {
@@ -180,6 +205,11 @@ extension Benchmark {
                 format: "server lock-step (stdio)       %8.0f writes/s = %.2f× SQLite (goal ≥ 0.8×)",
                 rate(writes, lockStep),
                 rate(writes, lockStep) / sqliteRate))
+        print(
+            String(
+                format:
+                    "  floor of any stdio server: the C jansson round trip %.1f µs + SQLite's commit %.1f µs = %.2f× SQLite at best",
+                roundTrip * 1e6, 1e6 / sqliteRate, (1 / sqliteRate) / (1 / sqliteRate + roundTrip)))
         print(
             String(
                 format: "server pipelined (stdio)       %8.0f writes/s = %.2f× SQLite (goal ≥ 5×)",
