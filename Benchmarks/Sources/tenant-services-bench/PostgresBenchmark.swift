@@ -152,7 +152,8 @@ extension Benchmark {
             String(
                 format:
                     "|   floor of any stdio server: the C jansson round trip %.1f µs + the bare commit %.1f µs | at most %.2f× the bare loop |",
-                roundTrip * 1e6, bare / Double(writes) * 1e6, (bare / Double(writes)) / (bare / Double(writes) + roundTrip)))
+                roundTrip * 1e6, bare / Double(writes) * 1e6,
+                (bare / Double(writes)) / (bare / Double(writes) + roundTrip)))
         print(
             String(
                 format: "| server on PostgreSQL, pipelined | %.0f (%.2f× the file store's; goal ≥ 0.5×) |",
