@@ -1,7 +1,7 @@
 import Foundation
 import PostgresNIO
 import TenantServices
-import TenantServicesPostgres
+@testable import TenantServicesPostgres
 import Testing
 
 /// A database of its own for one test, on the cluster that `Tests/Postgres/with-cluster.sh` starts
@@ -76,7 +76,9 @@ final class PostgresTestDatabase: @unchecked Sendable {
             on: Self.group.next(), configuration: configuration, id: 0, logger: Logger(label: "test-admin")
         ).wait()
         defer { _ = try? connection.close().wait() }
-        let rows = try connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test-admin")).wait()
+        // `send`, like the store: a query written to a channel that closed meanwhile is failed, not
+        // dropped (postgres-nio would leave its promise pending, a trap in debug builds).
+        let rows = try connection.send(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test-admin")).wait()
         return try rows.first!.decode(Int64.self)
     }
 
@@ -92,7 +94,7 @@ final class PostgresTestDatabase: @unchecked Sendable {
         ).wait()
         defer { _ = try? connection.close().wait() }
         for statement in statements {
-            _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: Logger(label: "test-admin")).wait()
+            _ = try connection.send(PostgresQuery(unsafeSQL: statement), logger: Logger(label: "test-admin")).wait()
         }
     }
 }
