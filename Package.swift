@@ -75,7 +75,9 @@ let package = Package(
         ),
         .testTarget(
             name: "JSONRPCTests",
-            dependencies: ["JSONRPC", "JanssonJSON"],
+            dependencies: [
+                "JSONRPC", "JanssonJSON", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
 

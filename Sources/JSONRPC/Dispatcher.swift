@@ -13,7 +13,7 @@ struct PreparedReply: Sendable {
     }
 
     /// A reply known without running anything (an error found while checking).
-    static func ready(_ response: JSONValue) -> PreparedReply {
+    static func ready(_ response: JSONValue?) -> PreparedReply {
         let pending = PendingReply { response }
         return PreparedReply { pending }
     }
@@ -103,10 +103,17 @@ public struct Dispatcher: Sendable {
                     "batch of \(elements) requests is over the limit of \(limits.maxBatchSize); it was not parsed",
                     limit: "maxBatchSize", max: limits.maxBatchSize))
         }
+        let options = JSONParseOptions(rejectDuplicateKeys: true, allowNUL: true)
         let value: JSONValue
         do {
-            value = try JSONValue.parse(message, options: JSONParseOptions(rejectDuplicateKeys: true, allowNUL: true))
+            value = try JSONValue.parse(message, options: options)
         } catch {
+            // Valid JSON with a number the engine cannot hold: refused request by request, each with its id.
+            if error.reason == .numberOutOfRange, let marked = OutOfRangeNumbers.marking(message),
+                let value = try? JSONValue.parse(marked, options: options)
+            {
+                return prepare(parsed: value, numbersOutOfRange: true)
+            }
             return Self.refused(
                 JSONRPCError(
                     .parseError, "parse error: \(error)",
@@ -117,11 +124,17 @@ public struct Dispatcher: Sendable {
                             ("offset", JSONValue(error.offset)),
                         ])))
         }
+        return prepare(parsed: value, numbersOutOfRange: false)
+    }
+
+    /// Prepares a parsed message: one request, or a batch. `numbersOutOfRange`: the message held
+    /// numbers out of range, replaced by ``OutOfRangeNumbers/marker``.
+    private func prepare(parsed value: JSONValue, numbersOutOfRange: Bool) -> PreparedReply {
         if value.kind == .array {
             guard value.count > 0 else {
                 return Self.refused(JSONRPCError(.invalidRequest, "invalid request: an empty batch"))
             }
-            let prepared = value.elements.map(respond(to:))
+            let prepared = value.elements.map { respond(to: $0, numbersOutOfRange: numbersOutOfRange) }
             return PreparedReply(requestCount: prepared.count) {
                 let started = prepared.map { $0.start() }
                 return PendingReply {
@@ -132,7 +145,7 @@ public struct Dispatcher: Sendable {
                 }
             }
         }
-        return respond(to: value)
+        return respond(to: value, numbersOutOfRange: numbersOutOfRange)
     }
 
     /// The answer to a frame refused before any request in it was read (so its id is null).
@@ -144,13 +157,21 @@ public struct Dispatcher: Sendable {
 
     /// Checks and prepares one request now; its pending reply gives its response object, or nil
     /// for a notification.
-    func respond(to request: JSONValue) -> PreparedReply {
+    func respond(to request: JSONValue, numbersOutOfRange: Bool = false) -> PreparedReply {
         guard request.kind == .object else {
             return .ready(
                 Self.errorResponse(
                     JSONRPCError(.invalidRequest, "invalid request: a request must be an object"), id: .null))
         }
         let id = request["id"]
+        if numbersOutOfRange, id?.stringValue == OutOfRangeNumbers.marker {
+            return .ready(
+                Self.errorResponse(
+                    JSONRPCError(
+                        .invalidRequest,
+                        "invalid request: the id is a number beyond the range this server reads (\(OutOfRangeNumbers.range)), so it cannot be echoed"
+                    ), id: .null))
+        }
         let validID = id.map { [.string, .integer, .real, .null].contains($0.kind) } ?? true
         let replyID = validID ? (id ?? .null) : .null
         func invalid(_ message: String) -> PreparedReply {
@@ -158,7 +179,8 @@ public struct Dispatcher: Sendable {
         }
         guard validID else { return invalid("id must be a string, a number or null") }
         guard request["jsonrpc"]?.stringValue == "2.0" else { return invalid("jsonrpc must be \"2.0\"") }
-        guard let name = request["method"]?.stringValue else { return invalid("method must be a string") }
+        guard let name = request["method"]?.stringValue, !numbersOutOfRange || name != OutOfRangeNumbers.marker
+        else { return invalid("method must be a string") }
         let params = request["params"]
         if let params, params.kind != .object && params.kind != .array {
             return invalid("params must be an object or an array")
@@ -167,6 +189,16 @@ public struct Dispatcher: Sendable {
             return invalid("unknown member '\(unknown)'; a request has only jsonrpc, method, params and id")
         }
         let isNotification = id == nil
+        if numbersOutOfRange {
+            let paths = OutOfRangeNumbers.paths(in: params)
+            if !paths.isEmpty {
+                if isNotification { return .ready(nil) }
+                let message = "is a number beyond the range this server reads (\(OutOfRangeNumbers.range))"
+                let error = JSONRPCError.invalidParams(
+                    paths.map { ParamError(path: $0, keyword: "range", message: message) })
+                return .ready(Self.errorResponse(error, id: replyID))
+            }
+        }
         let prepared = call(name, params)
         return PreparedReply {
             let started = prepared.flatMap { call in self.run(name) { try call.start() } }
