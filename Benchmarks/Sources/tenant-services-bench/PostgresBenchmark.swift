@@ -86,6 +86,11 @@ extension Benchmark {
         // Less the flushes of the tables' creation and of the partner.create.
         let serverFlushes = try walFlushes() - flushesBefore - 2
         let roundTrip = try stdioRoundTrip(reply: createReply, writes: writes)
+        // The same writes through the library in process (no stdio): the store's own path.
+        let libraryDatabase = try BenchDatabase(admin)
+        let libraryStore = try PostgresStore(url: libraryDatabase.url)
+        let library = try libraryLockStep(try Portal(store: libraryStore), writes: writes)
+        libraryStore.close()
         let bareAfter = try bareLoop()
         let bare = min(bareBefore.seconds, bareAfter.seconds)
         let fileStore = Self.temporaryDirectory("pg-compare-store")
@@ -154,6 +159,10 @@ extension Benchmark {
                     "|   floor of any stdio server: the C jansson round trip %.1f µs + the bare commit %.1f µs | at most %.2f× the bare loop |",
                 roundTrip * 1e6, bare / Double(writes) * 1e6,
                 (bare / Double(writes)) / (bare / Double(writes) + roundTrip)))
+        print(
+            String(
+                format: "| library on PostgreSQL, lock-step (in process, no stdio) | %.0f (%.2f× the bare loop) |",
+                Double(writes) / library, bare / library))
         print(
             String(
                 format: "| server on PostgreSQL, pipelined | %.0f (%.2f× the file store's; goal ≥ 0.5×) |",

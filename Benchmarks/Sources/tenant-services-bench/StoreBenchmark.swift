@@ -50,6 +50,20 @@ extension Benchmark {
         return (lockStep, pipelined, count)
     }
 
+    /// Seconds for `writes` durable tenant.create through the library, one after the other.
+    func libraryLockStep(_ portal: Portal, writes: Int) throws -> Double {
+        let partner = try portal.perform(PartnerCreate(name: "Bench"), as: .platformOperator()).partner.id
+        return try best(1) {
+            for i in 0..<writes {
+                _ = try portal.perform(
+                    TenantCreate(
+                        partnerId: partner, name: "Tenant \(i)", contact: Contact(email: "it@t.ch"),
+                        address: Address(street: "S 1", postalCode: "8001", city: "Zürich", country: "CH")),
+                    as: .platformOperator())
+            }
+        }
+    }
+
     /// Seconds per lock-step round trip of the C jansson server (`jansson-echo`) answering a
     /// tenant.create request with `reply` (a tenant.create reply of the server): what any stdio
     /// server pays before its own work, so a lock-step ceiling without a pipe cannot be reached.
@@ -157,18 +171,7 @@ extension Benchmark {
         let roundTrip = try stdioRoundTrip(reply: createReply, writes: writes)
 
         // The library in process, one thread, lock-step: the file store, then SQLite behind the same protocol.
-        func lockStepWrites(_ portal: Portal) throws -> Double {
-            let partner = try portal.perform(PartnerCreate(name: "Bench"), as: .platformOperator()).partner.id
-            return try best(1) {
-                for i in 0..<writes {
-                    _ = try portal.perform(
-                        TenantCreate(
-                            partnerId: partner, name: "Tenant \(i)", contact: Contact(email: "it@t.ch"),
-                            address: Address(street: "S 1", postalCode: "8001", city: "Zürich", country: "CH")),
-                        as: .platformOperator())
-                }
-            }
-        }
+        func lockStepWrites(_ portal: Portal) throws -> Double { try libraryLockStep(portal, writes: writes) }
         let sqliteStoreTime = try lockStepWrites(
             try Portal(store: try SQLiteStore(path: sqliteDirectory.appendingPathComponent("store.db").path)))
         let libraryDirectory = Self.temporaryDirectory("library")
