@@ -110,6 +110,13 @@ public struct JSONSchema: @unchecked Sendable {
     /// past the limit are counted without building their messages, so an instance with very
     /// many errors costs little more than walking it.
     public func validate(_ instance: JSONValue, keepingAtMost limit: Int) -> ValidationReport {
+        // A valid instance has no errors: the verdict alone (no paths, no messages) says so.
+        if isValid(instance) { return ValidationReport(errors: [], total: 0) }
+        return report(instance, keepingAtMost: limit)
+    }
+
+    /// One pass that keeps the first `limit` errors, whatever the instance.
+    func report(_ instance: JSONValue, keepingAtMost limit: Int) -> ValidationReport {
         var sink: ErrorSink? = ErrorSink(limit: limit)
         withExtendedLifetime(instance) {
             var evaluator = Evaluator(options: options, dynamicAnchors: dynamicAnchors, collect: collectsAnnotations)

@@ -66,11 +66,15 @@ struct Evaluator {
         (keywordTokens + last).map { "/" + JSONPointer.escape($0) }.joined()
     }
 
-    /// Evaluates a child value under a keyword path, restoring the paths afterwards.
+    /// Evaluates a child value under a keyword path, restoring the paths afterwards. Without a
+    /// sink no error is built below, so the paths are neither made nor kept.
     mutating func descend(
-        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instanceToken: String?, keyword: [String],
-        errors: inout ErrorSink?
+        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instanceToken: @autoclosure () -> String?,
+        keyword: @autoclosure () -> [String], errors: inout ErrorSink?
     ) -> Evaluated? {
+        guard errors != nil else { return evaluate(node, instance, errors: &errors) }
+        let instanceToken = instanceToken()
+        let keyword = keyword()
         if let instanceToken { instanceTokens.append(instanceToken) }
         keywordTokens += keyword
         defer {
@@ -156,9 +160,9 @@ struct Evaluator {
     /// the pass invalid.
     mutating func merge(
         _ sub: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instanceToken: String? = nil,
-        keyword: [String], into pass: inout NodePass, errors: inout ErrorSink?
+        keyword: @autoclosure () -> [String], into pass: inout NodePass, errors: inout ErrorSink?
     ) {
-        if let e = descend(sub, instance, instanceToken: instanceToken, keyword: keyword, errors: &errors) {
+        if let e = descend(sub, instance, instanceToken: instanceToken, keyword: keyword(), errors: &errors) {
             pass.evaluated.merge(e)
         } else {
             pass.valid = false
