@@ -16,8 +16,9 @@ import Foundation
 struct ScalarPattern: Sendable {
     /// One instruction of the automaton.
     enum Op: Sendable {
-        /// Consumes one scalar of `sets[index]`, then goes on at the next instruction.
-        case consume(Int)
+        /// Consumes one scalar of `sets[index]` (whose ASCII part is `low` and `high`, bit by
+        /// code point), then goes on at the next instruction.
+        case consume(low: UInt64, high: UInt64, set: Int)
         /// Goes on at both.
         case split(Int, Int)
         case jump(Int)
@@ -63,12 +64,24 @@ struct ScalarPattern: Sendable {
     /// Whether the pattern matches somewhere in the UTF-8 text (invalid bytes read as U+FFFD,
     /// as `String(decoding:as:)` repairs them).
     func matches(utf8 text: UnsafeBufferPointer<UInt8>) -> Bool {
+        if !text.contains(where: { $0 >= 0x80 }) {
+            var bytes = ASCIIReader(bytes: text.makeIterator())
+            return run(&bytes)
+        }
+        var scalars = ScalarReader(text)
+        return run(&scalars)
+    }
+
+    /// Runs the automaton over the scalars: one list of waiting `consume` instructions a
+    /// position, each instruction at most once in it.
+    private func run<Scalars: IteratorProtocol<Unicode.Scalar>>(_ scalars: inout Scalars) -> Bool {
         let n = ops.count
-        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 4 * n) { buffer in
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 5 * n + 2) { buffer in
             let base = buffer.baseAddress!
             var current = base
             var next = base + n
             let marks = base + 2 * n
+            // Each instruction taken pushes at most two: never deeper than n + 1.
             let stack = base + 3 * n
             marks.initialize(repeating: -1, count: n)
             var generation: Int32 = 0
@@ -77,6 +90,7 @@ struct ScalarPattern: Sendable {
 
             /// Adds `pc` and every instruction reachable from it without consuming to `list`;
             /// true when that reaches `match`.
+            @inline(__always)
             func close(_ pc: Int, into list: UnsafeMutablePointer<Int32>, count: inout Int, atStart: Bool, atEnd: Bool)
                 -> Bool
             {
@@ -117,17 +131,22 @@ struct ScalarPattern: Sendable {
                 return false
             }
 
-            var decoder = ScalarReader(text)
-            var scalar = decoder.next()
+            var scalar = scalars.next()
             if close(0, into: current, count: &currentCount, atStart: true, atEnd: scalar == nil) { return true }
             while let c = scalar {
-                let following = decoder.next()
+                let following = scalars.next()
                 let atEnd = following == nil
                 generation += 1
                 nextCount = 0
+                let v = c.value
                 for i in 0..<currentCount {
                     let pc = Int(current[i])
-                    guard case .consume(let set) = ops[pc], sets[set].contains(c.value) else { continue }
+                    guard case .consume(let low, let high, let set) = ops[pc] else { continue }
+                    let held =
+                        v < 64
+                        ? low & (1 << UInt64(v)) != 0
+                        : v < 128 ? high & (1 << UInt64(v - 64)) != 0 : sets[set].contains(v)
+                    guard held else { continue }
                     if close(pc + 1, into: next, count: &nextCount, atStart: false, atEnd: atEnd) { return true }
                 }
                 if !anchoredAtStart, close(0, into: next, count: &nextCount, atStart: false, atEnd: atEnd) {
@@ -143,8 +162,15 @@ struct ScalarPattern: Sendable {
     }
 }
 
+/// The scalars of ASCII bytes.
+struct ASCIIReader: IteratorProtocol {
+    var bytes: UnsafeBufferPointer<UInt8>.Iterator
+
+    mutating func next() -> Unicode.Scalar? { bytes.next().map { Unicode.Scalar($0) } }
+}
+
 /// The scalars of UTF-8 bytes, invalid sequences read as U+FFFD.
-struct ScalarReader {
+struct ScalarReader: IteratorProtocol {
     var bytes: UnsafeBufferPointer<UInt8>.Iterator
     var codec = UTF8()
 
@@ -508,12 +534,8 @@ struct ProgramBuilder {
         guard ops.count < ScalarPattern.maxOps else { return false }
         switch tree {
         case .set(let set):
-            if let index = sets.firstIndex(of: set) {
-                ops.append(.consume(index))
-            } else {
-                sets.append(set)
-                ops.append(.consume(sets.count - 1))
-            }
+            if sets.firstIndex(of: set) == nil { sets.append(set) }
+            ops.append(.consume(low: set.low, high: set.high, set: sets.firstIndex(of: set)!))
         case .atStart: ops.append(.atStart)
         case .atEnd: ops.append(.atEnd)
         case .sequence(let terms):
