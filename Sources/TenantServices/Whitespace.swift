@@ -1,3 +1,6 @@
+// Foundation for the one search that keeps its semantics (`contains(" ")` on non-ASCII text).
+import Foundation
+
 /// Trimming of white space without Foundation's `NSString` path: the same results as
 /// `trimmingCharacters(in: .whitespaces)` and `trimmingCharacters(in: .whitespacesAndNewlines)`
 /// (their sets, scalar by scalar, from both ends), a test holds the two together for every
@@ -40,5 +43,16 @@ extension String {
         }
         if start == scalars.startIndex && end == scalars.endIndex { return self }
         return String(scalars[start..<end])
+    }
+}
+
+extension String {
+    /// Foundation's `contains(" ")`: for ASCII text a scan of the bytes (a space there never
+    /// starts a composed character sequence), else Foundation's search, which does not find a
+    /// space that a combining mark follows.
+    var containsSpace: Bool {
+        let bytes = utf8
+        if !bytes.contains(where: { $0 >= 0x80 }) { return bytes.contains(UInt8(ascii: " ")) }
+        return contains(" ")
     }
 }

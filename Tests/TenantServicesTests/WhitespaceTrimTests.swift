@@ -51,3 +51,28 @@ import Testing
         }
     }
 }
+
+/// `String.containsSpace` is Foundation's `contains(" ")` (as `validated(Contact)` used it).
+@Suite struct ContainsSpaceTests {
+    @Test func equalsFoundationOnEveryASCIIPairAndGeneratedStrings() {
+        let ascii = (0..<128).map { String(Unicode.Scalar(UInt8($0))) }
+        for a in ascii {
+            for b in ascii {
+                let text = a + b
+                #expect(text.containsSpace == text.contains(" "), "\(text.debugDescription)")
+            }
+        }
+        let tokens = ascii + ["\u{301}", "é", "\u{A0}", "\u{1F600}", "\u{200B}", "\u{903}", "\u{600}", "\r\n"]
+        var random = SplitMix(seed: 0x5350_4143)
+        for _ in 0..<20_000 {
+            let text = (0..<random.int(0...6)).map { _ in random.pick(tokens) }.joined()
+            #expect(text.containsSpace == text.contains(" "), "\(text.debugDescription)")
+        }
+    }
+
+    /// The search in play is Foundation's: a space before a combining mark is not found.
+    @Test func aSpaceBeforeACombiningMarkIsNotFound() {
+        #expect(!"a \u{301}b".containsSpace)
+        #expect("a \u{301}b".unicodeScalars.contains(" "))
+    }
+}

@@ -267,7 +267,7 @@ func nonEmpty(_ text: String) -> String? {
 func validated(_ contact: Contact) throws(PortalError) -> Contact {
     let email = contact.email.trimming(.spaces)
     let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !email.contains(" ") else {
+    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !email.containsSpace else {
         throw PortalError(
             .invalidArgument, "contact.email '\(contact.email)' is not an e-mail address like anna@example.ch")
     }
