@@ -255,13 +255,19 @@ public final class FileStore: Store, @unchecked Sendable {
 
     public func load() throws -> [EventRecord] {
         var records: [EventRecord] = []
-        try load { records.append($0) }
+        try load(expecting: { records.reserveCapacity(records.count + $0) }, into: { records.append($0) })
         return records
     }
 
     /// Reads the snapshot and the journal, checking every record, and hands the records to
     /// `apply` in order while later ones are still being decoded on the other cores.
     public func load(into apply: (EventRecord) throws -> Void) throws {
+        try load(expecting: { _ in }, into: apply)
+    }
+
+    /// Like ``load(into:)``; before the records of each file, tells `expect` how many there are at
+    /// most (the lines of the file).
+    public func load(expecting expect: (Int) -> Void, into apply: (EventRecord) throws -> Void) throws {
         condition.lock()
         defer { condition.unlock() }
         let files = try readFiles()
@@ -271,7 +277,7 @@ public final class FileStore: Store, @unchecked Sendable {
         if let snapshot {
             try Self.decodeSnapshot(
                 snapshot, file: path(Self.snapshotName), progress: onLoadProgress,
-                releasingPages: files.snapshot?.mapped ?? false
+                releasingPages: files.snapshot?.mapped ?? false, expecting: expect
             ) { record in
                 try apply(record)
                 snapshotSeq = record.seq
@@ -289,7 +295,7 @@ public final class FileStore: Store, @unchecked Sendable {
             let file = path(Self.journalName)
             let end = try Self.decodeJournal(
                 journal, file: file, after: snapshotSeq, progress: onLoadProgress,
-                releasingPages: files.journal?.mapped ?? false
+                releasingPages: files.journal?.mapped ?? false, expecting: expect
             ) { record in
                 try apply(record)
                 lastSeq = record.seq
@@ -714,7 +720,7 @@ public final class FileStore: Store, @unchecked Sendable {
 
     static func decodeSnapshot(
         _ data: Data, file: String, progress: LoadProgress? = nil, releasingPages: Bool = false,
-        into apply: (EventRecord) throws -> Void
+        expecting expect: (Int) -> Void = { _ in }, into apply: (EventRecord) throws -> Void
     ) throws {
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
             guard bytes.count > 0, bytes[bytes.count - 1] == UInt8(ascii: "\n"),
@@ -751,6 +757,7 @@ public final class FileStore: Store, @unchecked Sendable {
             nonisolated(unsafe) let events = body
             let ranges = lines
             var pages = releasingPages ? PageRelease(bytes) : nil
+            expect(ranges.count)
             try inParallel(ranges.count, progress: counting(progress, file: file, total: ranges.count)) {
                 try record(
                     UnsafeRawBufferPointer(rebasing: events[ranges[$0]]), file: file, offset: ranges[$0].lowerBound)
@@ -777,7 +784,8 @@ public final class FileStore: Store, @unchecked Sendable {
     /// after it is a torn write).
     static func decodeJournal(
         _ data: Data, file: String, after snapshotSeq: Int, progress: LoadProgress? = nil,
-        releasingPages: Bool = false, into apply: (EventRecord) throws -> Void
+        releasingPages: Bool = false, expecting expect: (Int) -> Void = { _ in },
+        into apply: (EventRecord) throws -> Void
     ) throws -> JournalEnd {
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> JournalEnd in
             let headerEnd = try journalHeaderEnd(bytes, file: file)
@@ -785,6 +793,7 @@ public final class FileStore: Store, @unchecked Sendable {
             var operations = JournalOperations(file: file, after: snapshotSeq, linesEnd: linesEnd)
             nonisolated(unsafe) let bytes = bytes
             var pages = releasingPages ? PageRelease(bytes) : nil
+            expect(lines.count)
             try inParallel(lines.count, progress: counting(progress, file: file, total: lines.count)) {
                 try journalPart(
                     UnsafeRawBufferPointer(rebasing: bytes[lines[$0]]), file: file, at: lines[$0].lowerBound)
@@ -872,44 +881,87 @@ public final class FileStore: Store, @unchecked Sendable {
     /// Computes `body(i)` for every `i` in `0..<count` on every core, and hands the results to
     /// `consume` in order on the calling thread while later ones are still being computed. The
     /// first error in that order is thrown (by `body` or `consume`).
+    ///
+    /// The work goes in chunks, each with a buffer of its own results that is freed once they were
+    /// consumed: only the results between the consumer and the workers are held at any time.
     static func inParallel<T: Sendable>(
         _ count: Int, progress: (@Sendable (Int) -> Void)? = nil, _ body: @escaping @Sendable (Int) throws -> T,
         consume: (Int, T) throws -> Void
     ) throws {
         let chunks = max(1, min(512, count / 128))
         let range = { @Sendable (chunk: Int) in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) }
-        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
-        results.initialize(repeating: nil)
+        // Chunk n's results (as many as were made before a failure), written by its worker before
+        // it tells the board the chunk is done, and taken by the consumer once it is.
+        let buffers = UnsafeMutableBufferPointer<ChunkResults<T>?>.allocate(capacity: chunks)
+        buffers.initialize(repeating: nil)
         let board = ChunkBoard(chunks: chunks)
         let workers = DispatchGroup()
         defer {
-            // The workers write into `results`: stop them and wait before it goes.
+            // The workers write into `buffers`: stop them and wait before it goes.
             board.cancel()
             workers.wait()
-            _ = results.deinitialize()
-            results.deallocate()
+            for chunk in 0..<chunks { buffers[chunk]?.free() }
+            _ = buffers.deinitialize()
+            buffers.deallocate()
         }
-        nonisolated(unsafe) let output = results
+        nonisolated(unsafe) let output = buffers
         for _ in 0..<ProcessInfo.processInfo.activeProcessorCount {
             DispatchQueue.global().async(group: workers) {
                 while let chunk = board.next() {
                     var failure: StoreError?
-                    for i in range(chunk) {
+                    let items = range(chunk)
+                    var results = ChunkResults<T>(capacity: items.count)
+                    for i in items {
                         do {
-                            output[i] = try body(i)
+                            results.append(try body(i))
                         } catch {
                             failure = error as? StoreError ?? StoreError("\(error)")
                             break
                         }
                     }
-                    let done = board.finish(chunk, failure: failure, items: range(chunk).count)
+                    output[chunk] = results
+                    let done = board.finish(chunk, failure: failure, items: items.count)
                     progress?(done)
                 }
             }
         }
         for chunk in 0..<chunks {
             try board.wait(for: chunk)
-            for i in range(chunk) { try consume(i, results[i].take()!) }
+            var results = buffers[chunk].take()!
+            defer { results.free() }
+            var i = range(chunk).lowerBound
+            while let result = results.next() {
+                try consume(i, result)
+                i += 1
+            }
+        }
+    }
+
+    /// The results of one chunk of ``inParallel(_:progress:_:consume:)``, in order: appended by
+    /// its worker, then moved out one by one by the consumer.
+    struct ChunkResults<T>: @unchecked Sendable {
+        private let start: UnsafeMutablePointer<T>
+        private var count = 0
+        private var taken = 0
+
+        init(capacity: Int) { start = .allocate(capacity: max(1, capacity)) }
+
+        mutating func append(_ result: T) {
+            (start + count).initialize(to: result)
+            count += 1
+        }
+
+        /// Moves out the next result, or nil when all were taken.
+        mutating func next() -> T? {
+            guard taken < count else { return nil }
+            taken += 1
+            return (start + taken - 1).move()
+        }
+
+        /// Destroys the results not taken and frees the buffer.
+        func free() {
+            (start + taken).deinitialize(count: count - taken)
+            start.deallocate()
         }
     }
 

@@ -90,7 +90,7 @@ package struct RecordReader {
         var tenantId: String?
         try object { reader, member in
             switch member {
-            case "kind": kind = try reader.enumeration()
+            case "kind": kind = try reader.enumeration(Self.principalKinds)
             case "id": id = try reader.string()
             case "partnerId": partnerId = try reader.optionalString()
             case "tenantId": tenantId = try reader.optionalString()
@@ -107,7 +107,7 @@ package struct RecordReader {
         try object { reader, key in
             switch key {
             case "id": id = try reader.string()
-            case "kind": kind = try reader.enumeration()
+            case "kind": kind = try reader.enumeration(Self.principalKinds)
             default: throw Unreadable()
             }
         }
@@ -235,8 +235,8 @@ package struct RecordReader {
             case "id": id = try reader.string()
             case "tenantId": tenantId = try reader.string()
             case "name": name = try reader.string()
-            case "region": region = try reader.enumeration()
-            case "lastMode": lastMode = try reader.null() ? nil : try reader.enumeration()
+            case "region": region = try reader.enumeration(Self.regions)
+            case "lastMode": lastMode = try reader.null() ? nil : try reader.enumeration(Self.integrationModes)
             case "confidential": confidential = try reader.bool()
             case "access": access = try reader.array { try $0.string() }
             case "services": services = try reader.array { try $0.service() }
@@ -271,7 +271,7 @@ package struct RecordReader {
             switch key {
             case "number": number = try reader.int()
             case "code": code = try reader.string()
-            case "status": status = try reader.enumeration()
+            case "status": status = try reader.enumeration(Self.serviceStatuses)
             case "orderedAt": orderedAt = try reader.date()
             case "confirmedAt": confirmedAt = try reader.null() ? nil : try reader.date()
             case "provisionedAt": provisionedAt = try reader.null() ? nil : try reader.date()
@@ -295,7 +295,7 @@ package struct RecordReader {
         try object { reader, key in
             switch key {
             case "basisPoints": basisPoints = try reader.int()
-            case "reason": reason = try reader.null() ? nil : try reader.enumeration()
+            case "reason": reason = try reader.null() ? nil : try reader.enumeration(Self.discountReasons)
             default: throw Unreadable()
             }
         }
@@ -311,7 +311,7 @@ package struct RecordReader {
         try object { reader, key in
             switch key {
             case "operation": operation = try reader.int()
-            case "previousStatus": previousStatus = try reader.enumeration()
+            case "previousStatus": previousStatus = try reader.enumeration(Self.serviceStatuses)
             case "previousEndDate": previousEndDate = try reader.null() ? nil : try reader.civilDate()
             case "previous": previous = try reader.array { try $0.cancellation() }
             default: throw Unreadable()
@@ -329,7 +329,7 @@ package struct RecordReader {
         try object { reader, key in
             switch key {
             case "address": address = try reader.string()
-            case "protection": protection = try reader.enumeration()
+            case "protection": protection = try reader.enumeration(Self.protections)
             case "active": active = try reader.bool()
             default: throw Unreadable()
             }
@@ -356,7 +356,7 @@ package struct RecordReader {
             case "serviceNumber": serviceNumber = try reader.int()
             case "kind": kind = try reader.enumeration()
             case "record": record = try reader.dnsRecord()
-            case "status": status = try reader.enumeration()
+            case "status": status = try reader.enumeration(Self.taskStatuses)
             case "createdAt": createdAt = try reader.date()
             case "doneAt": doneAt = try reader.null() ? nil : try reader.date()
             default: throw Unreadable()
@@ -396,18 +396,18 @@ package struct RecordReader {
 
     // MARK: JSON
 
-    private mutating func skipSpace() {
+    @inline(__always) private mutating func skipSpace() {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
     }
 
-    private mutating func consume(_ byte: UInt8) -> Bool {
+    @inline(__always) private mutating func consume(_ byte: UInt8) -> Bool {
         skipSpace()
         guard i < bytes.count, bytes[i] == byte else { return false }
         i += 1
         return true
     }
 
-    private mutating func expect(_ byte: UInt8) throws {
+    @inline(__always) private mutating func expect(_ byte: UInt8) throws {
         guard consume(byte) else { throw Unreadable() }
     }
 
@@ -424,10 +424,9 @@ package struct RecordReader {
     private mutating func key() throws -> Key {
         try expect(UInt8(ascii: "\""))
         let start = i
-        while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
-            guard bytes[i] != UInt8(ascii: "\\") else { throw Unreadable() }
-            i += 1
-        }
+        // A backslash is kept in the key's bytes: no member name has one, so such a key matches
+        // none and the record goes to the careful path.
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\"") { i += 1 }
         guard i < bytes.count, i > start else { throw Unreadable() }
         i += 1
         return Key(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i - 1]))
@@ -444,13 +443,40 @@ package struct RecordReader {
         try expect(UInt8(ascii: "}"))
     }
 
+    /// An array, allocated once with room for exactly its elements (growing by appending would
+    /// allocate several times and leave unused room in the state that keeps it).
     private mutating func array<T>(_ element: (inout RecordReader) throws -> T) throws -> [T] {
         try expect(UInt8(ascii: "["))
-        var result: [T] = []
-        if consume(UInt8(ascii: "]")) { return result }
-        repeat { result.append(try element(&self)) } while consume(UInt8(ascii: ","))
-        try expect(UInt8(ascii: "]"))
-        return result
+        if consume(UInt8(ascii: "]")) { return [] }
+        let first = try element(&self)
+        if consume(UInt8(ascii: "]")) { return [first] }
+        try expect(UInt8(ascii: ","))
+        let room = 16
+        return try withUnsafeTemporaryAllocation(of: T.self, capacity: room) { buffer in
+            let start = buffer.baseAddress!
+            start.initialize(to: first)
+            var count = 1
+            defer { start.deinitialize(count: count) }
+            var rest: [T] = []
+            repeat {
+                let next = try element(&self)
+                if count < room {
+                    (start + count).initialize(to: next)
+                    count += 1
+                } else {
+                    rest.append(next)
+                }
+            } while consume(UInt8(ascii: ","))
+            try expect(UInt8(ascii: "]"))
+            let inBuffer = count
+            var result = [T](unsafeUninitializedCapacity: inBuffer + rest.count) { elements, initialized in
+                elements.baseAddress!.moveInitialize(from: start, count: inBuffer)
+                initialized = inBuffer
+            }
+            count = 0
+            result.append(contentsOf: rest)
+            return result
+        }
     }
 
     private mutating func string() throws -> String {
@@ -617,6 +643,41 @@ package struct RecordReader {
     private mutating func enumeration<T: RawRepresentable<String>>() throws -> T {
         guard let value = T(rawValue: try string()) else { throw Unreadable() }
         return value
+    }
+
+    /// The cases of a string enumeration with the bytes of their raw values, so that one is read
+    /// by comparing bytes, without making a `String`.
+    struct Cases<T: RawRepresentable<String> & CaseIterable & Sendable>: Sendable {
+        let cases: [(name: [UInt8], value: T)]
+
+        init() { cases = T.allCases.map { (Array($0.rawValue.utf8), $0) } }
+    }
+
+    static let principalKinds = Cases<Principal.Kind>()
+    static let regions = Cases<Region>()
+    static let integrationModes = Cases<IntegrationMode>()
+    static let serviceStatuses = Cases<ServiceStatus>()
+    static let discountReasons = Cases<Discount.Reason>()
+    static let protections = Cases<Protection>()
+    static let taskStatuses = Cases<TaskStatus>()
+
+    /// A case of `table` (what ``enumeration()`` reads, the same way for a string with escapes).
+    private mutating func enumeration<T>(_ table: Cases<T>) throws -> T {
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw Unreadable() }
+        let start = i + 1
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return try enumeration() }
+        let length = end - start
+        for (name, value) in table.cases where name.count == length {
+            let equal = name.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress! + start, length) == 0 }
+            if equal {
+                i = end + 1
+                return value
+            }
+        }
+        throw Unreadable()
     }
 
     /// Skips one value of any kind (for a value handed to `JSONDecoder`).
