@@ -185,8 +185,15 @@ struct PortalState: Sendable, Equatable {
 
     private mutating func note(_ id: String) {
         guard let (letter, n) = Self.letterAndNumber(id) else { return }
+        guard undoLog != nil else {
+            // Changed in place: one lookup instead of two (the value set is the same).
+            Self.raise(&lastNumber[letter, default: 0], to: n)
+            return
+        }
         setLastNumber(letter, max(lastNumber[letter] ?? 0, n))
     }
+
+    private static func raise(_ value: inout Int, to n: Int) { value = max(value, n) }
 
     /// The first character of an ID and the number after it, if the rest is one.
     static func letterAndNumber(_ id: String) -> (Character, Int)? {

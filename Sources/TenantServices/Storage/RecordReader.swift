@@ -424,12 +424,37 @@ package struct RecordReader {
     private mutating func key() throws -> Key {
         try expect(UInt8(ascii: "\""))
         let start = i
-        // A backslash is kept in the key's bytes: no member name has one, so such a key matches
-        // none and the record goes to the careful path.
-        while i < bytes.count, bytes[i] != UInt8(ascii: "\"") { i += 1 }
-        guard i < bytes.count, i > start else { throw Unreadable() }
-        i += 1
-        return Key(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i - 1]))
+        // A backslash or a control character: no member name has one (the careful path decides).
+        let end = firstSpecial(from: start)
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\""), end > start else { throw Unreadable() }
+        i = end + 1
+        return Key(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+    }
+
+    /// The offset of the first quote, backslash or control character at or after `start` (the
+    /// end of the bytes if there is none), looking at eight bytes at a time.
+    @inline(__always) private func firstSpecial(from start: Int) -> Int {
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return count }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        var j = start
+        while j + 8 <= count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            // The lowest byte flagged is the first that is 0 (after the xor), or below 0x20.
+            let flags =
+                ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word) & high
+            if flags != 0 { return j + flags.trailingZeroBitCount / 8 }
+            j += 8
+        }
+        while j < count {
+            let byte = base.load(fromByteOffset: j, as: UInt8.self)
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return j }
+            j += 1
+        }
+        return count
     }
 
     private mutating func object(_ member: (inout RecordReader, Key) throws -> Void) throws {
@@ -482,17 +507,12 @@ package struct RecordReader {
     private mutating func string() throws -> String {
         try expect(UInt8(ascii: "\""))
         let start = i
-        while i < bytes.count {
-            let byte = bytes[i]
-            if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
-                i += 1
-                return text
-            }
-            // Escapes and control characters: leave it to the careful path.
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-            i += 1
+        let end = firstSpecial(from: start)
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            i = end + 1
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
         }
+        // Escapes and control characters: leave it to the careful path.
         i = start - 1
         return try decodeWithFoundation(String.self)
     }
@@ -535,11 +555,13 @@ package struct RecordReader {
         }
         let start = i
         var value = 0
-        while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
-            guard i - start < 18 else { throw Unreadable() }
-            value = value * 10 + Int(bytes[i] - UInt8(ascii: "0"))
-            i += 1
+        var j = i
+        while j < bytes.count, bytes[j] >= UInt8(ascii: "0"), bytes[j] <= UInt8(ascii: "9") {
+            guard j - start < 18 else { throw Unreadable() }
+            value = value * 10 + Int(bytes[j] - UInt8(ascii: "0"))
+            j += 1
         }
+        i = j
         guard i > start else { throw Unreadable() }
         if i < bytes.count,
             bytes[i] == UInt8(ascii: ".") || bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")
@@ -567,8 +589,9 @@ package struct RecordReader {
         var digits = 0
         var fraction = 0
         var seenPoint = false
-        while i < bytes.count {
-            let byte = bytes[i]
+        var j = i  // a local index: stores through `self` would be kept in memory on every byte
+        while j < bytes.count {
+            let byte = bytes[j]
             if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
                 mantissa = mantissa &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
                 digits += 1
@@ -578,8 +601,9 @@ package struct RecordReader {
             } else {
                 break
             }
-            i += 1
+            j += 1
         }
+        i = j
         let next = i < bytes.count ? bytes[i] : 0
         if digits > 0, digits <= 15 || (digits <= 16 && mantissa <= 1 << 53), fraction <= 22,
             next != UInt8(ascii: "e"), next != UInt8(ascii: "E")
@@ -666,8 +690,7 @@ package struct RecordReader {
         skipSpace()
         guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw Unreadable() }
         let start = i + 1
-        var end = start
-        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+        let end = firstSpecial(from: start)
         guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return try enumeration() }
         let length = end - start
         for (name, value) in table.cases where name.count == length {
