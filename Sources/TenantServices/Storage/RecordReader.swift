@@ -257,6 +257,9 @@ package struct RecordReader {
     }
 
     private mutating func service() throws -> BookedService {
+        let start = i
+        if let service = try? writtenService() { return service }
+        i = start
         var number: Int?
         var code: String?
         var status: ServiceStatus?
@@ -322,7 +325,44 @@ package struct RecordReader {
             operation: operation, previousStatus: previousStatus, previousEndDate: previousEndDate, previous: previous)
     }
 
+    /// A service as the writer puts it (members in order, no spaces), read without looking up
+    /// each member's name; throws at anything else, and ``service()`` then reads it member by
+    /// member. It reads a member with the same call as ``service()``, so both read the same.
+    private mutating func writtenService() throws -> BookedService {
+        guard consume(UInt8(ascii: "{")) else { throw Unreadable() }
+        var first = true
+        var billingStart: CivilDate?
+        var cancellation: Cancellation?
+        var confirmedAt: Date?
+        var discount: Discount?
+        var endDate: CivilDate?
+        var provisionedAt: Date?
+        if member("billingStart", &first) { billingStart = try null() ? nil : try civilDate() }
+        if member("cancellation", &first) { cancellation = try null() ? nil : try self.cancellation() }
+        guard member("code", &first) else { throw Unreadable() }
+        let code = try string()
+        if member("confirmedAt", &first) { confirmedAt = try null() ? nil : try date() }
+        if member("discount", &first) { discount = try null() ? nil : try self.discount() }
+        if member("endDate", &first) { endDate = try null() ? nil : try civilDate() }
+        guard member("number", &first) else { throw Unreadable() }
+        let number = try int()
+        guard member("orderedAt", &first) else { throw Unreadable() }
+        let orderedAt = try date()
+        if member("provisionedAt", &first) { provisionedAt = try null() ? nil : try date() }
+        guard member("status", &first) else { throw Unreadable() }
+        let status = try enumeration(Self.serviceStatuses)
+        guard bytes.count > i, bytes[i] == UInt8(ascii: "}") else { throw Unreadable() }
+        i += 1
+        return BookedService(
+            number: number, code: code, status: status, orderedAt: orderedAt, confirmedAt: confirmedAt,
+            provisionedAt: provisionedAt, billingStart: billingStart, endDate: endDate, discount: discount,
+            cancellation: cancellation)
+    }
+
     private mutating func user() throws -> User {
+        let start = i
+        if let user = try? writtenUser() { return user }
+        i = start
         var address: String?
         var protection: Protection?
         var active: Bool?
@@ -335,6 +375,21 @@ package struct RecordReader {
             }
         }
         guard let address, let protection, let active else { throw Unreadable() }
+        return User(address: address, protection: protection, active: active)
+    }
+
+    /// A user as the writer puts it (see ``writtenService()``).
+    private mutating func writtenUser() throws -> User {
+        guard consume(UInt8(ascii: "{")) else { throw Unreadable() }
+        var first = true
+        guard member("active", &first) else { throw Unreadable() }
+        let active = try bool()
+        guard member("address", &first) else { throw Unreadable() }
+        let address = try string()
+        guard member("protection", &first) else { throw Unreadable() }
+        let protection = try enumeration(Self.protections)
+        guard bytes.count > i, bytes[i] == UInt8(ascii: "}") else { throw Unreadable() }
+        i += 1
         return User(address: address, protection: protection, active: active)
     }
 
@@ -455,6 +510,22 @@ package struct RecordReader {
             j += 1
         }
         return count
+    }
+
+    /// Reads `"name":` (after a comma unless it is the `first` member) if it comes next, exactly
+    /// so, as the writer puts a member; `first` is false once one was read.
+    @inline(__always) private mutating func member(_ name: StaticString, _ first: inout Bool) -> Bool {
+        let length = name.utf8CodeUnitCount
+        let comma = first ? 0 : 1
+        guard i + comma + length + 3 <= bytes.count, let base = bytes.baseAddress else { return false }
+        let quote = i + comma
+        guard comma == 0 || bytes[i] == UInt8(ascii: ","), bytes[quote] == UInt8(ascii: "\""),
+            memcmp(base + quote + 1, name.utf8Start, length) == 0, bytes[quote + 1 + length] == UInt8(ascii: "\""),
+            bytes[quote + 2 + length] == UInt8(ascii: ":")
+        else { return false }
+        i = quote + length + 3
+        first = false
+        return true
     }
 
     private mutating func object(_ member: (inout RecordReader, Key) throws -> Void) throws {
