@@ -890,17 +890,24 @@ public final class FileStore: Store, @unchecked Sendable {
     ) throws {
         let chunks = max(1, min(512, count / 128))
         let range = { @Sendable (chunk: Int) in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) }
-        // Chunk n's results (as many as were made before a failure), written by its worker before
-        // it tells the board the chunk is done, and taken by the consumer once it is.
-        let buffers = UnsafeMutableBufferPointer<ChunkResults<T>?>.allocate(capacity: chunks)
+        // Chunk n's results (nil from a failure on), written by its worker before it tells the
+        // board the chunk is done, and taken by the consumer once it is.
+        typealias Results = UnsafeMutableBufferPointer<T?>
+        let buffers = UnsafeMutableBufferPointer<Results?>.allocate(capacity: chunks)
         buffers.initialize(repeating: nil)
         let board = ChunkBoard(chunks: chunks)
         let workers = DispatchGroup()
+        func free(_ results: Results) {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
         defer {
             // The workers write into `buffers`: stop them and wait before it goes.
             board.cancel()
             workers.wait()
-            for chunk in 0..<chunks { buffers[chunk]?.free() }
+            for chunk in 0..<chunks {
+                if let results = buffers[chunk] { free(results) }
+            }
             _ = buffers.deinitialize()
             buffers.deallocate()
         }
@@ -910,10 +917,11 @@ public final class FileStore: Store, @unchecked Sendable {
                 while let chunk = board.next() {
                     var failure: StoreError?
                     let items = range(chunk)
-                    var results = ChunkResults<T>(capacity: items.count)
+                    let results = Results.allocate(capacity: items.count)
+                    results.initialize(repeating: nil)
                     for i in items {
                         do {
-                            results.append(try body(i))
+                            results[i - items.lowerBound] = try body(i)
                         } catch {
                             failure = error as? StoreError ?? StoreError("\(error)")
                             break
@@ -927,41 +935,11 @@ public final class FileStore: Store, @unchecked Sendable {
         }
         for chunk in 0..<chunks {
             try board.wait(for: chunk)
-            var results = buffers[chunk].take()!
-            defer { results.free() }
-            var i = range(chunk).lowerBound
-            while let result = results.next() {
-                try consume(i, result)
-                i += 1
-            }
-        }
-    }
-
-    /// The results of one chunk of ``inParallel(_:progress:_:consume:)``, in order: appended by
-    /// its worker, then moved out one by one by the consumer.
-    struct ChunkResults<T>: @unchecked Sendable {
-        private let start: UnsafeMutablePointer<T>
-        private var count = 0
-        private var taken = 0
-
-        init(capacity: Int) { start = .allocate(capacity: max(1, capacity)) }
-
-        mutating func append(_ result: T) {
-            (start + count).initialize(to: result)
-            count += 1
-        }
-
-        /// Moves out the next result, or nil when all were taken.
-        mutating func next() -> T? {
-            guard taken < count else { return nil }
-            taken += 1
-            return (start + taken - 1).move()
-        }
-
-        /// Destroys the results not taken and frees the buffer.
-        func free() {
-            (start + taken).deinitialize(count: count - taken)
-            start.deallocate()
+            let results = buffers[chunk]!
+            buffers[chunk] = nil
+            defer { free(results) }
+            let first = range(chunk).lowerBound
+            for k in results.indices { try consume(first + k, results[k].take()!) }
         }
     }
 
