@@ -30,6 +30,9 @@ package struct RecordReader {
     // MARK: Entities
 
     private mutating func eventRecord() throws -> EventRecord {
+        let start = i
+        if let record = try? writtenEventRecord() { return record }
+        i = start
         var seq: Int?
         var at: Date?
         var actor: PrincipalReference?
@@ -58,6 +61,39 @@ package struct RecordReader {
             }
         }
         guard let seq, let at, let actor, let action, let target, let summary, let changes else { throw Unreadable() }
+        return EventRecord(
+            seq: seq, at: at, actor: actor, action: action, target: target, summary: summary, partnerId: partnerId,
+            tenantId: tenantId, domainId: domainId, changes: changes, requestKey: requestKey)
+    }
+
+    /// A record as the writer puts it (see ``writtenService()``).
+    private mutating func writtenEventRecord() throws -> EventRecord {
+        guard consume(UInt8(ascii: "{")) else { throw Unreadable() }
+        var first = true
+        var domainId: String?
+        var partnerId: String?
+        var requestKey: RequestKeyRecord?
+        var tenantId: String?
+        guard member("action", &first) else { throw Unreadable() }
+        let action = try string()
+        guard member("actor", &first) else { throw Unreadable() }
+        let actor = try actorReference()
+        guard member("at", &first) else { throw Unreadable() }
+        let at = try date()
+        guard member("changes", &first) else { throw Unreadable() }
+        let changes = try array { try $0.change() }
+        if member("domainId", &first) { domainId = try optionalString() }
+        if member("partnerId", &first) { partnerId = try optionalString() }
+        if member("requestKey", &first) { requestKey = try null() ? nil : try requestKeyRecord() }
+        guard member("seq", &first) else { throw Unreadable() }
+        let seq = try int()
+        guard member("summary", &first) else { throw Unreadable() }
+        let summary = try string()
+        guard member("target", &first) else { throw Unreadable() }
+        let target = try string()
+        if member("tenantId", &first) { tenantId = try optionalString() }
+        guard bytes.count > i, bytes[i] == UInt8(ascii: "}") else { throw Unreadable() }
+        i += 1
         return EventRecord(
             seq: seq, at: at, actor: actor, action: action, target: target, summary: summary, partnerId: partnerId,
             tenantId: tenantId, domainId: domainId, changes: changes, requestKey: requestKey)
@@ -218,6 +254,9 @@ package struct RecordReader {
     }
 
     private mutating func domain() throws -> Domain {
+        let start = i
+        if let domain = try? writtenDomain() { return domain }
+        i = start
         var id: String?
         var tenantId: String?
         var name: String?
@@ -250,6 +289,42 @@ package struct RecordReader {
         guard let id, let tenantId, let name, let region, let confidential, let access, let services,
             let nextServiceNumber, let users, let version, let createdAt
         else { throw Unreadable() }
+        return Domain(
+            id: id, tenantId: tenantId, name: name, region: region, lastMode: lastMode, confidential: confidential,
+            access: access, services: services, nextServiceNumber: nextServiceNumber, users: users, version: version,
+            createdAt: createdAt)
+    }
+
+    /// A domain as the writer puts it (see ``writtenService()``).
+    private mutating func writtenDomain() throws -> Domain {
+        guard consume(UInt8(ascii: "{")) else { throw Unreadable() }
+        var first = true
+        var lastMode: IntegrationMode?
+        guard member("access", &first) else { throw Unreadable() }
+        let access = try array { try $0.string() }
+        guard member("confidential", &first) else { throw Unreadable() }
+        let confidential = try bool()
+        guard member("createdAt", &first) else { throw Unreadable() }
+        let createdAt = try date()
+        guard member("id", &first) else { throw Unreadable() }
+        let id = try string()
+        if member("lastMode", &first) { lastMode = try null() ? nil : try enumeration(Self.integrationModes) }
+        guard member("name", &first) else { throw Unreadable() }
+        let name = try string()
+        guard member("nextServiceNumber", &first) else { throw Unreadable() }
+        let nextServiceNumber = try int()
+        guard member("region", &first) else { throw Unreadable() }
+        let region = try enumeration(Self.regions)
+        guard member("services", &first) else { throw Unreadable() }
+        let services = try array { try $0.service() }
+        guard member("tenantId", &first) else { throw Unreadable() }
+        let tenantId = try string()
+        guard member("users", &first) else { throw Unreadable() }
+        let users = try array { try $0.user() }
+        guard member("version", &first) else { throw Unreadable() }
+        let version = try int()
+        guard bytes.count > i, bytes[i] == UInt8(ascii: "}") else { throw Unreadable() }
+        i += 1
         return Domain(
             id: id, tenantId: tenantId, name: name, region: region, lastMode: lastMode, confidential: confidential,
             access: access, services: services, nextServiceNumber: nextServiceNumber, users: users, version: version,
@@ -679,7 +754,11 @@ package struct RecordReader {
         if digits > 0, digits <= 15 || (digits <= 16 && mantissa <= 1 << 53), fraction <= 22,
             next != UInt8(ascii: "e"), next != UInt8(ascii: "E")
         {
-            let magnitude = Double(mantissa) / Self.exactPowersOfTen[fraction]
+            // The usual `.0`: the integer part is the exact quotient, so it is what the division
+            // would give.
+            let magnitude =
+                fraction == 1 && mantissa % 10 == 0
+                ? Double(mantissa / 10) : Double(mantissa) / Self.exactPowersOfTen[fraction]
             return Date(timeIntervalSinceReferenceDate: negative ? -magnitude : magnitude)
         }
         i = start
