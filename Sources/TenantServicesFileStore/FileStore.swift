@@ -821,11 +821,45 @@ public final class FileStore: Store, @unchecked Sendable {
 
     /// Every complete line from `start` on (without its newline), and the offset after the last
     /// one: bytes after the last newline are a torn write.
+    ///
+    /// A large file is split at newlines into parts that are searched on every core at once.
     static func completeLines(_ bytes: UnsafeRawBufferPointer, from start: Int) -> (lines: [Range<Int>], end: Int) {
+        let parts = bytes.count - start >= 4 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1
+        guard parts > 1 else { return completeLines(bytes, from: start, to: bytes.count) }
+        // Part k runs from the first line that starts at or after its share of the bytes.
+        var bounds = [start]
+        for k in 1..<parts {
+            let share = max(bounds[k - 1], start + (bytes.count - start) / parts * k)
+            let newline = share < bytes.count ? memchr(bytes.baseAddress! + share, 10, bytes.count - share) : nil
+            bounds.append(newline.map { bytes.baseAddress!.distance(to: UnsafeRawPointer($0)) + 1 } ?? bytes.count)
+        }
+        bounds.append(bytes.count)
+        nonisolated(unsafe) let found = UnsafeMutableBufferPointer<(lines: [Range<Int>], end: Int)>.allocate(
+            capacity: parts)
+        defer { found.deallocate() }
+        let limits = bounds
+        nonisolated(unsafe) let all = bytes
+        DispatchQueue.concurrentPerform(iterations: parts) { k in
+            (found.baseAddress! + k).initialize(to: completeLines(all, from: limits[k], to: limits[k + 1]))
+        }
+        defer { found.baseAddress!.deinitialize(count: parts) }
+        // Each part ends just after a newline, except the one that holds the end of the bytes
+        // (the parts after it are empty): there a torn write may follow its last line.
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(found.reduce(0) { $0 + $1.lines.count })
+        for part in found { lines += part.lines }
+        let torn = (0..<parts).first { found[$0].end < limits[$0 + 1] }
+        return (lines, torn.map { found[$0].end } ?? bytes.count)
+    }
+
+    /// The complete lines from `start` to `limit` (at a line start or the end of the bytes).
+    static func completeLines(_ bytes: UnsafeRawBufferPointer, from start: Int, to limit: Int) -> (
+        lines: [Range<Int>], end: Int
+    ) {
         var lines: [Range<Int>] = []
         var start = start
-        while start < bytes.count,
-            let newline = memchr(bytes.baseAddress! + start, 10, bytes.count - start)
+        while start < limit,
+            let newline = memchr(bytes.baseAddress! + start, 10, limit - start)
         {
             let end = bytes.baseAddress!.distance(to: UnsafeRawPointer(newline))
             lines.append(start..<end)
