@@ -740,13 +740,11 @@ public final class FileStore: Store, @unchecked Sendable {
                     "\(file) has format version \(version); this build reads version \(StoreFormat.version). Use a matching build of tenant-services"
                 )
             }
-            var lines: [Range<Int>] = []
-            var start = firstNewline + 1
-            while let newline = body[start...].firstIndex(of: 10) {
-                var end = newline
-                if end > start, body[end - 1] == UInt8(ascii: ",") { end -= 1 }
-                lines.append(start..<end)
-                start = newline + 1
+            // One event a line, each but the last followed by a comma.
+            let (found, start) = completeLines(body, from: firstNewline + 1)
+            let lines = found.map { line in
+                line.count > 0 && body[line.upperBound - 1] == UInt8(ascii: ",")
+                    ? line.lowerBound..<line.upperBound - 1 : line
             }
             guard start == body.count - 1, body[start] == UInt8(ascii: "]") else {
                 throw damaged(file, at: start, "the event list does not end with ]")
