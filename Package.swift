@@ -131,9 +131,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // MARK: Storage backends
+        // The processor's CRC-32C instruction, for the file store's checksums (with a runtime check).
+        .target(name: "CCRC32C"),
         .target(
             name: "TenantServicesFileStore",
-            dependencies: ["TenantServices"],
+            dependencies: ["TenantServices", "CCRC32C"],
             swiftSettings: swiftSettings
         ),
 

@@ -72,7 +72,14 @@ public enum HostName {
     public static func isHostname(_ text: String) -> Bool {
         let bytes = text.utf8
         guard !bytes.isEmpty, bytes.count <= 253 else { return false }
-        return bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy(isASCIILabel)
+        // Label by label, without an array of them (an empty label after a final dot included).
+        var start = bytes.startIndex
+        while true {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ".")) ?? bytes.endIndex
+            guard isASCIILabel(bytes[start..<end]) else { return false }
+            if end == bytes.endIndex { return true }
+            start = bytes.index(after: end)
+        }
     }
 
     /// JSON Schema's `idn-hostname` (RFC 5890): labels separated by any of the four IDNA dots,

@@ -121,8 +121,10 @@ enum Formats {
             }
             if escaped { return false }
         } else {
-            guard local.first != ".", local.last != ".", !local.contains(".."),
-                local.utf8.allSatisfy({ atext.contains($0) || $0 == UInt8(ascii: ".") })
+            // All ASCII once the bytes are atext or dots, so two dots in a row are two bytes.
+            guard local.first != ".", local.last != ".",
+                local.utf8.allSatisfy({ isAtext($0) || $0 == UInt8(ascii: ".") }),
+                !zip(local.utf8, local.utf8.dropFirst()).contains(where: { $0 == UInt8(ascii: ".") && $1 == $0 })
             else { return false }
         }
         if domain.hasPrefix("[") {
@@ -134,8 +136,18 @@ enum Formats {
         return isHostname(String(domain))
     }
 
-    private static let atext = Set(
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-".utf8)
+    /// RFC 5322 `atext`: letters, digits and ``!#$%&'*+/=?^_`{|}~-``, as a bitmap of ASCII.
+    private static let atext: (UInt64, UInt64) = {
+        var bits: (UInt64, UInt64) = (0, 0)
+        for b in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-".utf8 {
+            if b < 64 { bits.0 |= 1 << UInt64(b) } else { bits.1 |= 1 << UInt64(b - 64) }
+        }
+        return bits
+    }()
+
+    private static func isAtext(_ b: UInt8) -> Bool {
+        b < 64 ? atext.0 & (1 << UInt64(b)) != 0 : b < 128 && atext.1 & (1 << UInt64(b - 64)) != 0
+    }
 
     static func isUUID(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)

@@ -110,6 +110,13 @@ public struct JSONSchema: @unchecked Sendable {
     /// past the limit are counted without building their messages, so an instance with very
     /// many errors costs little more than walking it.
     public func validate(_ instance: JSONValue, keepingAtMost limit: Int) -> ValidationReport {
+        // A valid instance has no errors: the verdict alone (no paths, no messages) says so.
+        if isValid(instance) { return ValidationReport(errors: [], total: 0) }
+        return report(instance, keepingAtMost: limit)
+    }
+
+    /// One pass that keeps the first `limit` errors, whatever the instance.
+    func report(_ instance: JSONValue, keepingAtMost limit: Int) -> ValidationReport {
         var sink: ErrorSink? = ErrorSink(limit: limit)
         withExtendedLifetime(instance) {
             var evaluator = Evaluator(options: options, dynamicAnchors: dynamicAnchors, collect: collectsAnnotations)
@@ -155,8 +162,8 @@ enum Keyword {
     case enumeration([JSONValue])
     case const(JSONValue)
     case properties([(String, SchemaNode)])
-    case patternProperties([(String, NSRegularExpression, SchemaNode)])
-    case additionalProperties(SchemaNode, known: Set<String>, patterns: [NSRegularExpression])
+    case patternProperties([(String, SchemaPattern, SchemaNode)])
+    case additionalProperties(SchemaNode, known: Set<String>, patterns: [SchemaPattern])
     case required([String])
     case propertyNames(SchemaNode)
     case minProperties(Int), maxProperties(Int)
@@ -170,7 +177,7 @@ enum Keyword {
     case minimum(JSONValue), maximum(JSONValue), exclusiveMinimum(JSONValue), exclusiveMaximum(JSONValue)
     case multipleOf(JSONValue)
     case minLength(Int), maxLength(Int)
-    case pattern(String, NSRegularExpression)
+    case pattern(String, SchemaPattern)
     /// A `pattern` of the form `^[^…]*$` over code point ranges, checked without a regex.
     case excludedScalars(String, [ClosedRange<UInt32>])
     case allOf([SchemaNode]), anyOf([SchemaNode]), oneOf([SchemaNode])

@@ -192,12 +192,29 @@ struct KeyedRawDecoding<Key: CodingKey>: KeyedDecodingContainerProtocol {
         if JSONValue.kind(of: raw) == .null && !(T.self is JSONValue.Type) {
             throw DecodingError.valueNotFound(type, .init(codingPath: codingPath + [key], debugDescription: "null"))
         }
+        if let value = Self.leaf(type, raw) { return value }
         return try RawDecoder(raw: raw, codingPath: codingPath + [key]).decode(type)
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let raw = member(key), JSONValue.kind(of: raw) != .null else { return nil }
+        if let value = Self.leaf(type, raw) { return value }
         return try RawDecoder(raw: raw, codingPath: codingPath + [key]).decode(type)
+    }
+
+    /// A string, integer or boolean member that has that type, read without a nested decoder
+    /// (whose coding path costs an array); nil for anything else, which the nested decoder
+    /// decodes or refuses as before.
+    @inline(__always)
+    static func leaf<T>(_ type: T.Type, _ raw: UnsafeMutablePointer<json_t>) -> T? {
+        if T.self == String.self, let s = JSONValue.string(of: raw) { return unsafeBitCast(s, to: T.self) }
+        if T.self == Int.self, let i = JSONValue.int(of: raw), let v = Int(exactly: i) {
+            return unsafeBitCast(v, to: T.self)
+        }
+        if T.self == Bool.self, JSONValue.kind(of: raw) == .bool {
+            return unsafeBitCast(cjansson_typeof(raw) == Int32(JSON_TRUE.rawValue), to: T.self)
+        }
+        return nil
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws

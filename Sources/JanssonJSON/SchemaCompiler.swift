@@ -212,12 +212,12 @@ final class SchemaCompiler {
         switch key {
         case "properties": list.keywords.append(.properties(try site.schemaMap(key, v)))
         case "patternProperties":
-            var patterns: [(String, NSRegularExpression, SchemaNode)] = []
+            var patterns: [(String, SchemaPattern, SchemaNode)] = []
             for (p, s) in try site.schemaMap(key, v) { patterns.append((p, try site.regex(key, p), s)) }
             list.keywords.append(.patternProperties(patterns))
         case "additionalProperties":
             let known = Set((schema["properties"]?.keys) ?? [])
-            var patterns: [NSRegularExpression] = []
+            var patterns: [SchemaPattern] = []
             for p in schema["patternProperties"]?.keys ?? [] { patterns.append(try site.regex("patternProperties", p)) }
             list.late.append(.additionalProperties(try site.sub(key, v), known: known, patterns: patterns))
         case "required":
@@ -359,9 +359,9 @@ private struct SchemaSite {
         return map
     }
 
-    func regex(_ key: String, _ pattern: String) throws(SchemaError) -> NSRegularExpression {
+    func regex(_ key: String, _ pattern: String) throws(SchemaError) -> SchemaPattern {
         do {
-            return try NSRegularExpression(pattern: ecmaToICU(pattern))
+            return try SchemaPattern(pattern)
         } catch {
             throw fail(key, "'\(pattern)' is not a valid regular expression")
         }

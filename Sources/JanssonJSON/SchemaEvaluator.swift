@@ -66,11 +66,15 @@ struct Evaluator {
         (keywordTokens + last).map { "/" + JSONPointer.escape($0) }.joined()
     }
 
-    /// Evaluates a child value under a keyword path, restoring the paths afterwards.
+    /// Evaluates a child value under a keyword path, restoring the paths afterwards. Without a
+    /// sink no error is built below, so the paths are neither made nor kept.
     mutating func descend(
-        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instanceToken: String?, keyword: [String],
-        errors: inout ErrorSink?
+        _ node: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instanceToken: @autoclosure () -> String?,
+        keyword: @autoclosure () -> [String], errors: inout ErrorSink?
     ) -> Evaluated? {
+        guard errors != nil else { return evaluate(node, instance, errors: &errors) }
+        let instanceToken = instanceToken()
+        let keyword = keyword()
         if let instanceToken { instanceTokens.append(instanceToken) }
         keywordTokens += keyword
         defer {
@@ -156,9 +160,9 @@ struct Evaluator {
     /// the pass invalid.
     mutating func merge(
         _ sub: SchemaNode, _ instance: UnsafeMutablePointer<json_t>, instanceToken: String? = nil,
-        keyword: [String], into pass: inout NodePass, errors: inout ErrorSink?
+        keyword: @autoclosure () -> [String], into pass: inout NodePass, errors: inout ErrorSink?
     ) {
-        if let e = descend(sub, instance, instanceToken: instanceToken, keyword: keyword, errors: &errors) {
+        if let e = descend(sub, instance, instanceToken: instanceToken, keyword: keyword(), errors: &errors) {
             pass.evaluated.merge(e)
         } else {
             pass.valid = false
@@ -234,34 +238,59 @@ struct Evaluator {
     }
 
     /// `minLength`, `maxLength`, `pattern`, `format`: strings only (lengths in Unicode scalars).
+    /// Read from jansson's UTF-8 bytes; a Swift string is made only for `format` and messages.
     func checkString(_ keyword: Keyword, _ pass: inout NodePass, errors: inout ErrorSink?) {
-        guard pass.kind == .string, let s = JSONValue.string(of: pass.instance) else { return }
+        guard pass.kind == .string, let chars = json_string_value(pass.instance) else { return }
+        let count = json_string_length(pass.instance)
+        chars.withMemoryRebound(to: UInt8.self, capacity: count) { bytes in
+            checkString(keyword, UnsafeBufferPointer(start: bytes, count: count), &pass, errors: &errors)
+        }
+    }
+
+    private func checkString(
+        _ keyword: Keyword, _ utf8: UnsafeBufferPointer<UInt8>, _ pass: inout NodePass, errors: inout ErrorSink?
+    ) {
         switch keyword {
         case .minLength(let n):
-            if s.unicodeScalars.count < n {
+            if Self.scalarCount(utf8) < n {
                 fail(&pass, "minLength", "must be at least \(n) character(s) long", errors: &errors)
             }
         case .maxLength(let n):
-            if s.unicodeScalars.count > n {
+            if Self.scalarCount(utf8) > n {
                 fail(&pass, "maxLength", "must be at most \(n) character(s) long", errors: &errors)
             }
         case .pattern(let text, let regex):
-            if !Self.search(regex, s) { fail(&pass, "pattern", "must match the pattern \(text)", errors: &errors) }
+            if !regex.matches(utf8: utf8) {
+                fail(&pass, "pattern", "must match the pattern \(text)", errors: &errors)
+            }
         case .excludedScalars(let text, let ranges):
-            if let bad = s.unicodeScalars.first(where: { c in ranges.contains { $0.contains(c.value) } }) {
+            var reader = ScalarReader(utf8)
+            while let c = reader.next() {
+                guard ranges.contains(where: { $0.contains(c.value) }) else { continue }
                 fail(
                     &pass, "pattern",
-                    "must match the pattern \(text): U+\(String(bad.value, radix: 16, uppercase: true)) is not allowed",
+                    "must match the pattern \(text): U+\(String(c.value, radix: 16, uppercase: true)) is not allowed",
                     errors: &errors)
+                break
             }
         case .format(let format):
             guard options.assertFormats else { return }
+            let s = String(decoding: utf8, as: UTF8.self)
             if let check = Formats.checks[format], !check(s) {
                 fail(&pass, "format", "'\(s)' is not a valid \(format)", errors: &errors)
             }
         default:
             break
         }
+    }
+
+    /// The number of Unicode scalars in UTF-8 text (as the string `String(decoding:as:)` makes has).
+    static func scalarCount(_ utf8: UnsafeBufferPointer<UInt8>) -> Int {
+        if !utf8.contains(where: { $0 >= 0x80 }) { return utf8.count }
+        var reader = ScalarReader(utf8)
+        var n = 0
+        while reader.next() != nil { n += 1 }
+        return n
     }
 
     /// `prefixItems`, `items`, `contains`, `minItems`, `maxItems`, `uniqueItems`: arrays only.
@@ -362,7 +391,7 @@ struct Evaluator {
             }
         case .patternProperties(let patterns):
             JSONValue.forEachMember(of: instance) { name, member in
-                for (pattern, regex, sub) in patterns where Self.search(regex, name) {
+                for (pattern, regex, sub) in patterns where regex.matches(name) {
                     if descend(sub, member, instanceToken: name, keyword: [here, pattern], errors: &errors) == nil {
                         pass.valid = false
                     }
@@ -371,7 +400,7 @@ struct Evaluator {
             }
         case .additionalProperties(let sub, let known, let patterns):
             JSONValue.forEachMember(of: instance) { name, member in
-                guard !known.contains(name), !patterns.contains(where: { Self.search($0, name) }) else { return }
+                guard !known.contains(name), !patterns.contains(where: { $0.matches(name) }) else { return }
                 let pathToken = name
                 applyToRest(
                     sub, member, at: pathToken, keyword: here, refusal: "member '\(name)' is not allowed here", &pass,
@@ -546,10 +575,6 @@ struct Evaluator {
             kind == .integer || (kind == .real && json_real_value(instance).rounded() == json_real_value(instance))
         default: false
         }
-    }
-
-    static func search(_ regex: NSRegularExpression, _ text: String) -> Bool {
-        regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
     /// Compares a number instance with a schema number exactly where both are integers; nil for non-numbers.

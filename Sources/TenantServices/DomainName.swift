@@ -20,7 +20,7 @@ public enum DomainName {
     /// The stored form of a domain name, or why it is invalid.
     public static func normalize(_ raw: String) throws(Invalid) -> String {
         func fail(_ reason: String) -> Invalid { Invalid(name: raw, reason: reason) }
-        let text = raw.trimmingCharacters(in: .whitespaces)
+        let text = raw.trimming(.spaces)
         guard !text.isEmpty else { throw fail("the name is empty") }
         if let control = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
             throw fail("it contains the control character U+\(String(control.value, radix: 16, uppercase: true))")

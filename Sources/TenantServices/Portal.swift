@@ -76,7 +76,7 @@ public final class Portal: Sendable {
         self.calendar = calendar
         self.store = store
         var state = PortalState()
-        try store.load { state.apply($0) }
+        try store.load(expecting: { state.reserve(records: $0) }, into: { state.apply($0) })
         state.evictRequestKeys(recordedAtOrBefore: clock.now().addingTimeInterval(-requestKeyRetention))
         self.core = Locked(Core(state: state))
         store.observeCommits { [weak self] in self?.catchUpBetweenRequests() }

@@ -24,6 +24,32 @@ struct PortalState: Sendable, Equatable {
     var requestKeys = RequestKeyTable()
     /// While a transaction runs: how to undo each change, newest last (nil: not recording).
     var undoLog: [Undo]?
+    /// While a load that announced its records runs: room is made for the entities once a
+    /// sample of them was applied (see ``reserve(records:)``).
+    private var reservation: Reservation?
+
+    /// A load's announced records, and the sizes of the collections before it.
+    private struct Reservation: Sendable {
+        var records: Int
+        var events: Int
+        var tenants: Int
+        var domains: Int
+        var tasks: Int
+        var domainsByTenant: Int
+        var domainsByName: Int
+        var tasksByDomain: Int
+        var tenantsByExternalId: Int
+
+        /// How many records are applied before the entities' room is made.
+        var sample: Int { max(1_024, records / 64) }
+
+        /// The size a collection of `count` (of `before` when the sample began) will reach if the
+        /// rest of the records add to it as the sample did, with a little to spare.
+        func projected(_ count: Int, before: Int, applied: Int) -> Int {
+            let projected = count + (count - before) * (records - applied) / max(1, applied)
+            return projected + projected / 16
+        }
+    }
 
     /// One step back to the state before a change.
     enum Undo {
@@ -100,6 +126,34 @@ struct PortalState: Sendable, Equatable {
         var record = record
         if let key = record.requestKey { record.requestKey = noteRequestKey(key, seq: record.seq, at: record.at) }
         events.append(record)
+        if let reservation, events.count - reservation.events == reservation.sample { reserveEntities(reservation) }
+    }
+
+    /// Makes room for `count` more records about to be applied (a load's): the history's at once,
+    /// the entities' once the first of them show how many of each kind they hold. Room only,
+    /// nothing changes otherwise.
+    mutating func reserve(records count: Int) {
+        events.reserveCapacity(events.count + count)
+        reservation =
+            count < 2 * 1_024
+            ? nil
+            : Reservation(
+                records: count, events: events.count, tenants: tenants.count, domains: domains.count,
+                tasks: tasks.count, domainsByTenant: domainsByTenant.count, domainsByName: domainsByName.count,
+                tasksByDomain: tasksByDomain.count, tenantsByExternalId: tenantsByExternalId.count)
+    }
+
+    private mutating func reserveEntities(_ before: Reservation) {
+        reservation = nil
+        let applied = events.count - before.events
+        func projected(_ count: Int, _ start: Int) -> Int { before.projected(count, before: start, applied: applied) }
+        tenants.reserveCapacity(projected(tenants.count, before.tenants))
+        domains.reserveCapacity(projected(domains.count, before.domains))
+        tasks.reserveCapacity(projected(tasks.count, before.tasks))
+        domainsByTenant.reserveCapacity(projected(domainsByTenant.count, before.domainsByTenant))
+        domainsByName.reserveCapacity(projected(domainsByName.count, before.domainsByName))
+        tasksByDomain.reserveCapacity(projected(tasksByDomain.count, before.tasksByDomain))
+        tenantsByExternalId.reserveCapacity(projected(tenantsByExternalId.count, before.tenantsByExternalId))
     }
 
     /// Gives the last event record (one of the running transaction) the operation's request key.
@@ -130,8 +184,32 @@ struct PortalState: Sendable, Equatable {
     }
 
     private mutating func note(_ id: String) {
-        guard let letter = id.first, let n = Int(id.dropFirst()) else { return }
+        guard let (letter, n) = Self.letterAndNumber(id) else { return }
+        guard undoLog != nil else {
+            // Changed in place: one lookup instead of two (the value set is the same).
+            Self.raise(&lastNumber[letter, default: 0], to: n)
+            return
+        }
         setLastNumber(letter, max(lastNumber[letter] ?? 0, n))
+    }
+
+    private static func raise(_ value: inout Int, to n: Int) { value = max(value, n) }
+
+    /// The first character of an ID and the number after it, if the rest is one.
+    static func letterAndNumber(_ id: String) -> (Character, Int)? {
+        // The usual form, an ASCII letter and up to 18 digits, read from the bytes.
+        var utf8 = id.utf8.makeIterator()
+        if let first = utf8.next(), first < 0x80, first != UInt8(ascii: "\r") {
+            var n = 0
+            var digits = 0
+            while let byte = utf8.next(), byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 {
+                n = n * 10 + Int(byte - UInt8(ascii: "0"))
+                digits += 1
+            }
+            if digits > 0, digits == id.utf8.count - 1 { return (Character(Unicode.Scalar(first)), n) }
+        }
+        guard let letter = id.first, let n = Int(id.dropFirst()) else { return nil }
+        return (letter, n)
     }
 
     private mutating func setLastNumber(_ letter: Character, _ n: Int) {

@@ -255,13 +255,19 @@ public final class FileStore: Store, @unchecked Sendable {
 
     public func load() throws -> [EventRecord] {
         var records: [EventRecord] = []
-        try load { records.append($0) }
+        try load(expecting: { records.reserveCapacity(records.count + $0) }, into: { records.append($0) })
         return records
     }
 
     /// Reads the snapshot and the journal, checking every record, and hands the records to
     /// `apply` in order while later ones are still being decoded on the other cores.
     public func load(into apply: (EventRecord) throws -> Void) throws {
+        try load(expecting: { _ in }, into: apply)
+    }
+
+    /// Like ``load(into:)``; before the records of each file, tells `expect` how many there are at
+    /// most (the lines of the file).
+    public func load(expecting expect: (Int) -> Void, into apply: (EventRecord) throws -> Void) throws {
         condition.lock()
         defer { condition.unlock() }
         let files = try readFiles()
@@ -271,7 +277,7 @@ public final class FileStore: Store, @unchecked Sendable {
         if let snapshot {
             try Self.decodeSnapshot(
                 snapshot, file: path(Self.snapshotName), progress: onLoadProgress,
-                releasingPages: files.snapshot?.mapped ?? false
+                releasingPages: files.snapshot?.mapped ?? false, expecting: expect
             ) { record in
                 try apply(record)
                 snapshotSeq = record.seq
@@ -289,7 +295,7 @@ public final class FileStore: Store, @unchecked Sendable {
             let file = path(Self.journalName)
             let end = try Self.decodeJournal(
                 journal, file: file, after: snapshotSeq, progress: onLoadProgress,
-                releasingPages: files.journal?.mapped ?? false
+                releasingPages: files.journal?.mapped ?? false, expecting: expect
             ) { record in
                 try apply(record)
                 lastSeq = record.seq
@@ -714,7 +720,7 @@ public final class FileStore: Store, @unchecked Sendable {
 
     static func decodeSnapshot(
         _ data: Data, file: String, progress: LoadProgress? = nil, releasingPages: Bool = false,
-        into apply: (EventRecord) throws -> Void
+        expecting expect: (Int) -> Void = { _ in }, into apply: (EventRecord) throws -> Void
     ) throws {
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
             guard bytes.count > 0, bytes[bytes.count - 1] == UInt8(ascii: "\n"),
@@ -734,13 +740,11 @@ public final class FileStore: Store, @unchecked Sendable {
                     "\(file) has format version \(version); this build reads version \(StoreFormat.version). Use a matching build of tenant-services"
                 )
             }
-            var lines: [Range<Int>] = []
-            var start = firstNewline + 1
-            while let newline = body[start...].firstIndex(of: 10) {
-                var end = newline
-                if end > start, body[end - 1] == UInt8(ascii: ",") { end -= 1 }
-                lines.append(start..<end)
-                start = newline + 1
+            // One event a line, each but the last followed by a comma.
+            let (found, start) = completeLines(body, from: firstNewline + 1)
+            let lines = found.map { line in
+                line.count > 0 && body[line.upperBound - 1] == UInt8(ascii: ",")
+                    ? line.lowerBound..<line.upperBound - 1 : line
             }
             guard start == body.count - 1, body[start] == UInt8(ascii: "]") else {
                 throw damaged(file, at: start, "the event list does not end with ]")
@@ -751,6 +755,7 @@ public final class FileStore: Store, @unchecked Sendable {
             nonisolated(unsafe) let events = body
             let ranges = lines
             var pages = releasingPages ? PageRelease(bytes) : nil
+            expect(ranges.count)
             try inParallel(ranges.count, progress: counting(progress, file: file, total: ranges.count)) {
                 try record(
                     UnsafeRawBufferPointer(rebasing: events[ranges[$0]]), file: file, offset: ranges[$0].lowerBound)
@@ -777,7 +782,8 @@ public final class FileStore: Store, @unchecked Sendable {
     /// after it is a torn write).
     static func decodeJournal(
         _ data: Data, file: String, after snapshotSeq: Int, progress: LoadProgress? = nil,
-        releasingPages: Bool = false, into apply: (EventRecord) throws -> Void
+        releasingPages: Bool = false, expecting expect: (Int) -> Void = { _ in },
+        into apply: (EventRecord) throws -> Void
     ) throws -> JournalEnd {
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> JournalEnd in
             let headerEnd = try journalHeaderEnd(bytes, file: file)
@@ -785,6 +791,7 @@ public final class FileStore: Store, @unchecked Sendable {
             var operations = JournalOperations(file: file, after: snapshotSeq, linesEnd: linesEnd)
             nonisolated(unsafe) let bytes = bytes
             var pages = releasingPages ? PageRelease(bytes) : nil
+            expect(lines.count)
             try inParallel(lines.count, progress: counting(progress, file: file, total: lines.count)) {
                 try journalPart(
                     UnsafeRawBufferPointer(rebasing: bytes[lines[$0]]), file: file, at: lines[$0].lowerBound)
@@ -812,11 +819,45 @@ public final class FileStore: Store, @unchecked Sendable {
 
     /// Every complete line from `start` on (without its newline), and the offset after the last
     /// one: bytes after the last newline are a torn write.
+    ///
+    /// A large file is split at newlines into parts that are searched on every core at once.
     static func completeLines(_ bytes: UnsafeRawBufferPointer, from start: Int) -> (lines: [Range<Int>], end: Int) {
+        let parts = bytes.count - start >= 4 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1
+        guard parts > 1 else { return completeLines(bytes, from: start, to: bytes.count) }
+        // Part k runs from the first line that starts at or after its share of the bytes.
+        var bounds = [start]
+        for k in 1..<parts {
+            let share = max(bounds[k - 1], start + (bytes.count - start) / parts * k)
+            let newline = share < bytes.count ? memchr(bytes.baseAddress! + share, 10, bytes.count - share) : nil
+            bounds.append(newline.map { bytes.baseAddress!.distance(to: UnsafeRawPointer($0)) + 1 } ?? bytes.count)
+        }
+        bounds.append(bytes.count)
+        nonisolated(unsafe) let found = UnsafeMutableBufferPointer<(lines: [Range<Int>], end: Int)>.allocate(
+            capacity: parts)
+        defer { found.deallocate() }
+        let limits = bounds
+        nonisolated(unsafe) let all = bytes
+        DispatchQueue.concurrentPerform(iterations: parts) { k in
+            (found.baseAddress! + k).initialize(to: completeLines(all, from: limits[k], to: limits[k + 1]))
+        }
+        defer { found.baseAddress!.deinitialize(count: parts) }
+        // Each part ends just after a newline, except the one that holds the end of the bytes
+        // (the parts after it are empty): there a torn write may follow its last line.
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(found.reduce(0) { $0 + $1.lines.count })
+        for part in found { lines += part.lines }
+        let torn = (0..<parts).first { found[$0].end < limits[$0 + 1] }
+        return (lines, torn.map { found[$0].end } ?? bytes.count)
+    }
+
+    /// The complete lines from `start` to `limit` (at a line start or the end of the bytes).
+    static func completeLines(_ bytes: UnsafeRawBufferPointer, from start: Int, to limit: Int) -> (
+        lines: [Range<Int>], end: Int
+    ) {
         var lines: [Range<Int>] = []
         var start = start
-        while start < bytes.count,
-            let newline = memchr(bytes.baseAddress! + start, 10, bytes.count - start)
+        while start < limit,
+            let newline = memchr(bytes.baseAddress! + start, 10, limit - start)
         {
             let end = bytes.baseAddress!.distance(to: UnsafeRawPointer(newline))
             lines.append(start..<end)
@@ -872,44 +913,65 @@ public final class FileStore: Store, @unchecked Sendable {
     /// Computes `body(i)` for every `i` in `0..<count` on every core, and hands the results to
     /// `consume` in order on the calling thread while later ones are still being computed. The
     /// first error in that order is thrown (by `body` or `consume`).
+    ///
+    /// The work goes in chunks, each with a buffer of its own results that is freed once they were
+    /// consumed: only the results between the consumer and the workers are held at any time.
     static func inParallel<T: Sendable>(
         _ count: Int, progress: (@Sendable (Int) -> Void)? = nil, _ body: @escaping @Sendable (Int) throws -> T,
         consume: (Int, T) throws -> Void
     ) throws {
         let chunks = max(1, min(512, count / 128))
         let range = { @Sendable (chunk: Int) in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) }
-        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
-        results.initialize(repeating: nil)
+        // Chunk n's results (nil from a failure on), written by its worker before it tells the
+        // board the chunk is done, and taken by the consumer once it is.
+        typealias Results = UnsafeMutableBufferPointer<T?>
+        let buffers = UnsafeMutableBufferPointer<Results?>.allocate(capacity: chunks)
+        buffers.initialize(repeating: nil)
         let board = ChunkBoard(chunks: chunks)
         let workers = DispatchGroup()
-        defer {
-            // The workers write into `results`: stop them and wait before it goes.
-            board.cancel()
-            workers.wait()
+        func free(_ results: Results) {
             _ = results.deinitialize()
             results.deallocate()
         }
-        nonisolated(unsafe) let output = results
+        defer {
+            // The workers write into `buffers`: stop them and wait before it goes.
+            board.cancel()
+            workers.wait()
+            for chunk in 0..<chunks {
+                if let results = buffers[chunk] { free(results) }
+            }
+            _ = buffers.deinitialize()
+            buffers.deallocate()
+        }
+        nonisolated(unsafe) let output = buffers
         for _ in 0..<ProcessInfo.processInfo.activeProcessorCount {
             DispatchQueue.global().async(group: workers) {
                 while let chunk = board.next() {
                     var failure: StoreError?
-                    for i in range(chunk) {
+                    let items = range(chunk)
+                    let results = Results.allocate(capacity: items.count)
+                    results.initialize(repeating: nil)
+                    for i in items {
                         do {
-                            output[i] = try body(i)
+                            results[i - items.lowerBound] = try body(i)
                         } catch {
                             failure = error as? StoreError ?? StoreError("\(error)")
                             break
                         }
                     }
-                    let done = board.finish(chunk, failure: failure, items: range(chunk).count)
+                    output[chunk] = results
+                    let done = board.finish(chunk, failure: failure, items: items.count)
                     progress?(done)
                 }
             }
         }
         for chunk in 0..<chunks {
             try board.wait(for: chunk)
-            for i in range(chunk) { try consume(i, results[i].take()!) }
+            let results = buffers[chunk]!
+            buffers[chunk] = nil
+            defer { free(results) }
+            let first = range(chunk).lowerBound
+            for k in results.indices { try consume(first + k, results[k].take()!) }
         }
     }
 

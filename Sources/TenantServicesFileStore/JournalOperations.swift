@@ -57,6 +57,11 @@ struct JournalOperations {
             operationStart = offset
             operationSize = part.count
         }
+        if part.count == 1, operation.isEmpty {
+            // An operation of one record (the usual case): handed on without collecting it.
+            try hand(part.record, into: apply)
+            return
+        }
         guard part.index == operation.count + 1, part.count == operationSize else {
             throw FileStore.damaged(
                 file, at: offset,
@@ -70,21 +75,25 @@ struct JournalOperations {
     /// Checks that the complete operation's seqs continue the journal, and hands on those after
     /// the snapshot.
     private mutating func completeOperation(into apply: (EventRecord) throws -> Void) throws {
-        for record in operation {
-            let expected = (previous ?? (record.seq - 1)) + 1
-            if previous == nil, record.seq > snapshotSeq + 1 {
-                throw FileStore.damaged(
-                    file, at: operationStart,
-                    "its first record has seq \(record.seq) but the snapshot ends at \(snapshotSeq): records are missing"
-                )
-            }
-            guard record.seq == expected else {
-                throw FileStore.damaged(file, at: operationStart, "seq \(record.seq) follows seq \(expected - 1)")
-            }
-            previous = record.seq
-            if record.seq > snapshotSeq { try apply(record) }
-        }
+        for record in operation { try hand(record, into: apply) }
         operation.removeAll(keepingCapacity: true)
+    }
+
+    /// Checks that a record of a complete operation continues the journal, and hands it on if it
+    /// follows the snapshot.
+    private mutating func hand(_ record: EventRecord, into apply: (EventRecord) throws -> Void) throws {
+        let expected = (previous ?? (record.seq - 1)) + 1
+        if previous == nil, record.seq > snapshotSeq + 1 {
+            throw FileStore.damaged(
+                file, at: operationStart,
+                "its first record has seq \(record.seq) but the snapshot ends at \(snapshotSeq): records are missing"
+            )
+        }
+        guard record.seq == expected else {
+            throw FileStore.damaged(file, at: operationStart, "seq \(record.seq) follows seq \(expected - 1)")
+        }
+        previous = record.seq
+        if record.seq > snapshotSeq { try apply(record) }
     }
 
     /// Where the complete operations end, and the seqs of a torn last one whose parts were readable.

@@ -52,12 +52,26 @@ enum StoreFormat {
                 checksumMarker)
         else { return nil }
         let body = UnsafeRawBufferPointer(rebasing: line[0..<bodyEnd])
-        let expected = hex(CRC32C.checksum(body))
         guard
-            UnsafeRawBufferPointer(rebasing: line[bodyEnd + checksumMarker.count..<line.count - 2]).elementsEqual(
-                expected)
+            let written = lowerCaseHex(
+                UnsafeRawBufferPointer(rebasing: line[bodyEnd + checksumMarker.count..<line.count - 2])),
+            written == CRC32C.checksum(body)
         else { return nil }
         return body
+    }
+
+    /// The value of exactly eight lower-case hex digits (as ``hex(_:)`` writes them), else nil.
+    static func lowerCaseHex(_ digits: UnsafeRawBufferPointer) -> UInt32? {
+        guard digits.count == 8 else { return nil }
+        var value: UInt32 = 0
+        for digit in digits {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value << 4 | UInt32(digit - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = value << 4 | UInt32(digit - UInt8(ascii: "a") + 10)
+            default: return nil
+            }
+        }
+        return value
     }
 
     /// The journal line of one record: part `index` (from 1) of `count`.
@@ -65,11 +79,14 @@ enum StoreFormat {
         sealed(Array(#"{"part":[\#(index),\#(count)],"event":"#.utf8) + (try RecordWriter.json(record)))
     }
 
+    static let recordPrefix = Array(#"{"part":["#.utf8)
+    static let recordMiddle = Array(#"],"event":"#.utf8)
+
     /// The part and the event's bytes of a journal record body.
     static func parseRecordBody(_ body: UnsafeRawBufferPointer) -> (
         index: Int, count: Int, event: UnsafeRawBufferPointer
     )? {
-        let prefix = Array(#"{"part":["#.utf8)
+        let prefix = recordPrefix
         guard body.starts(with: prefix) else { return nil }
         var i = prefix.count
         func number() -> Int? {
@@ -87,7 +104,7 @@ enum StoreFormat {
             })(),
             let count = number()
         else { return nil }
-        let middle = Array(#"],"event":"#.utf8)
+        let middle = recordMiddle
         guard UnsafeRawBufferPointer(rebasing: body[i...]).starts(with: middle) else { return nil }
         i += middle.count
         guard index >= 1, index <= count else { return nil }

@@ -60,6 +60,57 @@ import Testing
         }
     }
 
+    /// `json` with a space after every `:` and `,` outside strings: the same value, not in the
+    /// writer's exact form.
+    static func spaced(_ json: [UInt8]) -> [UInt8] {
+        var result: [UInt8] = []
+        var inString = false
+        var escaped = false
+        for byte in json {
+            result.append(byte)
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == UInt8(ascii: ":") || byte == UInt8(ascii: ",") {
+                result.append(UInt8(ascii: " "))
+            }
+        }
+        return result
+    }
+
+    /// The reader's two ways to read a service or a user (the writer's exact form, and member by
+    /// member for any other) give the same records as `JSONDecoder`, on generated histories.
+    @Test(arguments: OperationStep.Mix.allCases)
+    func readsTheWritersFormAndAnyOtherAlikeOnGeneratedHistories(_ mix: OperationStep.Mix) async {
+        await propertyCheck(count: 10, input: Generators.operations(count: 8...30, mix: mix)) { steps in
+            do {
+                let (world, actors) = try PropertyTests.world()
+                for step in steps { _ = step.run(in: world, actors: actors) }
+                let records = world.portal.journal
+                #expect(records.contains { $0.changes.contains { if case .domainSaved = $0 { true } else { false } } })
+                for record in records {
+                    let written = try RecordWriter.json(record)
+                    let spaced = Self.spaced(written)
+                    #expect(spaced.count > written.count)
+                    for bytes in [written, spaced] {
+                        let decoded = try JSONDecoder().decode(EventRecord.self, from: Data(bytes))
+                        #expect(decoded == record)
+                        #expect(try bytes.withUnsafeBytes { try RecordReader.record($0) } == decoded)
+                    }
+                }
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
     /// Dates of booked services are read in place when they are plain `YYYY-MM-DD`: the same as
     /// `JSONDecoder` reads (or refuses) for every day of a leap and a common year and odd forms.
     @Test func readsCivilDatesInPlaceLikeJSONDecoder() throws {

@@ -48,7 +48,7 @@ public struct PartnerList: PortalRequest, Executable, Equatable {
 
 /// A required text, trimmed; empty is refused.
 func requireText(_ text: String, _ field: String) throws(PortalError) -> String {
-    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    let trimmed = text.trimming(.spacesAndNewlines)
     guard !trimmed.isEmpty else { throw PortalError(.invalidArgument, "\(field) must not be empty") }
     return trimmed
 }

@@ -260,14 +260,14 @@ extension Transaction {
 }
 
 func nonEmpty(_ text: String) -> String? {
-    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    let trimmed = text.trimming(.spacesAndNewlines)
     return trimmed.isEmpty ? nil : trimmed
 }
 
 func validated(_ contact: Contact) throws(PortalError) -> Contact {
-    let email = contact.email.trimmingCharacters(in: .whitespaces)
+    let email = contact.email.trimming(.spaces)
     let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !email.contains(" ") else {
+    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !email.containsSpace else {
         throw PortalError(
             .invalidArgument, "contact.email '\(contact.email)' is not an e-mail address like anna@example.ch")
     }

@@ -115,7 +115,7 @@ public struct UsersList: PortalRequest, Executable, Equatable {
 /// trimmed, lower-cased and composed (NFC); the domain part goes through ``DomainName/normalize(_:)``
 /// (UTS #46 and IDNA 2008), so `Anna@MÜNCHEN.de` and `anna@xn--mnchen-3ya.de` are one address.
 private func mailbox(_ raw: String, in domain: Domain) throws(PortalError) -> String {
-    let parts = raw.trimmingCharacters(in: .whitespaces).split(separator: "@", omittingEmptySubsequences: false)
+    let parts = raw.trimming(.spaces).split(separator: "@", omittingEmptySubsequences: false)
     guard parts.count == 2, !parts[0].isEmpty, !parts[0].contains(where: { $0 == " " || $0 == "\"" }),
         !parts[0].unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
     else {

@@ -30,6 +30,9 @@ package struct RecordReader {
     // MARK: Entities
 
     private mutating func eventRecord() throws -> EventRecord {
+        let start = i
+        if let record = try? writtenEventRecord() { return record }
+        i = start
         var seq: Int?
         var at: Date?
         var actor: PrincipalReference?
@@ -63,6 +66,39 @@ package struct RecordReader {
             tenantId: tenantId, domainId: domainId, changes: changes, requestKey: requestKey)
     }
 
+    /// A record as the writer puts it (see ``writtenService()``).
+    private mutating func writtenEventRecord() throws -> EventRecord {
+        guard consume(UInt8(ascii: "{")) else { throw Unreadable() }
+        var first = true
+        var domainId: String?
+        var partnerId: String?
+        var requestKey: RequestKeyRecord?
+        var tenantId: String?
+        guard member("action", &first) else { throw Unreadable() }
+        let action = try string()
+        guard member("actor", &first) else { throw Unreadable() }
+        let actor = try actorReference()
+        guard member("at", &first) else { throw Unreadable() }
+        let at = try date()
+        guard member("changes", &first) else { throw Unreadable() }
+        let changes = try array { try $0.change() }
+        if member("domainId", &first) { domainId = try optionalString() }
+        if member("partnerId", &first) { partnerId = try optionalString() }
+        if member("requestKey", &first) { requestKey = try null() ? nil : try requestKeyRecord() }
+        guard member("seq", &first) else { throw Unreadable() }
+        let seq = try int()
+        guard member("summary", &first) else { throw Unreadable() }
+        let summary = try string()
+        guard member("target", &first) else { throw Unreadable() }
+        let target = try string()
+        if member("tenantId", &first) { tenantId = try optionalString() }
+        guard bytes.count > i, bytes[i] == UInt8(ascii: "}") else { throw Unreadable() }
+        i += 1
+        return EventRecord(
+            seq: seq, at: at, actor: actor, action: action, target: target, summary: summary, partnerId: partnerId,
+            tenantId: tenantId, domainId: domainId, changes: changes, requestKey: requestKey)
+    }
+
     private mutating func requestKeyRecord() throws -> RequestKeyRecord {
         var scope: RequestKeyRecord.Scope?
         var key: String?
@@ -90,7 +126,7 @@ package struct RecordReader {
         var tenantId: String?
         try object { reader, member in
             switch member {
-            case "kind": kind = try reader.enumeration()
+            case "kind": kind = try reader.enumeration(Self.principalKinds)
             case "id": id = try reader.string()
             case "partnerId": partnerId = try reader.optionalString()
             case "tenantId": tenantId = try reader.optionalString()
@@ -107,7 +143,7 @@ package struct RecordReader {
         try object { reader, key in
             switch key {
             case "id": id = try reader.string()
-            case "kind": kind = try reader.enumeration()
+            case "kind": kind = try reader.enumeration(Self.principalKinds)
             default: throw Unreadable()
             }
         }
@@ -218,6 +254,9 @@ package struct RecordReader {
     }
 
     private mutating func domain() throws -> Domain {
+        let start = i
+        if let domain = try? writtenDomain() { return domain }
+        i = start
         var id: String?
         var tenantId: String?
         var name: String?
@@ -235,8 +274,8 @@ package struct RecordReader {
             case "id": id = try reader.string()
             case "tenantId": tenantId = try reader.string()
             case "name": name = try reader.string()
-            case "region": region = try reader.enumeration()
-            case "lastMode": lastMode = try reader.null() ? nil : try reader.enumeration()
+            case "region": region = try reader.enumeration(Self.regions)
+            case "lastMode": lastMode = try reader.null() ? nil : try reader.enumeration(Self.integrationModes)
             case "confidential": confidential = try reader.bool()
             case "access": access = try reader.array { try $0.string() }
             case "services": services = try reader.array { try $0.service() }
@@ -256,7 +295,46 @@ package struct RecordReader {
             createdAt: createdAt)
     }
 
+    /// A domain as the writer puts it (see ``writtenService()``).
+    private mutating func writtenDomain() throws -> Domain {
+        guard consume(UInt8(ascii: "{")) else { throw Unreadable() }
+        var first = true
+        var lastMode: IntegrationMode?
+        guard member("access", &first) else { throw Unreadable() }
+        let access = try array { try $0.string() }
+        guard member("confidential", &first) else { throw Unreadable() }
+        let confidential = try bool()
+        guard member("createdAt", &first) else { throw Unreadable() }
+        let createdAt = try date()
+        guard member("id", &first) else { throw Unreadable() }
+        let id = try string()
+        if member("lastMode", &first) { lastMode = try null() ? nil : try enumeration(Self.integrationModes) }
+        guard member("name", &first) else { throw Unreadable() }
+        let name = try string()
+        guard member("nextServiceNumber", &first) else { throw Unreadable() }
+        let nextServiceNumber = try int()
+        guard member("region", &first) else { throw Unreadable() }
+        let region = try enumeration(Self.regions)
+        guard member("services", &first) else { throw Unreadable() }
+        let services = try array { try $0.service() }
+        guard member("tenantId", &first) else { throw Unreadable() }
+        let tenantId = try string()
+        guard member("users", &first) else { throw Unreadable() }
+        let users = try array { try $0.user() }
+        guard member("version", &first) else { throw Unreadable() }
+        let version = try int()
+        guard bytes.count > i, bytes[i] == UInt8(ascii: "}") else { throw Unreadable() }
+        i += 1
+        return Domain(
+            id: id, tenantId: tenantId, name: name, region: region, lastMode: lastMode, confidential: confidential,
+            access: access, services: services, nextServiceNumber: nextServiceNumber, users: users, version: version,
+            createdAt: createdAt)
+    }
+
     private mutating func service() throws -> BookedService {
+        let start = i
+        if let service = try? writtenService() { return service }
+        i = start
         var number: Int?
         var code: String?
         var status: ServiceStatus?
@@ -271,7 +349,7 @@ package struct RecordReader {
             switch key {
             case "number": number = try reader.int()
             case "code": code = try reader.string()
-            case "status": status = try reader.enumeration()
+            case "status": status = try reader.enumeration(Self.serviceStatuses)
             case "orderedAt": orderedAt = try reader.date()
             case "confirmedAt": confirmedAt = try reader.null() ? nil : try reader.date()
             case "provisionedAt": provisionedAt = try reader.null() ? nil : try reader.date()
@@ -295,7 +373,7 @@ package struct RecordReader {
         try object { reader, key in
             switch key {
             case "basisPoints": basisPoints = try reader.int()
-            case "reason": reason = try reader.null() ? nil : try reader.enumeration()
+            case "reason": reason = try reader.null() ? nil : try reader.enumeration(Self.discountReasons)
             default: throw Unreadable()
             }
         }
@@ -311,7 +389,7 @@ package struct RecordReader {
         try object { reader, key in
             switch key {
             case "operation": operation = try reader.int()
-            case "previousStatus": previousStatus = try reader.enumeration()
+            case "previousStatus": previousStatus = try reader.enumeration(Self.serviceStatuses)
             case "previousEndDate": previousEndDate = try reader.null() ? nil : try reader.civilDate()
             case "previous": previous = try reader.array { try $0.cancellation() }
             default: throw Unreadable()
@@ -322,19 +400,71 @@ package struct RecordReader {
             operation: operation, previousStatus: previousStatus, previousEndDate: previousEndDate, previous: previous)
     }
 
+    /// A service as the writer puts it (members in order, no spaces), read without looking up
+    /// each member's name; throws at anything else, and ``service()`` then reads it member by
+    /// member. It reads a member with the same call as ``service()``, so both read the same.
+    private mutating func writtenService() throws -> BookedService {
+        guard consume(UInt8(ascii: "{")) else { throw Unreadable() }
+        var first = true
+        var billingStart: CivilDate?
+        var cancellation: Cancellation?
+        var confirmedAt: Date?
+        var discount: Discount?
+        var endDate: CivilDate?
+        var provisionedAt: Date?
+        if member("billingStart", &first) { billingStart = try null() ? nil : try civilDate() }
+        if member("cancellation", &first) { cancellation = try null() ? nil : try self.cancellation() }
+        guard member("code", &first) else { throw Unreadable() }
+        let code = try string()
+        if member("confirmedAt", &first) { confirmedAt = try null() ? nil : try date() }
+        if member("discount", &first) { discount = try null() ? nil : try self.discount() }
+        if member("endDate", &first) { endDate = try null() ? nil : try civilDate() }
+        guard member("number", &first) else { throw Unreadable() }
+        let number = try int()
+        guard member("orderedAt", &first) else { throw Unreadable() }
+        let orderedAt = try date()
+        if member("provisionedAt", &first) { provisionedAt = try null() ? nil : try date() }
+        guard member("status", &first) else { throw Unreadable() }
+        let status = try enumeration(Self.serviceStatuses)
+        guard bytes.count > i, bytes[i] == UInt8(ascii: "}") else { throw Unreadable() }
+        i += 1
+        return BookedService(
+            number: number, code: code, status: status, orderedAt: orderedAt, confirmedAt: confirmedAt,
+            provisionedAt: provisionedAt, billingStart: billingStart, endDate: endDate, discount: discount,
+            cancellation: cancellation)
+    }
+
     private mutating func user() throws -> User {
+        let start = i
+        if let user = try? writtenUser() { return user }
+        i = start
         var address: String?
         var protection: Protection?
         var active: Bool?
         try object { reader, key in
             switch key {
             case "address": address = try reader.string()
-            case "protection": protection = try reader.enumeration()
+            case "protection": protection = try reader.enumeration(Self.protections)
             case "active": active = try reader.bool()
             default: throw Unreadable()
             }
         }
         guard let address, let protection, let active else { throw Unreadable() }
+        return User(address: address, protection: protection, active: active)
+    }
+
+    /// A user as the writer puts it (see ``writtenService()``).
+    private mutating func writtenUser() throws -> User {
+        guard consume(UInt8(ascii: "{")) else { throw Unreadable() }
+        var first = true
+        guard member("active", &first) else { throw Unreadable() }
+        let active = try bool()
+        guard member("address", &first) else { throw Unreadable() }
+        let address = try string()
+        guard member("protection", &first) else { throw Unreadable() }
+        let protection = try enumeration(Self.protections)
+        guard bytes.count > i, bytes[i] == UInt8(ascii: "}") else { throw Unreadable() }
+        i += 1
         return User(address: address, protection: protection, active: active)
     }
 
@@ -356,7 +486,7 @@ package struct RecordReader {
             case "serviceNumber": serviceNumber = try reader.int()
             case "kind": kind = try reader.enumeration()
             case "record": record = try reader.dnsRecord()
-            case "status": status = try reader.enumeration()
+            case "status": status = try reader.enumeration(Self.taskStatuses)
             case "createdAt": createdAt = try reader.date()
             case "doneAt": doneAt = try reader.null() ? nil : try reader.date()
             default: throw Unreadable()
@@ -396,18 +526,18 @@ package struct RecordReader {
 
     // MARK: JSON
 
-    private mutating func skipSpace() {
+    @inline(__always) private mutating func skipSpace() {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
     }
 
-    private mutating func consume(_ byte: UInt8) -> Bool {
+    @inline(__always) private mutating func consume(_ byte: UInt8) -> Bool {
         skipSpace()
         guard i < bytes.count, bytes[i] == byte else { return false }
         i += 1
         return true
     }
 
-    private mutating func expect(_ byte: UInt8) throws {
+    @inline(__always) private mutating func expect(_ byte: UInt8) throws {
         guard consume(byte) else { throw Unreadable() }
     }
 
@@ -424,13 +554,53 @@ package struct RecordReader {
     private mutating func key() throws -> Key {
         try expect(UInt8(ascii: "\""))
         let start = i
-        while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
-            guard bytes[i] != UInt8(ascii: "\\") else { throw Unreadable() }
-            i += 1
+        // A backslash or a control character: no member name has one (the careful path decides).
+        let end = firstSpecial(from: start)
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\""), end > start else { throw Unreadable() }
+        i = end + 1
+        return Key(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+    }
+
+    /// The offset of the first quote, backslash or control character at or after `start` (the
+    /// end of the bytes if there is none), looking at eight bytes at a time.
+    @inline(__always) private func firstSpecial(from start: Int) -> Int {
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return count }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        var j = start
+        while j + 8 <= count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            // The lowest byte flagged is the first that is 0 (after the xor), or below 0x20.
+            let flags =
+                ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word) & high
+            if flags != 0 { return j + flags.trailingZeroBitCount / 8 }
+            j += 8
         }
-        guard i < bytes.count, i > start else { throw Unreadable() }
-        i += 1
-        return Key(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i - 1]))
+        while j < count {
+            let byte = base.load(fromByteOffset: j, as: UInt8.self)
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return j }
+            j += 1
+        }
+        return count
+    }
+
+    /// Reads `"name":` (after a comma unless it is the `first` member) if it comes next, exactly
+    /// so, as the writer puts a member; `first` is false once one was read.
+    @inline(__always) private mutating func member(_ name: StaticString, _ first: inout Bool) -> Bool {
+        let length = name.utf8CodeUnitCount
+        let comma = first ? 0 : 1
+        guard i + comma + length + 3 <= bytes.count, let base = bytes.baseAddress else { return false }
+        let quote = i + comma
+        guard comma == 0 || bytes[i] == UInt8(ascii: ","), bytes[quote] == UInt8(ascii: "\""),
+            memcmp(base + quote + 1, name.utf8Start, length) == 0, bytes[quote + 1 + length] == UInt8(ascii: "\""),
+            bytes[quote + 2 + length] == UInt8(ascii: ":")
+        else { return false }
+        i = quote + length + 3
+        first = false
+        return true
     }
 
     private mutating func object(_ member: (inout RecordReader, Key) throws -> Void) throws {
@@ -444,29 +614,51 @@ package struct RecordReader {
         try expect(UInt8(ascii: "}"))
     }
 
+    /// An array, allocated once with room for exactly its elements (growing by appending would
+    /// allocate several times and leave unused room in the state that keeps it).
     private mutating func array<T>(_ element: (inout RecordReader) throws -> T) throws -> [T] {
         try expect(UInt8(ascii: "["))
-        var result: [T] = []
-        if consume(UInt8(ascii: "]")) { return result }
-        repeat { result.append(try element(&self)) } while consume(UInt8(ascii: ","))
-        try expect(UInt8(ascii: "]"))
-        return result
+        if consume(UInt8(ascii: "]")) { return [] }
+        let first = try element(&self)
+        if consume(UInt8(ascii: "]")) { return [first] }
+        try expect(UInt8(ascii: ","))
+        let room = 16
+        return try withUnsafeTemporaryAllocation(of: T.self, capacity: room) { buffer in
+            let start = buffer.baseAddress!
+            start.initialize(to: first)
+            var count = 1
+            defer { start.deinitialize(count: count) }
+            var rest: [T] = []
+            repeat {
+                let next = try element(&self)
+                if count < room {
+                    (start + count).initialize(to: next)
+                    count += 1
+                } else {
+                    rest.append(next)
+                }
+            } while consume(UInt8(ascii: ","))
+            try expect(UInt8(ascii: "]"))
+            let inBuffer = count
+            var result = [T](unsafeUninitializedCapacity: inBuffer + rest.count) { elements, initialized in
+                elements.baseAddress!.moveInitialize(from: start, count: inBuffer)
+                initialized = inBuffer
+            }
+            count = 0
+            result.append(contentsOf: rest)
+            return result
+        }
     }
 
     private mutating func string() throws -> String {
         try expect(UInt8(ascii: "\""))
         let start = i
-        while i < bytes.count {
-            let byte = bytes[i]
-            if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
-                i += 1
-                return text
-            }
-            // Escapes and control characters: leave it to the careful path.
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-            i += 1
+        let end = firstSpecial(from: start)
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            i = end + 1
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
         }
+        // Escapes and control characters: leave it to the careful path.
         i = start - 1
         return try decodeWithFoundation(String.self)
     }
@@ -509,11 +701,13 @@ package struct RecordReader {
         }
         let start = i
         var value = 0
-        while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
-            guard i - start < 18 else { throw Unreadable() }
-            value = value * 10 + Int(bytes[i] - UInt8(ascii: "0"))
-            i += 1
+        var j = i
+        while j < bytes.count, bytes[j] >= UInt8(ascii: "0"), bytes[j] <= UInt8(ascii: "9") {
+            guard j - start < 18 else { throw Unreadable() }
+            value = value * 10 + Int(bytes[j] - UInt8(ascii: "0"))
+            j += 1
         }
+        i = j
         guard i > start else { throw Unreadable() }
         if i < bytes.count,
             bytes[i] == UInt8(ascii: ".") || bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")
@@ -541,8 +735,9 @@ package struct RecordReader {
         var digits = 0
         var fraction = 0
         var seenPoint = false
-        while i < bytes.count {
-            let byte = bytes[i]
+        var j = i  // a local index: stores through `self` would be kept in memory on every byte
+        while j < bytes.count {
+            let byte = bytes[j]
             if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
                 mantissa = mantissa &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
                 digits += 1
@@ -552,13 +747,18 @@ package struct RecordReader {
             } else {
                 break
             }
-            i += 1
+            j += 1
         }
+        i = j
         let next = i < bytes.count ? bytes[i] : 0
         if digits > 0, digits <= 15 || (digits <= 16 && mantissa <= 1 << 53), fraction <= 22,
             next != UInt8(ascii: "e"), next != UInt8(ascii: "E")
         {
-            let magnitude = Double(mantissa) / Self.exactPowersOfTen[fraction]
+            // The usual `.0`: the integer part is the exact quotient, so it is what the division
+            // would give.
+            let magnitude =
+                fraction == 1 && mantissa % 10 == 0
+                ? Double(mantissa / 10) : Double(mantissa) / Self.exactPowersOfTen[fraction]
             return Date(timeIntervalSinceReferenceDate: negative ? -magnitude : magnitude)
         }
         i = start
@@ -617,6 +817,40 @@ package struct RecordReader {
     private mutating func enumeration<T: RawRepresentable<String>>() throws -> T {
         guard let value = T(rawValue: try string()) else { throw Unreadable() }
         return value
+    }
+
+    /// The cases of a string enumeration with the bytes of their raw values, so that one is read
+    /// by comparing bytes, without making a `String`.
+    struct Cases<T: RawRepresentable<String> & CaseIterable & Sendable>: Sendable {
+        let cases: [(name: [UInt8], value: T)]
+
+        init() { cases = T.allCases.map { (Array($0.rawValue.utf8), $0) } }
+    }
+
+    static let principalKinds = Cases<Principal.Kind>()
+    static let regions = Cases<Region>()
+    static let integrationModes = Cases<IntegrationMode>()
+    static let serviceStatuses = Cases<ServiceStatus>()
+    static let discountReasons = Cases<Discount.Reason>()
+    static let protections = Cases<Protection>()
+    static let taskStatuses = Cases<TaskStatus>()
+
+    /// A case of `table` (what ``enumeration()`` reads, the same way for a string with escapes).
+    private mutating func enumeration<T>(_ table: Cases<T>) throws -> T {
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw Unreadable() }
+        let start = i + 1
+        let end = firstSpecial(from: start)
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return try enumeration() }
+        let length = end - start
+        for (name, value) in table.cases where name.count == length {
+            let equal = name.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress! + start, length) == 0 }
+            if equal {
+                i = end + 1
+                return value
+            }
+        }
+        throw Unreadable()
     }
 
     /// Skips one value of any kind (for a value handed to `JSONDecoder`).

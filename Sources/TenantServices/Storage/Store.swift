@@ -25,6 +25,10 @@ public protocol Store: AnyObject, Sendable {
     /// Hands every durable record to `apply`, in order, possibly while later ones are still
     /// being read (the default calls ``load()``). If it throws, the load failed as a whole.
     func load(into apply: (EventRecord) throws -> Void) throws
+    /// Like ``load(into:)``, telling `expect`, before the records of each part it reads (a file),
+    /// how many records there are at most, so that the caller can make room for them at once (the
+    /// default calls ``load(into:)`` and tells nothing).
+    func load(expecting expect: (Int) -> Void, into apply: (EventRecord) throws -> Void) throws
     /// Writes the records of one operation after all earlier ones, all or nothing.
     func write(_ records: [EventRecord]) throws -> StorePosition
     /// Returns when everything written up to `position` is durable; throws when it cannot be
@@ -63,6 +67,10 @@ extension Store {
 
     public func load(into apply: (EventRecord) throws -> Void) throws {
         for record in try load() { try apply(record) }
+    }
+
+    public func load(expecting expect: (Int) -> Void, into apply: (EventRecord) throws -> Void) throws {
+        try load(into: apply)
     }
 
     public var wantsSnapshot: Bool { false }
