@@ -1,8 +1,9 @@
 import Foundation
 import PostgresNIO
 import TenantServices
-@testable import TenantServicesPostgres
 import Testing
+
+@testable import TenantServicesPostgres
 
 /// A database of its own for one test, on the cluster that `Tests/Postgres/with-cluster.sh` starts
 /// (`TENANT_SERVICES_TEST_POSTGRES_URL`). Without that variable the PostgreSQL tests are skipped
