@@ -17,16 +17,34 @@ private final class ChunkBoard: @unchecked Sendable {
     private var nextChunk = 0
     private var cancelled = false
     private var itemsDone = 0
+    /// How many chunks were consumed, and how far past them chunks are handed out: the results
+    /// waiting for the consumer (and the file's pages they came from) stay few even when it
+    /// falls behind.
+    private var consumed = 0
+    private let window: Int
 
-    init(chunks: Int) { done = Array(repeating: false, count: chunks) }
+    init(chunks: Int, window: Int = 64) {
+        done = Array(repeating: false, count: chunks)
+        self.window = window
+    }
 
-    /// The next chunk to work on, or nil when none is left.
+    /// The next chunk to work on (waiting while too many wait for the consumer), or nil when
+    /// none is left.
     func next() -> Int? {
         condition.lock()
         defer { condition.unlock() }
+        while !cancelled, nextChunk < done.count, nextChunk >= consumed + window { condition.wait() }
         guard !cancelled, nextChunk < done.count else { return nil }
         nextChunk += 1
         return nextChunk - 1
+    }
+
+    /// Notes that the consumer is done with the chunks up to `chunk`.
+    func consumed(upTo chunk: Int) {
+        condition.lock()
+        consumed = chunk + 1
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Marks a chunk done; returns how many items are done in all.
@@ -51,6 +69,7 @@ private final class ChunkBoard: @unchecked Sendable {
     func cancel() {
         condition.lock()
         cancelled = true
+        condition.broadcast()
         condition.unlock()
     }
 }
@@ -972,6 +991,7 @@ public final class FileStore: Store, @unchecked Sendable {
             defer { free(results) }
             let first = range(chunk).lowerBound
             for k in results.indices { try consume(first + k, results[k].take()!) }
+            board.consumed(upTo: chunk)
         }
     }
 
