@@ -656,14 +656,31 @@ package struct RecordReader {
         let end = firstSpecial(from: start)
         if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
             i = end + 1
+            let text = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+            if Self.isASCII(text) { return String(decoding: text, as: UTF8.self) }
             // Bytes that are not UTF-8 are refused (as JSONDecoder refuses them), not repaired.
-            guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
-            else { throw Unreadable() }
-            return text
+            guard let string = String(validating: text, as: UTF8.self) else { throw Unreadable() }
+            return string
         }
         // Escapes and control characters: leave it to the careful path.
         i = start - 1
         return try decodeWithFoundation(String.self)
+    }
+
+    /// Whether every byte is ASCII (eight at a time): such text needs no UTF-8 validation.
+    @inline(__always) private static func isASCII(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard let base = text.baseAddress else { return true }
+        var j = 0
+        var bits: UInt64 = 0
+        while j + 8 <= text.count {
+            bits |= base.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+            j += 8
+        }
+        while j < text.count {
+            bits |= UInt64(base.load(fromByteOffset: j, as: UInt8.self))
+            j += 1
+        }
+        return bits & 0x8080_8080_8080_8080 == 0
     }
 
     private mutating func optionalString() throws -> String? { try null() ? nil : try string() }
