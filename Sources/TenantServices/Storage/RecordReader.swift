@@ -656,11 +656,31 @@ package struct RecordReader {
         let end = firstSpecial(from: start)
         if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
             i = end + 1
-            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            let text = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+            if Self.isASCII(text) { return String(decoding: text, as: UTF8.self) }
+            // Bytes that are not UTF-8 are refused (as JSONDecoder refuses them), not repaired.
+            guard let string = String(validating: text, as: UTF8.self) else { throw Unreadable() }
+            return string
         }
         // Escapes and control characters: leave it to the careful path.
         i = start - 1
         return try decodeWithFoundation(String.self)
+    }
+
+    /// Whether every byte is ASCII (eight at a time): such text needs no UTF-8 validation.
+    @inline(__always) private static func isASCII(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard let base = text.baseAddress else { return true }
+        var j = 0
+        var bits: UInt64 = 0
+        while j + 8 <= text.count {
+            bits |= base.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+            j += 8
+        }
+        while j < text.count {
+            bits |= UInt64(base.load(fromByteOffset: j, as: UInt8.self))
+            j += 1
+        }
+        return bits & 0x8080_8080_8080_8080 == 0
     }
 
     private mutating func optionalString() throws -> String? { try null() ? nil : try string() }
@@ -709,6 +729,8 @@ package struct RecordReader {
         }
         i = j
         guard i > start else { throw Unreadable() }
+        // JSON has no leading zeros.
+        guard i - start == 1 || bytes[start] != UInt8(ascii: "0") else { throw Unreadable() }
         if i < bytes.count,
             bytes[i] == UInt8(ascii: ".") || bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")
         {
@@ -736,6 +758,7 @@ package struct RecordReader {
         var fraction = 0
         var seenPoint = false
         var j = i  // a local index: stores through `self` would be kept in memory on every byte
+        let firstDigit = j
         while j < bytes.count {
             let byte = bytes[j]
             if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
@@ -751,6 +774,10 @@ package struct RecordReader {
         }
         i = j
         let next = i < bytes.count ? bytes[i] : 0
+        // JSON's number grammar: digits on both sides of a point, no leading zeros.
+        let whole = digits - fraction
+        guard whole > 0, !seenPoint || fraction > 0, whole == 1 || bytes[firstDigit] != UInt8(ascii: "0")
+        else { throw Unreadable() }
         if digits > 0, digits <= 15 || (digits <= 16 && mantissa <= 1 << 53), fraction <= 22,
             next != UInt8(ascii: "e"), next != UInt8(ascii: "E")
         {
@@ -776,18 +803,47 @@ package struct RecordReader {
             i += 1
         }
         let length = i - start
-        guard length > 0, length < 40 else { throw Unreadable() }
+        guard length > 0, length < 40, Self.isJSONNumber(UnsafeRawBufferPointer(rebasing: bytes[start..<i])) else {
+            throw Unreadable()
+        }
         var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         let value = withUnsafeMutableBytes(of: &buffer) { raw -> Double? in
             raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
             raw[length] = 0
             let text = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
             var end: UnsafeMutablePointer<CChar>?
+            errno = 0
             let value = strtod(text, &end)
-            return end == text + length ? value : nil
+            // A number too small to be anything but zero: left to JSONDecoder, which refuses it
+            // (subnormal results, also flagged, are read).
+            return end == text + length && !(errno == ERANGE && value == 0) ? value : nil
         }
         guard let value, value.isFinite else { throw Unreadable() }
         return Date(timeIntervalSinceReferenceDate: value)
+    }
+
+    /// Whether `text` is a number in JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    static func isJSONNumber(_ text: UnsafeRawBufferPointer) -> Bool {
+        var j = 0
+        func isDigit(_ k: Int) -> Bool { k < text.count && text[k] >= 0x30 && text[k] <= 0x39 }
+        func digits() -> Bool {
+            let first = j
+            while isDigit(j) { j += 1 }
+            return j > first
+        }
+        if j < text.count, text[j] == UInt8(ascii: "-") { j += 1 }
+        guard isDigit(j) else { return false }
+        if text[j] == 0x30 { j += 1 } else { _ = digits() }
+        if j < text.count, text[j] == UInt8(ascii: ".") {
+            j += 1
+            guard digits() else { return false }
+        }
+        if j < text.count, text[j] == UInt8(ascii: "e") || text[j] == UInt8(ascii: "E") {
+            j += 1
+            if j < text.count, text[j] == UInt8(ascii: "+") || text[j] == UInt8(ascii: "-") { j += 1 }
+            guard digits() else { return false }
+        }
+        return j == text.count
     }
 
     private mutating func civilDate() throws -> CivilDate {
