@@ -264,22 +264,12 @@ public struct Dispatcher: Sendable {
     static func prescan(_ bytes: [UInt8]) -> Shape {
         var shape = Shape()
         var depth = 0
-        var inString = false
-        var escaped = false
+        var strings = StringTracker()
         var isBatch = false
         var elements = 0
         var expectingElement = false
         for b in bytes {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if b == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if b == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
-            }
+            if strings.isInsideString(b) { continue }
             if expectingElement && depth == 1 && !FrameReader.isBlank(b) && b != UInt8(ascii: "]")
                 && b != UInt8(ascii: ",")
             {
@@ -287,7 +277,6 @@ public struct Dispatcher: Sendable {
                 expectingElement = false
             }
             switch b {
-            case UInt8(ascii: "\""): inString = true
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 if depth == 0 && shape.deepest == 0 && b == UInt8(ascii: "[") {
                     isBatch = true
@@ -302,5 +291,29 @@ public struct Dispatcher: Sendable {
         }
         if isBatch { shape.batchElements = elements }
         return shape
+    }
+}
+
+/// Follows JSON text byte by byte to tell which bytes lie inside strings, for the scans of a
+/// message's bytes before it is parsed.
+struct StringTracker {
+    private var inString = false
+    private var escaped = false
+
+    /// Notes `byte`, the next one: true when it lies inside a string after the opening quote (the
+    /// closing quote included); an opening quote gives false and starts the string.
+    mutating func isInsideString(_ byte: UInt8) -> Bool {
+        if inString {
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                inString = false
+            }
+            return true
+        }
+        if byte == UInt8(ascii: "\"") { inString = true }
+        return false
     }
 }

@@ -23,25 +23,12 @@ enum OutOfRangeNumbers {
     static func marking(_ bytes: [UInt8]) -> [UInt8]? {
         var marked: [UInt8] = []
         var copied = 0
-        var inString = false
-        var escaped = false
+        var strings = StringTracker()
         var i = 0
         let markerLiteral = Array(JSONValue(marker).serialized())
         while i < bytes.count {
             let b = bytes[i]
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if b == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if b == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                i += 1
-                continue
-            }
-            if b == UInt8(ascii: "\"") {
-                inString = true
+            if strings.isInsideString(b) || b == UInt8(ascii: "\"") {
                 i += 1
                 continue
             }

@@ -19,6 +19,9 @@ import Testing
         // Commas inside strings and nested values do not count.
         let three = try Self.reply(small, #"[{"a": "x,y,z"}, [1, 2, 3], {"b": {"c": 1, "d": 2}}]"#)
         #expect(three.count == 3)
+        // Strings count as elements too, whatever they hold.
+        let strings = try Self.reply(small, #"["x", "y,\"z", "[w", 1]"#)
+        #expect(strings["error"]?["message"]?.stringValue?.contains("batch of 4 requests") == true)
     }
 
     static let listSchema = try! JSONSchema(
