@@ -58,17 +58,7 @@ enum OutOfRangeNumbers {
         case .array:
             return value.elements.enumerated().flatMap { paths(in: $0.element, at: path + "/\($0.offset)") }
         case .object:
-            return value.members.flatMap { member in
-                var token = ""
-                for character in member.key {
-                    switch character {
-                    case "~": token += "~0"
-                    case "/": token += "~1"
-                    default: token.append(character)
-                    }
-                }
-                return paths(in: member.value, at: path + "/" + token)
-            }
+            return value.members.flatMap { paths(in: $0.value, at: path + "/" + JSONPointer.escape($0.key)) }
         default:
             return []
         }

@@ -33,10 +33,7 @@ public struct JSONValueDecoder: Sendable {
 extension JSONDecodingError {
     init(_ error: DecodingError) {
         func pointer(_ path: [any CodingKey]) -> String {
-            path.map {
-                "/" + $0.stringValue.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
-            }
-            .joined()
+            path.map { "/" + JSONPointer.escape($0.stringValue) }.joined()
         }
         switch error {
         case .typeMismatch(let type, let context):

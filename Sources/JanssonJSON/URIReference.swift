@@ -109,9 +109,10 @@ struct URIReference: Equatable {
     }
 }
 
-/// JSON pointer (RFC 6901) helpers.
-enum JSONPointer {
-    static func escape(_ token: String) -> String {
+/// JSON pointers (RFC 6901).
+public enum JSONPointer {
+    /// `token` as one reference token of a pointer: `~` written `~0` and `/` written `~1`.
+    public static func escape(_ token: String) -> String {
         guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
         return token.replacing("~", with: "~0").replacing("/", with: "~1")
     }
