@@ -61,13 +61,9 @@ import Testing
     /// A request from a seed: ids of every kind, params of nested objects and arrays holding numbers
     /// that fit, numbers out of range, and strings that look like numbers or hold quotes.
     static func request(_ seed: Int) -> Request {
-        var state = UInt64(truncatingIfNeeded: seed) | 1
-        func next(_ bound: Int) -> Int {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return Int(state % UInt64(bound))
-        }
+        let word = UInt64(truncatingIfNeeded: seed)
+        var generator = Xoshiro(seed: (word, ~word, word &* 0x9E37_79B9_7F4A_7C15, 1))
+        func next(_ bound: Int) -> Int { Int.random(in: 0..<bound, using: &generator) }
         var outOfRange: [String] = []
         func value(_ path: String, depth: Int) -> (text: String, json: JSONValue?) {
             switch next(depth > 2 ? 5 : 7) {
@@ -121,21 +117,10 @@ import Testing
             replyID = JSONValue(Int64(seed))
             members.append(#""id":\#(seed)"#)
         }
-        var shuffler = XorShift(state: state)
-        members.shuffle(using: &shuffler)
+        members.shuffle(using: &generator)
         return Request(
             text: "{" + members.joined(separator: ",") + "}", replyID: replyID, outOfRange: outOfRange,
             params: paramsJSON, idOutOfRange: idOutOfRange)
-    }
-
-    struct XorShift: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return state
-        }
     }
 
     /// The reply `request` must get, or nil for none.
