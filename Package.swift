@@ -62,7 +62,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JanssonJSONTests",
-            dependencies: ["JanssonJSON"],
+            dependencies: ["JanssonJSON", .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import PropertyBased
 import Testing
 
 @testable import JanssonJSON
@@ -49,7 +50,7 @@ import Testing
     ]
 
     /// Strings for a pattern: samples of what it matches, each also mutated, and random text.
-    static func texts(for tree: PatternTree, _ random: inout SplitMix) -> [String] {
+    static func texts(for tree: PatternTree, _ random: inout Xoshiro) -> [String] {
         var result: [String] = []
         for _ in 0..<12 {
             let sample = Self.sample(tree, &random)
@@ -69,7 +70,7 @@ import Testing
     }
 
     /// A text the tree matches (ignoring anchors in the middle).
-    static func sample(_ tree: PatternTree, _ random: inout SplitMix) -> String {
+    static func sample(_ tree: PatternTree, _ random: inout Xoshiro) -> String {
         switch tree {
         case .set(let set):
             // Mostly one of the tokens that the set holds, else any of its scalars.
@@ -115,7 +116,7 @@ import Testing
     }
 
     @Test func schemaPatternsGiveTheRegexVerdictOnGeneratedStrings() {
-        var random = SplitMix(seed: 0x5043_5245)
+        var random = Xoshiro(seed: 0x5043_5245)
         for pattern in Self.schemaPatterns {
             var texts: [String] = []
             for _ in 0..<25 { texts += Self.texts(for: Self.tree(pattern)!, &random) }
@@ -147,7 +148,7 @@ import Testing
 
     /// Random patterns of the subset: literals (astral too), escapes, classes, groups with
     /// alternation, every quantifier (lazy too), anchors at the ends and inside alternatives.
-    static func generatedPattern(_ random: inout SplitMix, depth: Int = 0) -> String {
+    static func generatedPattern(_ random: inout Xoshiro, depth: Int = 0) -> String {
         func atom() -> String {
             switch random.int(0...9) {
             case 0...2: return random.pick(["a", "b", "-", "é", "\u{1F600}", " ", "#", "/", "Z", "0", "\u{A0}", "ß"])
@@ -185,7 +186,7 @@ import Testing
     }
 
     @Test func generatedPatternsGiveTheRegexVerdictOnGeneratedStrings() {
-        var random = SplitMix(seed: 0x5355_4253)
+        var random = Xoshiro(seed: 0x5355_4253)
         var tried = 0
         for _ in 0..<1000 {
             let pattern = Self.generatedPattern(&random)
@@ -219,20 +220,10 @@ import Testing
     }
 }
 
-/// SplitMix64: a fixed sequence for a seed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
-    }
+/// The draws the generators make, from swift-property-based's seeded `Xoshiro`.
+extension Xoshiro {
+    init(seed: UInt64) { self.init(seed: (seed, ~seed, seed &* 0x9E37_79B9_7F4A_7C15, 1)) }
+    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
     mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
     mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
 }
