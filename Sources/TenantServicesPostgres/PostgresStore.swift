@@ -67,6 +67,10 @@ public final class PostgresStore: Store, @unchecked Sendable {
     private let logger: Logger
     /// Names this store in its requests for the lock, so it ignores its own.
     private let identity = UUID().uuidString
+    /// Runs the write lock's hand-over (another writer's request, the linger timer). A serial queue
+    /// of its own gets a thread even while the process keeps the global queues busy, where the
+    /// hand-over would wait behind that work for longer than the other writer's lock wait.
+    private let lockQueue = DispatchQueue(label: "tenant-services.postgres.lock")
 
     private let condition = NSCondition()
     // Guarded by `condition`:
@@ -160,7 +164,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         let identity = identity
         let listener = CommitListener(
             configuration: configuration(), group: group, logger: logger, seen: seen, identity: identity,
-            handler: handler,
+            lockQueue: lockQueue, handler: handler,
             onLockWanted: { [weak self] by in
                 guard by != identity else { return }
                 self?.lockWantedByAnother()
@@ -626,7 +630,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     private func scheduleIdleCheck(after delay: Duration) {
         let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [weak self] in
+        lockQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [weak self] in
             self?.releaseIfIdle()
         }
     }
@@ -904,6 +908,10 @@ final class CommitListener: @unchecked Sendable {
     private let logger: Logger
     private let seen: SeenSeq
     private let identity: String
+    /// Where `onLockWanted` runs (the store's), and where `handler` runs (this listener's own):
+    /// serial queues, which get a thread even while the global queues are busy.
+    private let lockQueue: DispatchQueue
+    private let handlerQueue = DispatchQueue(label: "tenant-services.postgres.catch-up")
     private let handler: @Sendable () -> Void
     private let onLockWanted: @Sendable (String) -> Void
     private let condition = NSCondition()
@@ -914,13 +922,15 @@ final class CommitListener: @unchecked Sendable {
 
     init(
         configuration: PostgresConnection.Configuration, group: any EventLoopGroup, logger: Logger, seen: SeenSeq,
-        identity: String, handler: @escaping @Sendable () -> Void, onLockWanted: @escaping @Sendable (String) -> Void
+        identity: String, lockQueue: DispatchQueue, handler: @escaping @Sendable () -> Void,
+        onLockWanted: @escaping @Sendable (String) -> Void
     ) {
         self.configuration = configuration
         self.group = group
         self.logger = logger
         self.seen = seen
         self.identity = identity
+        self.lockQueue = lockQueue
         self.handler = handler
         self.onLockWanted = onLockWanted
     }
@@ -970,7 +980,7 @@ final class CommitListener: @unchecked Sendable {
                     connection.addListener(channel: PostgresStore.lockWantedChannel) { [self] _, notification in
                         // Off the event loop: the store's lock may be held by a thread waiting on it.
                         let asker = notification.payload
-                        DispatchQueue.global().async { [self] in onLockWanted(asker) }
+                        lockQueue.async { [self] in onLockWanted(asker) }
                     }
                 }.wait()
                 _ = try connection.send(
@@ -1004,7 +1014,7 @@ final class CommitListener: @unchecked Sendable {
         defer { condition.unlock() }
         guard !scheduled, !stopped else { return }
         scheduled = true
-        DispatchQueue.global().async { [self] in
+        handlerQueue.async { [self] in
             condition.lock()
             scheduled = false
             condition.unlock()
