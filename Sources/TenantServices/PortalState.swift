@@ -9,11 +9,11 @@ struct PortalState: Sendable, Equatable {
     var tasks: OrderedDictionary<String, DeployTask> = [:]
     var offers: OrderedDictionary<String, Offer> = [:]
     var events: [EventRecord] = []
-    var domainsByTenant: [String: [String]] = [:]
+    var domainsByTenant: [String: IDList] = [:]
     /// Domain IDs by domain name, in creation order (a name may be booked again once its services ended).
-    var domainsByName: [String: [String]] = [:]
+    var domainsByName: [String: IDList] = [:]
     /// Task IDs by domain, in creation order.
-    var tasksByDomain: [String: [String]] = [:]
+    var tasksByDomain: [String: IDList] = [:]
     /// Tenant IDs by partner and CRM external ID.
     var tenantsByExternalId: [String: String] = [:]
     /// Highest number used per ID letter, so IDs are never reused.
@@ -257,8 +257,8 @@ struct PortalState: Sendable, Equatable {
     }
 
     /// Takes an ID out of an index (and the key with its last ID, so the index is as if it never held it).
-    private static func remove(_ id: String, from index: inout [String: [String]], at key: String) {
-        index[key]?.removeAll { $0 == id }
+    private static func remove(_ id: String, from index: inout [String: IDList], at key: String) {
+        index[key]?.remove(id)
         if index[key]?.isEmpty == true { index[key] = nil }
     }
 

@@ -119,8 +119,9 @@ import Testing
         for domain in state.domains.values { domainsByName[domain.name, default: []].append(domain.id) }
         var tasksByDomain: [String: [String]] = [:]
         for task in state.tasks.values { tasksByDomain[task.domainId, default: []].append(task.id) }
-        if state.domainsByTenant != domainsByTenant || state.tasksByDomain != tasksByDomain
-            || state.domainsByName != domainsByName
+        if state.domainsByTenant.mapValues(Array.init) != domainsByTenant
+            || state.tasksByDomain.mapValues(Array.init) != tasksByDomain
+            || state.domainsByName.mapValues(Array.init) != domainsByName
         {
             throw InvariantViolation(
                 invariant: "the indexes match the entities",
