@@ -20,7 +20,9 @@ public import TenantServices
 ///   for ``lingerInterval``, so the next write of a client writing in lock-step needs no round
 ///   trip before its commit: while it holds the lock, nobody else can have committed. A writer
 ///   that finds the lock taken announces it (`NOTIFY tenant_services_lock_wanted`) before it
-///   waits, and the holder lets the lock go as soon as its writes are committed.
+///   waits, and the holder lets the lock go as soon as its writes are committed. The hand-over
+///   runs on a serial queue of the store's, so it happens even while the process keeps the
+///   global dispatch queues busy.
 /// - **Durable = committed.** Writes are buffered and committed together by the first waiter in
 ///   one statement (group commit) with `synchronous_commit = on`: a call of
 ///   `tenant_services_commit`, which commits before it returns; ``waitUntilDurable(_:)`` returns
