@@ -35,6 +35,27 @@ import Testing
         #expect(given.offer.validUntil == CivilDate("9999-12-31"))
     }
 
+    /// A month given before the first date (0001-01-01), such as `0000-06` (the schema's
+    /// `YYYY-MM` pattern admits it), is outside the dates the portal handles: `date-rule` with
+    /// `data.earliest`, not an empty statement.
+    @Test func aStatementMonthBeforeTheFirstDateIsADateRule() throws {
+        let d = try Deployed(on: "2026-11-18")
+        for text in ["0000-01", "0000-12"] {
+            let error = #expect(throws: PortalError.self) {
+                try d.portal.perform(BillingStatement(month: Month(text)!), as: d.admin)
+            }
+            #expect(error?.code == .dateRule, "\(text)")
+            #expect(error?.details.earliest == CivilDate.earliest, "\(text)")
+            let paged = #expect(throws: PortalError.self) {
+                try d.portal.perform(BillingStatement(month: Month(text)!, format: .csv, limit: 5), as: d.admin)
+            }
+            #expect(paged?.code == .dateRule, "\(text) paged")
+        }
+        // The first month the portal handles has a statement (empty here: nothing was booked then).
+        let first = try d.portal.perform(BillingStatement(month: Month("0001-01")!), as: d.admin)
+        #expect(first.lines.isEmpty && first.totals == [])
+    }
+
     @Test func noChangeIsAcknowledgedOnADayPastTheLastDate() throws {
         let d = try Deployed(on: "9999-12-31")
         // 23:30 UTC on 9999-12-31 is already 10000-01-01 in Zurich.
