@@ -170,10 +170,13 @@ extension Transaction {
     func view(of tenant: Tenant) -> TenantView {
         let visible = state.domains(ofTenant: tenant.id).filter { access.canSee($0, of: tenant) }
         var actions: [String] = []
-        if access.allows(.editTenant) { actions.append(TenantUpdate.method) }
-        if access.allows(.order) { actions.append(DomainAdd.method) }
-        if access.allows(.orderManually) { actions.append(DomainAddManually.method) }
-        if access.allows(.seePrices) { actions.append(OfferCreate.method) }
+        // Past the last date every change is refused, so no action can succeed.
+        if today.isRepresentable {
+            if access.allows(.editTenant) { actions.append(TenantUpdate.method) }
+            if access.allows(.order) { actions.append(DomainAdd.method) }
+            if access.allows(.orderManually) { actions.append(DomainAddManually.method) }
+            if access.allows(.seePrices) { actions.append(OfferCreate.method) }
+        }
         return TenantView(
             id: tenant.id, partnerId: tenant.partnerId, name: tenant.name, contact: tenant.contact,
             address: tenant.address, invoiceReference: tenant.invoiceReference, source: tenant.source,
@@ -222,6 +225,8 @@ extension Transaction {
     /// The methods this actor may call on this domain now; each would succeed with suitable params.
     func actions(on domain: Domain) -> [String] {
         var actions: [String] = []
+        // Past the last date every change is refused, so no action can succeed.
+        guard today.isRepresentable else { return actions }
         if access.allows(.order) {
             let live = domain.liveServices(on: today)
             // A live code is refused (already live, if nothing else): skipped without the whole check.
@@ -247,7 +252,13 @@ extension Transaction {
             actions.append(TaskComplete.method)
         }
         if access.allows(.order) {
-            if domain.services.contains(where: { $0.isRunning(on: today) }) { actions.append(ServiceCancel.method) }
+            // A deployed service needs an end date from tomorrow on: none exists on the last date.
+            let endDateExists = today.adding(days: 1).isRepresentable
+            if domain.services.contains(where: {
+                $0.isRunning(on: today) && ($0.status < .provisioning || endDateExists)
+            }) {
+                actions.append(ServiceCancel.method)
+            }
             if domain.services.contains(where: {
                 $0.isCancelledAndLive(on: today) && (try? uncancelled($0.code, on: domain)) != nil
             }) {
