@@ -2,14 +2,20 @@ import Foundation
 import OrderedCollections
 
 /// An instant as RFC 3339 UTC text with second precision (`2026-11-27T13:00:00Z`), the fraction
-/// cut off. Computed directly for 1970 to 9999 (the views show several per result, and
-/// Foundation's formatter costs microseconds each); other instants go through
-/// ``formattedTimestamp(_:)``, which a test holds this to over generated instants.
+/// cut off. Computed directly for the years 0001 to 9999 in the proleptic Gregorian calendar, as
+/// RFC 3339 counts (the views show several per result, and Foundation's formatter costs
+/// microseconds each; before 1582-10-15 it also counts Julian dates, such as 1500-02-29); other
+/// instants go through ``formattedTimestamp(_:)``, which a test holds this to over generated
+/// instants from 1970 on.
 func timestamp(_ date: Date) -> String {
     let seconds = date.timeIntervalSince1970.rounded(.down)
-    guard seconds >= 0, seconds < 253_402_300_800 else { return formattedTimestamp(date) }
+    guard seconds >= -62_135_596_800, seconds < 253_402_300_800 else { return formattedTimestamp(date) }
     let total = Int(seconds)
-    let (days, secondOfDay) = total.quotientAndRemainder(dividingBy: 86_400)
+    var (days, secondOfDay) = total.quotientAndRemainder(dividingBy: 86_400)
+    if secondOfDay < 0 {
+        days -= 1
+        secondOfDay += 86_400
+    }
     // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
     let z = days + 719_468
     let era = z / 146_097
