@@ -235,11 +235,12 @@ extension Transaction {
         guard today.isRepresentable else { return actions }
         if access.allows(.order) {
             let live = domain.liveServices(on: today)
+            let orderable = orderable(domain, live: live)
             // A live code is refused (already live, if nothing else): skipped without the whole check.
             let services = catalog.services
             if services.indices.contains(where: { i in
                 let code = services[i].code
-                return !live.contains { $0.code == code } && addRefusal([code], on: domain, live: live) == nil
+                return !live.contains { $0.code == code } && addRefusal([code], on: orderable, live: live) == nil
             }) {
                 actions.append(ServiceAdd.method)
             }
