@@ -39,7 +39,7 @@ extension JSONValueEncoder {
 func rfc3339(_ date: Date) -> String {
     let seconds = date.timeIntervalSince1970
     let whole = seconds.rounded(.down)
-    var text = Date(timeIntervalSince1970: whole).formatted(.iso8601)
+    var text = wholeSecondsRFC3339(whole)
     let millis = Int(((seconds - whole) * 1000).rounded())
     if millis > 0 && millis < 1000 {
         text.removeLast()  // "Z"
@@ -252,4 +252,31 @@ extension Date: JanssonPrimitive {
 
 extension JSONValue: JanssonPrimitive {
     func jansson() -> UnsafeMutablePointer<json_t> { json_incref(raw) }
+}
+
+/// Whole seconds as RFC 3339 UTC text, in the proleptic Gregorian calendar RFC 3339 counts (as
+/// ``parseRFC3339(_:)`` reads it) for the years 0001 to 9999: Foundation's formatter counts Julian
+/// dates before 1582-10-15 (1500-02-29 exists there), so it serves only the other years.
+private func wholeSecondsRFC3339(_ whole: Double) -> String {
+    guard whole >= -62_135_596_800, whole < 253_402_300_800 else {
+        return Date(timeIntervalSince1970: whole).formatted(.iso8601)
+    }
+    var (days, secondOfDay) = Int(whole).quotientAndRemainder(dividingBy: 86_400)
+    if secondOfDay < 0 {
+        days -= 1
+        secondOfDay += 86_400
+    }
+    // Days since 1970-01-01 to a date (H. Hinnant's civil_from_days; never before 0000-03-01 here).
+    let z = days + 719_468
+    let era = z / 146_097
+    let dayOfEra = z - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let shiftedMonth = (5 * dayOfYear + 2) / 153
+    let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+    let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    return String(
+        format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day, secondOfDay / 3600, secondOfDay / 60 % 60,
+        secondOfDay % 60)
 }

@@ -2,14 +2,20 @@ import Foundation
 import OrderedCollections
 
 /// An instant as RFC 3339 UTC text with second precision (`2026-11-27T13:00:00Z`), the fraction
-/// cut off. Computed directly for 1970 to 9999 (the views show several per result, and
-/// Foundation's formatter costs microseconds each); other instants go through
-/// ``formattedTimestamp(_:)``, which a test holds this to over generated instants.
+/// cut off. Computed directly for the years 0001 to 9999 in the proleptic Gregorian calendar, as
+/// RFC 3339 counts (the views show several per result, and Foundation's formatter costs
+/// microseconds each; before 1582-10-15 it also counts Julian dates, such as 1500-02-29); other
+/// instants go through ``formattedTimestamp(_:)``, which a test holds this to over generated
+/// instants from 1970 on.
 func timestamp(_ date: Date) -> String {
     let seconds = date.timeIntervalSince1970.rounded(.down)
-    guard seconds >= 0, seconds < 253_402_300_800 else { return formattedTimestamp(date) }
+    guard seconds >= -62_135_596_800, seconds < 253_402_300_800 else { return formattedTimestamp(date) }
     let total = Int(seconds)
-    let (days, secondOfDay) = total.quotientAndRemainder(dividingBy: 86_400)
+    var (days, secondOfDay) = total.quotientAndRemainder(dividingBy: 86_400)
+    if secondOfDay < 0 {
+        days -= 1
+        secondOfDay += 86_400
+    }
     // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
     let z = days + 719_468
     let era = z / 146_097
@@ -170,10 +176,13 @@ extension Transaction {
     func view(of tenant: Tenant) -> TenantView {
         let visible = state.domains(ofTenant: tenant.id).filter { access.canSee($0, of: tenant) }
         var actions: [String] = []
-        if access.allows(.editTenant) { actions.append(TenantUpdate.method) }
-        if access.allows(.order) { actions.append(DomainAdd.method) }
-        if access.allows(.orderManually) { actions.append(DomainAddManually.method) }
-        if access.allows(.seePrices) { actions.append(OfferCreate.method) }
+        // Past the last date every change is refused, so no action can succeed.
+        if today.isRepresentable {
+            if access.allows(.editTenant) { actions.append(TenantUpdate.method) }
+            if access.allows(.order) { actions.append(DomainAdd.method) }
+            if access.allows(.orderManually) { actions.append(DomainAddManually.method) }
+            if access.allows(.seePrices) { actions.append(OfferCreate.method) }
+        }
         return TenantView(
             id: tenant.id, partnerId: tenant.partnerId, name: tenant.name, contact: tenant.contact,
             address: tenant.address, invoiceReference: tenant.invoiceReference, source: tenant.source,
@@ -222,13 +231,16 @@ extension Transaction {
     /// The methods this actor may call on this domain now; each would succeed with suitable params.
     func actions(on domain: Domain) -> [String] {
         var actions: [String] = []
+        // Past the last date every change is refused, so no action can succeed.
+        guard today.isRepresentable else { return actions }
         if access.allows(.order) {
             let live = domain.liveServices(on: today)
+            let orderable = orderable(domain, live: live)
             // A live code is refused (already live, if nothing else): skipped without the whole check.
             let services = catalog.services
             if services.indices.contains(where: { i in
                 let code = services[i].code
-                return !live.contains { $0.code == code } && addRefusal([code], on: domain, live: live) == nil
+                return !live.contains { $0.code == code } && addRefusal([code], on: orderable, live: live) == nil
             }) {
                 actions.append(ServiceAdd.method)
             }
@@ -247,7 +259,13 @@ extension Transaction {
             actions.append(TaskComplete.method)
         }
         if access.allows(.order) {
-            if domain.services.contains(where: { $0.isRunning(on: today) }) { actions.append(ServiceCancel.method) }
+            // A deployed service needs an end date from tomorrow on: none exists on the last date.
+            let endDateExists = today.adding(days: 1).isRepresentable
+            if domain.services.contains(where: {
+                $0.isRunning(on: today) && ($0.status < .provisioning || endDateExists)
+            }) {
+                actions.append(ServiceCancel.method)
+            }
             if domain.services.contains(where: {
                 $0.isCancelledAndLive(on: today) && (try? uncancelled($0.code, on: domain)) != nil
             }) {

@@ -34,8 +34,13 @@ public enum AdvertisedActions {
         case DomainAddManually.method:
             _ = try portal.perform(DomainAddManually(tenantId: tenantId, name: name), as: actor)
         case OfferCreate.method:
+            // The default validity (today + 30 days) would end past the last date in its last month.
+            let today = world.clock.today
+            let validUntil = today.adding(days: 30).isRepresentable ? nil : CivilDate.latest
             _ = try portal.perform(
-                OfferCreate(tenantId: tenantId, lines: [.init(domain: name, mode: .inline, users: 1)]), as: actor)
+                OfferCreate(
+                    tenantId: tenantId, validUntil: validUntil, lines: [.init(domain: name, mode: .inline, users: 1)]),
+                as: actor)
         default:
             throw unknown(action)
         }
@@ -75,7 +80,12 @@ public enum AdvertisedActions {
             detail = task.id
             _ = try portal.perform(TaskComplete(taskId: task.id), as: actor)
         case ServiceCancel.method:
-            guard let service = domain.services.last(where: { $0.isLive(on: today) && $0.status != .cancelled })
+            // On the last date a deployed service has no end date left: only a never-deployed one can end.
+            let endDateExists = today.adding(days: 1).isRepresentable
+            guard
+                let service = domain.services.last(where: {
+                    $0.isLive(on: today) && $0.status != .cancelled && (endDateExists || $0.status < .provisioning)
+                })
             else { throw none("no service runs") }
             detail = service.code
             _ = try portal.perform(ServiceCancel(domainId: domainId, service: service.code), as: actor)

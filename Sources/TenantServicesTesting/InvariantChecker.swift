@@ -54,9 +54,13 @@ public final class InvariantChecker: @unchecked Sendable {
     private var lastCheck: Date?
     private let op = Principal.platformOperator(id: "invariant-checker")
 
+    /// The month of the world's clock when the checker began.
+    private let firstMonth: Month
+
     public init(world: WorldBuilder, actors: [Principal]) {
         self.world = world
         self.actors = actors
+        firstMonth = Month(world.clock.today.description.prefix(7).description)!
     }
 
     /// Throws the first broken invariant.
@@ -77,6 +81,18 @@ public final class InvariantChecker: @unchecked Sendable {
         } catch {
             throw InvariantViolation(invariant: "the checker could read the portal", detail: "\(error)")
         }
+    }
+
+    private static let utc = BusinessCalendar(timeZone: TimeZone(identifier: "UTC")!)
+
+    /// An instant as the views write it (`2026-11-18T11:06:40Z`): proleptic Gregorian, as RFC 3339
+    /// counts (Foundation's ISO 8601 parser reads dates before 1582-10-15 as Julian ones).
+    static func instant(_ text: String) -> Date? {
+        let parts = text.split(whereSeparator: { "T:Z".contains($0) })
+        guard parts.count == 4, let date = CivilDate(String(parts[0])), let h = Int(parts[1]), let m = Int(parts[2]),
+            let s = Int(parts[3])
+        else { return nil }
+        return utc.start(of: date).addingTimeInterval(Double(h * 3600 + m * 60 + s))
     }
 
     private func fail(_ invariant: String, _ detail: String) -> InvariantViolation {
@@ -142,7 +158,7 @@ public final class InvariantChecker: @unchecked Sendable {
                         }
                     }
                     if let start = s.billingStart {
-                        guard let provisioned = s.provisionedAt.flatMap({ try? Date($0, strategy: .iso8601) }),
+                        guard let provisioned = s.provisionedAt.flatMap(Self.instant),
                             start >= calendar.date(of: provisioned)
                         else {
                             throw fail(
@@ -233,7 +249,8 @@ public final class InvariantChecker: @unchecked Sendable {
 
     private func checkStatements(domains: [String: DomainView]) throws {
         let today = world.clock.today
-        var month = Month("2026-01")!
+        // From 2026-01, or from the month the world's clock was in when the checker began, if earlier.
+        var month = min(Month("2026-01")!, firstMonth)
         while month.last < today {
             let statement = try world.portal.perform(BillingStatement(month: month), as: op)
             if let earlier = statements[month.description] {
@@ -259,7 +276,7 @@ public final class InvariantChecker: @unchecked Sendable {
                 if s.code == line.service {
                     start = s.billingStart
                 } else if line.service == "SC-SIGONLY" && s.code == "SC-SIGENC" {
-                    start = s.provisionedAt.flatMap { try? Date($0, strategy: .iso8601) }.map(calendar.date(of:))
+                    start = s.provisionedAt.flatMap(Self.instant).map(calendar.date(of:))
                 } else {
                     return false
                 }

@@ -54,7 +54,8 @@ struct Serve: ParsableCommand {
     /// The first instant of `--clock`, checked: an RFC 3339 instant on a date the portal handles.
     func clockStart() throws -> Date? {
         guard let clock else { return nil }
-        guard let start = try? Date(clock, strategy: .iso8601) else {
+        // Read as `clock.set` reads it (Foundation's ISO 8601 parser counts Julian dates before 1582).
+        guard let start = try? JSONValueDecoder().decode(Date.self, from: JSONValue(clock)) else {
             throw ValidationError("--clock '\(clock)' is not an RFC 3339 instant such as 2026-11-27T09:00:00Z")
         }
         guard try location.calendar().date(of: start).isRepresentable else {

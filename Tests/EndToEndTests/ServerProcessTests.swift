@@ -65,4 +65,19 @@ import Testing
         #expect((lines[0]["result"] as? [String: Any])?["now"] as? String == "2026-03-29T00:30:00Z")
         #expect((lines[1]["result"] as? [String: Any])?["now"] as? String == "2026-10-25T00:30:00Z")
     }
+
+    /// `--clock` and `clock.set` read an instant alike, and `clock.get` writes it back as given, in
+    /// every year: RFC 3339 counts proleptic Gregorian dates, also before 1582 (where Foundation's
+    /// ISO 8601 parser and formatter count Julian ones, ten days apart in 1500).
+    @Test func theClockReadsAndWritesInstantsBefore1582AsGiven() throws {
+        let run = try Run.server(
+            ["serve", "--in-memory", "--log-level", "error", "--clock", "1500-03-01T12:00:00Z"],
+            input: ndjson([
+                #"{"jsonrpc":"2.0","id":1,"method":"clock.get","params":{"actor":\#(op)}}"#,
+                #"{"jsonrpc":"2.0","id":2,"method":"clock.set","params":{"actor":\#(op),"now":"1500-03-01T12:00:00Z"}}"#,
+            ]))
+        let lines = run.lines
+        #expect((lines[0]["result"] as? [String: Any])?["now"] as? String == "1500-03-01T12:00:00Z")
+        #expect((lines[1]["result"] as? [String: Any])?["now"] as? String == "1500-03-01T12:00:00Z")
+    }
 }

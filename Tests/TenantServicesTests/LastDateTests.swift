@@ -35,6 +35,65 @@ import Testing
         #expect(given.offer.validUntil == CivilDate("9999-12-31"))
     }
 
+    /// A month given before the first date (0001-01-01), such as `0000-06` (the schema's
+    /// `YYYY-MM` pattern admits it), is outside the dates the portal handles: `date-rule` with
+    /// `data.earliest`, not an empty statement.
+    @Test func aStatementMonthBeforeTheFirstDateIsADateRule() throws {
+        let d = try Deployed(on: "2026-11-18")
+        for text in ["0000-01", "0000-12"] {
+            let error = #expect(throws: PortalError.self) {
+                try d.portal.perform(BillingStatement(month: Month(text)!), as: d.admin)
+            }
+            #expect(error?.code == .dateRule, "\(text)")
+            #expect(error?.details.earliest == CivilDate.earliest, "\(text)")
+            let paged = #expect(throws: PortalError.self) {
+                try d.portal.perform(BillingStatement(month: Month(text)!, format: .csv, limit: 5), as: d.admin)
+            }
+            #expect(paged?.code == .dateRule, "\(text) paged")
+        }
+        // The first month the portal handles has a statement (empty here: nothing was booked then).
+        let first = try d.portal.perform(BillingStatement(month: Month("0001-01")!), as: d.admin)
+        #expect(first.lines.isEmpty && first.totals == [])
+    }
+
+    /// `actions` promise only calls that succeed now: on the last date a deployed service can no
+    /// longer be cancelled (no end date after it exists), so `service.cancel` is not offered for
+    /// it, and every action still offered (of the domain and of its tenant) succeeds; on a day
+    /// past the last date no change is possible, so nothing is offered at all.
+    @Test func actionsOnAndPastTheLastDateAreOnlyCallsThatSucceed() throws {
+        let clock = TestClock("9999-12-31")
+        let world = try WorldBuilder(clock: clock)
+        let tenant = try world.tenant("Muster AG", of: try world.partner("Muster IT"))
+        let deployed = try world.domain("muster.ch", of: tenant, status: .provisioned, users: [.none: 2])
+        let ordered = try world.domain("neu.ch", of: tenant)
+        let sales = Principal(id: "pa", kind: .partnerAdmin, partnerId: world.partners[0], roles: [.ALL])
+        let domainActions = try world.portal.perform(DomainGet(domainId: deployed), as: sales).domain.actions
+        #expect(!domainActions.contains(ServiceCancel.method), "\(domainActions)")
+        #expect(domainActions.contains(ServiceSetDiscount.method))
+        for action in domainActions {
+            #expect(throws: Never.self, "\(action)") {
+                try AdvertisedActions.call(action, onDomain: deployed, as: sales, in: try world.fork())
+            }
+        }
+        // A service never deployed ends at once (end date today), so it can still be cancelled.
+        let orderedActions = try world.portal.perform(DomainGet(domainId: ordered), as: sales).domain.actions
+        #expect(orderedActions.contains(ServiceCancel.method), "\(orderedActions)")
+        #expect(throws: Never.self) {
+            try AdvertisedActions.call(ServiceCancel.method, onDomain: ordered, as: sales, in: try world.fork())
+        }
+        let tenantActions = try world.portal.perform(TenantGet(tenantId: tenant), as: sales).tenant.actions
+        for action in tenantActions {
+            #expect(throws: Never.self, "\(action)") {
+                try AdvertisedActions.call(action, onTenant: tenant, as: sales, in: try world.fork())
+            }
+        }
+        // 23:30 UTC on 9999-12-31 is already 10000-01-01 in Zurich: every change is refused.
+        clock.set(instant: Date(timeIntervalSince1970: 253_402_300_800 - 1800))
+        let past = try world.portal.perform(TenantGet(tenantId: tenant), as: sales)
+        #expect(past.tenant.actions == [])
+        #expect(past.domains.allSatisfy { $0.actions == [] }, "\(past.domains.map(\.actions))")
+    }
+
     @Test func noChangeIsAcknowledgedOnADayPastTheLastDate() throws {
         let d = try Deployed(on: "9999-12-31")
         // 23:30 UTC on 9999-12-31 is already 10000-01-01 in Zurich.

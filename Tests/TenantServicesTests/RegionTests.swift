@@ -51,4 +51,43 @@ import Testing
         #expect(free.tenant.region == .DE)
         #expect(free.tenant.currency == "EUR")
     }
+
+    /// Region is the tenant's: a domain whose services have all ended, of a tenant that has
+    /// since moved to the other region (free without live domains), is booked again in the
+    /// tenant's region now. So a DE tenant never gets a live CH domain (SC-HIN, CH only, is refused
+    /// there as for any DE domain), and `service.available` and the `service.add` action agree.
+    @Test func aDomainBookedAgainAfterAMoveTakesItsTenantsRegion() throws {
+        let clock = TestClock("2026-11-05")
+        let world = try WorldBuilder(clock: clock)
+        let partner = try world.partner("Muster IT")
+        let tenant = try world.tenant("Muster AG", of: partner)
+        let domain = try world.domain(
+            "muster.ch", of: tenant, options: ["SC-F-OUTBOUND", "SC-HIN"], status: .provisioned, users: [.none: 2])
+        let sales = Principal(id: "pa", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
+        _ = try world.portal.perform(
+            ServiceCancel(domainId: domain, service: "SC-SERVICE", endDate: CivilDate("2026-11-10")), as: sales)
+        clock.set("2026-11-15")
+        let germany = Address(street: "Unter den Linden 1", postalCode: "10117", city: "Berlin", country: "DE")
+        _ = try world.portal.perform(TenantUpdate(tenantId: tenant, address: germany), as: sales)
+
+        let available = try world.portal.perform(ServiceAvailable(domainId: domain), as: sales).services
+        let hin = try #require(available.first { $0.code == "SC-HIN" })
+        #expect(!hin.available && hin.reason?.contains("region") == true, "\(hin)")
+        let refused = #expect(throws: PortalError.self) {
+            try world.portal.perform(
+                ServiceAdd(domainId: domain, services: ["SC-SERVICE", "SC-F-INBOUND", "SC-F-OUTBOUND", "SC-HIN"]),
+                as: sales)
+        }
+        #expect(refused?.code == .dependencyViolation)
+        #expect(refused?.details.violations?.contains { $0.rule == .region } == true)
+
+        let booked = try world.portal.perform(
+            ServiceAdd(domainId: domain, services: ["SC-SERVICE", "SC-F-INBOUND", "SC-F-OUTBOUND"]), as: sales
+        ).domain
+        #expect(booked.region == .DE)
+        let check = try world.portal.perform(DomainCheck(domainId: domain), as: sales)
+        #expect(check.consistent, "\(check.violations)")
+        let hinNow = try world.portal.perform(ServiceAvailable(domainId: domain), as: sales).services
+        #expect(hinNow.first { $0.code == "SC-HIN" }?.available == false)
+    }
 }

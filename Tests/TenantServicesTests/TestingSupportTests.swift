@@ -88,6 +88,20 @@ import Testing
     }
 
     /// A deliberately broken rule (Support may order) is caught within the default number of runs.
+    /// The checker reads the views' instants as they are written (proleptic Gregorian, as
+    /// RFC 3339 counts), so a correct world in the year 1500 passes it (Foundation's ISO 8601
+    /// parser reads them as Julian dates, ten days later, and saw billing start before provisioning).
+    @Test func theCheckerPassesACorrectWorldBefore1582() throws {
+        let clock = TestClock("1500-03-05")
+        let world = try WorldBuilder(clock: clock)
+        let tenant = try world.tenant("Muster AG", of: try world.partner("Muster IT"))
+        try world.domain(
+            "muster.ch", of: tenant, options: ["SC-F-OUTBOUND", "SC-SIGENC"], status: .provisioned,
+            users: [.signOnly: 1, .signEncrypt: 1])
+        let checker = InvariantChecker(world: world, actors: [.platformOperator()])
+        #expect(throws: Never.self) { try checker.check() }
+    }
+
     @Test func aBrokenRuleIsCaughtByTheChecker() async {
         let caught = Flag(false)
         await withKnownIssue(isIntermittent: false) {

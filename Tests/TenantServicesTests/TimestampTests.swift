@@ -36,4 +36,29 @@ import Testing
         }
         #expect(timestamp(Date(timeIntervalSince1970: 1_795_000_000)) == "2026-11-18T11:06:40Z")
     }
+
+    /// Before 1970 too, down to 0001-01-01, the text names the instant's proleptic Gregorian date
+    /// and time as RFC 3339 counts them (the business calendar's, in UTC): Foundation's formatter
+    /// would write Julian dates before 1582-10-15, such as 1500-02-29, which is no date.
+    @Test func timestampsCountProlepticGregorianDatesBefore1970() async {
+        let utc = BusinessCalendar(timeZone: TimeZone(identifier: "UTC")!)
+        await propertyCheck(count: 2_000, input: Gen.int(in: -62_135_596_800...0), Gen.int(in: 0...999)) {
+            seconds, millis in
+            let instant = Date(timeIntervalSince1970: Double(seconds) + Double(millis) / 1000)
+            let text = timestamp(instant)
+            let parts = text.split(whereSeparator: { "T:Z".contains($0) }).map(String.init)
+            guard parts.count == 4, let date = CivilDate(parts[0]), let h = Int(parts[1]), let m = Int(parts[2]),
+                let s = Int(parts[3])
+            else {
+                Issue.record("\(seconds): \(text) is no RFC 3339 date-time")
+                return
+            }
+            let back = utc.start(of: date).addingTimeInterval(Double(h * 3600 + m * 60 + s))
+            #expect(back.timeIntervalSince1970 == Double(seconds), "\(seconds): \(text)")
+            let days = Int((Double(seconds) / 86_400).rounded(.down))
+            #expect(date == CivilDate(daysSince1970: days), "\(seconds): \(text)")
+        }
+        #expect(timestamp(Date(timeIntervalSince1970: -14_826_672_000)) == "1500-03-01T00:00:00Z")
+        #expect(timestamp(Date(timeIntervalSince1970: -62_135_596_800)) == "0001-01-01T00:00:00Z")
+    }
 }

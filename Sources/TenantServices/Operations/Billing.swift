@@ -125,6 +125,12 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
         }
         if let tenantId { _ = try tx.tenant(tenantId) }
         try tx.require(.seePrices)
+        guard month >= Month(CivilDate.earliest) else {
+            throw PortalError(
+                .dateRule,
+                "the month \(month) lies before \(CivilDate.earliest), the first date the portal handles; the earliest month with a statement is \(Month(CivilDate.earliest))",
+                details: .init(earliest: CivilDate.earliest))
+        }
         let current = Month(tx.today)
         guard month <= current else {
             throw PortalError(

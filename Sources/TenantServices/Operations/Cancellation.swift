@@ -105,6 +105,10 @@ public struct ServiceCancel: PortalRequest, Executable, Equatable {
         let liveIndices = domain.services.indices.filter { domain.services[$0].isLive(on: today) }
         let wholeDomain = targetEntry.kind == .base || targetEntry.kind == .mode
         if wholeDomain { return liveIndices }
+        // A requires-any alternative that is cancelled already is no way to run on: it is about to
+        // end, and the dependant would outlive it (as `service.add` refuses to book on one).
+        let running = Set(
+            liveIndices.filter { domain.services[$0].status != .cancelled }.map { domain.services[$0].code })
         var removed: Set<String> = [target.code]
         var changed = true
         while changed {
@@ -112,7 +116,7 @@ public struct ServiceCancel: PortalRequest, Executable, Equatable {
             for i in liveIndices {
                 let s = domain.services[i]
                 guard !removed.contains(s.code), let entry = catalog[s.code] else { continue }
-                let available = Set(liveIndices.map { domain.services[$0].code }).subtracting(removed)
+                let available = running.subtracting(removed)
                 let brokenRequires = entry.requires.contains(where: removed.contains)
                 let brokenAny = !entry.requiresAny.isEmpty && !entry.requiresAny.contains(where: available.contains)
                 if brokenRequires || brokenAny {

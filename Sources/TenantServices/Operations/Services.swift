@@ -19,6 +19,7 @@ public struct ServiceAdd: PortalRequest, Executable, Equatable {
 
     func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         var (domain, tenant) = try tx.domain(domainId, for: .order, expectedVersion: expectedVersion)
+        domain = tx.orderable(domain, live: domain.liveServices(on: tx.today))
         try tx.requireKnown(services)
         var codes: [String] = []
         for code in services where !codes.contains(code) { codes.append(code) }
@@ -120,6 +121,19 @@ enum AddRefusal {
 }
 
 extension Transaction {
+    /// The domain as `service.add` books on it: one whose services have all ended takes its
+    /// tenant's region now (without live domains a tenant may move to the other region), so a
+    /// tenant never has a live domain in the other region. `actions` and `service.available` ask
+    /// the same.
+    func orderable(_ domain: Domain, live: [BookedService]) -> Domain {
+        guard live.isEmpty, let region = state.tenants[domain.tenantId]?.region, region != domain.region else {
+            return domain
+        }
+        var domain = domain
+        domain.region = region
+        return domain
+    }
+
     /// Why `service.add` of these (known, distinct) codes would be refused now by the domain rules, or nil.
     func addRefusal(_ codes: [String], on domain: Domain) -> AddRefusal? {
         addRefusal(codes, on: domain, live: domain.liveServices(on: today))
@@ -162,6 +176,7 @@ extension Transaction {
         var roleRefusal: String?
         do { try access.require(.order) } catch { roleRefusal = error.message }
         let live = domain.liveServices(on: today)
+        let domain = orderable(domain, live: live)
         return catalog.services.map { service in
             let reason =
                 roleRefusal
