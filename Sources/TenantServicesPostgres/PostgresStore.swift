@@ -143,7 +143,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     /// Closes the connections once a commit in flight is settled; later requests reconnect
-    /// (notifications stop).
+    /// (notifications stop). Writes buffered and not yet committed fail (their waiters get the
+    /// error, and the store refuses work until they are undone, as after a lost connection).
     public func close() {
         condition.lock()
         defer { condition.unlock() }
@@ -152,6 +153,12 @@ public final class PostgresStore: Store, @unchecked Sendable {
         while committing { condition.wait() }
         listener?.stop()
         listener = nil
+        // The lock goes with the session, so what is buffered cannot be committed in its place in
+        // the global order any more: it fails now, before a catch-up reads what another server
+        // committed at the same seqs on top of it.
+        if !buffer.isEmpty {
+            fail(from: durable + 1, StoreError("\(location): the store was closed; nothing was committed"))
+        }
         dropConnection()
     }
 
