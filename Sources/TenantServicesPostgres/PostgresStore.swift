@@ -256,9 +256,22 @@ public final class PostgresStore: Store, @unchecked Sendable {
             )
             .wait()
         } catch {
-            if connection.isClosed || error is NoReply { dropConnection() }
+            if Self.sessionEnded(connection, by: error) { dropConnection() }
             throw StoreError("\(location): \(Self.reason(error))")
         }
+    }
+
+    /// Whether `error`, a statement's failure, means the session is over, so the statement may
+    /// have taken effect without its reply: the connection closed, no reply in time, or an error
+    /// that ends the session (severity FATAL or PANIC, as `pg_terminate_backend` or a shutdown
+    /// sends, possibly after the statement's commit). The connection may not show itself closed
+    /// yet when the FATAL error arrives.
+    static func sessionEnded(_ connection: PostgresConnection, by error: any Error) -> Bool {
+        if connection.isClosed || error is NoReply { return true }
+        guard let error = error as? PSQLError else { return false }
+        if error.code == .serverClosedConnection || error.code == .uncleanShutdown { return true }
+        let severity = error.serverInfo?[.severity] ?? error.serverInfo?[.localizedSeverity]
+        return severity == "FATAL" || severity == "PANIC"
     }
 
     /// A one-line reason for a failure, with what the server said; never the password.
@@ -753,7 +766,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
                     count == Int64(batch.count)
                     ? .success(()) : .failure(StoreError("\(location): the insert reported \(count ?? 0) rows"))
             case .failure(let error):
-                if connection.isClosed || error is NoReply {
+                if Self.sessionEnded(connection, by: error) {
                     dropConnection()
                     // The reply was lost: the commit may have happened. Ask a new session.
                     switch committedMeanwhile(batch) {

@@ -31,3 +31,62 @@ import Testing
         #expect(try database.store().load() == a.journal)
     }
 }
+
+extension PostgresSeveralServersTests {
+    /// A session ended by the server (here `pg_terminate_backend`) after its commit and before its
+    /// reply answers the commit with a FATAL error: the write is in the database, so its client is
+    /// told it succeeded (looked up) or that it may be there, never that it was not made; and the
+    /// portal's history stays the database's.
+    @Test(.timeLimit(.minutes(1))) func aSessionEndedAfterItsCommitIsNotReportedAsNothingCommitted() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, _) = try PostgresStoreTests.portal(database)
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        // As the real procedure, but the session lingers after its commit, before it answers.
+        try database.execute(
+            """
+            CREATE OR REPLACE PROCEDURE tenant_services_commit(
+                seqs bigint[], records text[], origin text, INOUT inserted bigint DEFAULT NULL)
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO tenant_services_events (seq, record) SELECT * FROM unnest(seqs, records);
+                GET DIAGNOSTICS inserted = ROW_COUNT;
+                PERFORM pg_notify('\(PostgresStore.notificationChannel)', seqs[cardinality(seqs)]::text || origin);
+                COMMIT;
+                IF EXISTS (SELECT 1 FROM unnest(records) r WHERE r LIKE '%Killed after commit%') THEN
+                    PERFORM pg_sleep(30);
+                END IF;
+            END
+            $$
+            """)
+        let before = try database.integer("SELECT count(*) FROM tenant_services_events")
+        let outcome = Locked<Result<String, PortalError>?>(nil)
+        let writer = Thread {
+            let result = Result { () throws(PortalError) -> String in
+                try portal.perform(
+                    PostgresStoreTests.tenantCreate("Killed after commit", partner: partner), as: Self.op
+                )
+                .tenant.id
+            }
+            outcome.withLock { $0 = result }
+        }
+        writer.start()
+        // Once the write is committed, the session that committed it is ended.
+        while try database.integer("SELECT count(*) FROM tenant_services_events") == before {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        try database.execute(
+            """
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()
+                AND pid <> pg_backend_pid() AND query LIKE 'CALL tenant_services_commit%'
+            """)
+        while outcome.withLock({ $0 }) == nil { Thread.sleep(forTimeInterval: 0.02) }
+        if case .failure(let error)? = outcome.withLock({ $0 }) {
+            #expect(error.code == .storageFailure)
+            #expect(error.message.contains("may be there"), "a committed write reported as not made: \(error.message)")
+        }
+        // The portal agrees with the database, which holds the write.
+        _ = try portal.perform(TenantList(), as: Self.op)
+        #expect(try portal.perform(TenantList(), as: Self.op).tenants.map(\.name) == ["Killed after commit"])
+        #expect(try database.store().load() == portal.journal)
+    }
+}
