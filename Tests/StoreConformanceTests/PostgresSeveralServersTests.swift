@@ -90,3 +90,32 @@ extension PostgresSeveralServersTests {
         #expect(try database.store().load() == portal.journal)
     }
 }
+
+extension PostgresSeveralServersTests {
+    /// A write that failed is never acknowledged, however late its waiter comes: here after the
+    /// write before it failed with it (and undid both), and a hundred failures more, each after a
+    /// commit.
+    @Test(.timeLimit(.minutes(1))) func aFailedWriteWhoseWaiterComesLateIsNotAcknowledged() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, store) = try PostgresStoreTests.portal(database)
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let first = try portal.submit(PostgresStoreTests.tenantCreate("First", partner: partner), as: Self.op)
+        let late = try portal.submit(PostgresStoreTests.tenantCreate("Late", partner: partner), as: Self.op)
+        store.close()  // both buffered: both fail
+        #expect(throws: PortalError.self) { _ = try first.wait() }
+        for i in 0..<100 {
+            // A commit between two failures, so each failure is a range of its own.
+            _ = try portal.perform(PostgresStoreTests.tenantCreate("Committed \(i)", partner: partner), as: Self.op)
+            let failing = try portal.submit(
+                PostgresStoreTests.tenantCreate("Failing \(i)", partner: partner), as: Self.op)
+            store.close()
+            #expect(throws: PortalError.self) { _ = try failing.wait() }
+        }
+        _ = try portal.perform(PostgresStoreTests.tenantCreate("Committed", partner: partner), as: Self.op)
+        let answer = Result { () throws(PortalError) in try late.wait().tenant.id }
+        #expect(throws: PortalError.self, "a write that failed was acknowledged") { try answer.get() }
+        let names = try portal.perform(TenantList(limit: 200), as: Self.op).tenants.map(\.name)
+        #expect(!names.contains("Late") && !names.contains("First") && names.count == 101)
+        #expect(try database.store().load() == portal.journal)
+    }
+}
