@@ -627,7 +627,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         announcedWrite = false
-        if holdsLock, buffer.isEmpty, !committing { idle() }
+        if holdsLock, buffer.isEmpty, !committing { idle() } else { handOverIfWanted() }
     }
 
     /// Whether `tenant_services_try_lock_and_read` found the lock taken (its one row has seq -1).
@@ -670,13 +670,36 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    /// Another writer waits for the lock: it goes at once if idle, else after the writes in flight.
+    /// Another writer waits for the lock: it goes at once if idle, else once the writes buffered
+    /// or in flight are committed.
     private func lockWantedByAnother() {
         condition.lock()
         defer { condition.unlock() }
         guard holdsLock else { return }
         lockWanted = true
-        if buffer.isEmpty, !committing, !announcedWrite { releaseLock() }
+        handOverIfWanted()
+    }
+
+    /// If another writer asked for the lock: lets it go when nothing is buffered, else commits
+    /// what is buffered first, on `lockQueue`, without waiting for a waiter (whose client may not
+    /// read its replies for a long time: the lock would stay past the other writer's lock wait).
+    /// Call with `condition` locked.
+    private func handOverIfWanted() {
+        guard holdsLock, lockWanted, !committing else { return }
+        if !buffer.isEmpty {
+            lockQueue.async { [weak self] in self?.commitForHandOver() }
+        } else if !announcedWrite {
+            releaseLock()
+        }
+    }
+
+    /// Commits what is buffered because another writer wants the lock; a commit that succeeds
+    /// lets the lock go (see ``idle()``), one that fails is recorded for the writes' waiters.
+    private func commitForHandOver() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard holdsLock, lockWanted, !committing, !buffer.isEmpty, failure == nil else { return }
+        try? commitBuffered()
     }
 
     /// Lets other writers in (without waiting for the reply; the next statement queues behind it).
@@ -716,6 +739,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         buffer += encoded
         bufferSeqEnd += records.count
         written += 1
+        handOverIfWanted()
         return StorePosition(written)
     }
 
@@ -799,6 +823,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
                 if !buffer.isEmpty { fail(from: target + 1, StoreError("\(location): the connection was lost")) }
             } else if buffer.isEmpty, !announcedWrite {
                 idle()
+            } else {
+                handOverIfWanted()
             }
         case .failure(let error):
             logger.warning("commit failed", metadata: ["reason": "\(error.message)"])

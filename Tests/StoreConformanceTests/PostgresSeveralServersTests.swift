@@ -119,3 +119,26 @@ extension PostgresSeveralServersTests {
         #expect(try database.store().load() == portal.journal)
     }
 }
+
+extension PostgresSeveralServersTests {
+    /// The write lock's hand-over waits for no waiter: a server whose client does not read its
+    /// replies yet (so nobody waits for its buffered writes) still lets another server write,
+    /// after committing what it had buffered, instead of holding the lock past that server's
+    /// 10 s lock wait.
+    @Test(.timeLimit(.minutes(1))) func bufferedWritesNobodyWaitsForDoNotKeepTheLockFromOthers() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (a, _) = try PostgresStoreTests.portal(database)
+        let (b, _) = try PostgresStoreTests.portal(database)
+        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        // Submitted, not yet waited for: as behind a client that reads its replies slowly.
+        let unread = try a.submit(PostgresStoreTests.tenantCreate("Unread on A", partner: partner), as: Self.op)
+        let onB = Result { () throws(PortalError) in
+            try b.perform(PostgresStoreTests.tenantCreate("On B", partner: partner), as: Self.op).tenant.id
+        }
+        #expect(throws: Never.self, "B could not write while A held the lock") { try onB.get() }
+        let onA = try unread.wait().tenant.id
+        #expect(try onB.get() != onA)
+        #expect(try b.perform(TenantList(), as: Self.op).tenants.map(\.name) == ["Unread on A", "On B"])
+        #expect(try database.store().load() == b.journal)
+    }
+}
