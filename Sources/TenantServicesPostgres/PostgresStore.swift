@@ -20,7 +20,8 @@ public import TenantServices
 ///   for ``lingerInterval``, so the next write of a client writing in lock-step needs no round
 ///   trip before its commit: while it holds the lock, nobody else can have committed. A writer
 ///   that finds the lock taken announces it (`NOTIFY tenant_services_lock_wanted`) before it
-///   waits, and the holder lets the lock go as soon as its writes are committed.
+///   waits, and the holder commits what it has buffered at once (without waiting for those writes'
+///   waiters) and lets the lock go.
 /// - **Durable = committed.** Writes are buffered and committed together by the first waiter in
 ///   one statement (group commit) with `synchronous_commit = on`: a call of
 ///   `tenant_services_commit`, which commits before it returns; ``waitUntilDurable(_:)`` returns
