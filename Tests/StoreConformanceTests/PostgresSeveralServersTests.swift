@@ -142,3 +142,29 @@ extension PostgresSeveralServersTests {
         #expect(try database.store().load() == b.journal)
     }
 }
+
+extension PostgresSeveralServersTests {
+    /// The same `requestKey` sent to two servers at the same moment is applied once: both get the
+    /// first call's response.
+    @Test(.timeLimit(.minutes(1))) func oneRequestKeySentToTwoServersAtOnceIsAppliedOnce() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (a, _) = try PostgresStoreTests.portal(database)
+        let (b, _) = try PostgresStoreTests.portal(database)
+        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        for round in 0..<10 {
+            let ids = Locked<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 2) { i in
+                let id = try? (i == 0 ? a : b).perform(
+                    PostgresStoreTests.tenantCreate("Keyed \(round)", partner: partner), as: Self.op,
+                    requestKey: "key-\(round)"
+                ).tenant.id
+                ids.withLock { $0.append(id ?? "failed") }
+            }
+            let both = ids.withLock { $0 }
+            #expect(both.count == 2 && both[0] == both[1] && both[0] != "failed", "round \(round): \(both)")
+        }
+        _ = try b.perform(TenantList(), as: Self.op)
+        #expect(try a.perform(TenantList(limit: 100), as: Self.op).tenants.count == 10)
+        #expect(try database.store().load() == a.journal)
+    }
+}
