@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The writes a portal applied in memory whose records are not yet durable, oldest first, each
 /// with what undoes it.
 struct PendingWrites: Sendable {
@@ -6,13 +8,34 @@ struct PendingWrites: Sendable {
         var position: StorePosition
         var undo: [PortalState.Undo]
         var lastSeq: Int
+        var mark: UndoMark
+    }
+
+    /// A pending write as the responses that wait for it hold it: its position in the store, and
+    /// the mark set if it is undone.
+    struct Ticket: Sendable {
+        var position: StorePosition
+        var mark: UndoMark
+    }
+
+    /// Set when a write is undone, with the failure that undid it. A response that waits for the
+    /// write checks it after the store said durable: the store keeps only the newest few
+    /// failures, so a waiter that comes long after its write failed with an earlier one would
+    /// otherwise be told durable.
+    final class UndoMark: Sendable {
+        private let failure = Mutex<StoreError?>(nil)
+        /// The failure that undid the write, if it was undone.
+        var undoneBy: StoreError? { failure.withLock { $0 } }
+        fileprivate func set(_ error: StoreError) { failure.withLock { if $0 == nil { $0 = error } } }
     }
 
     private var writes: [Write] = []
 
     /// Adds the newest write.
-    mutating func append(_ position: StorePosition, undo: [PortalState.Undo], lastSeq: Int) {
-        writes.append(Write(position: position, undo: undo, lastSeq: lastSeq))
+    mutating func append(_ position: StorePosition, undo: [PortalState.Undo], lastSeq: Int) -> Ticket {
+        let mark = UndoMark()
+        writes.append(Write(position: position, undo: undo, lastSeq: lastSeq, mark: mark))
+        return Ticket(position: position, mark: mark)
     }
 
     /// Forgets the writes at or before `durable`: they are durable now.
@@ -23,23 +46,30 @@ struct PendingWrites: Sendable {
 
     /// The position of the newest write, if it is after `durable`.
     func newest(after durable: Int64) -> StorePosition? {
-        guard let newest = writes.last?.position, newest.rawValue > durable else { return nil }
-        return newest
+        newestTicket(after: durable)?.position
     }
 
-    /// The position of the oldest write still pending whose records reach `seq`, if any.
-    func position(holding seq: Int) -> StorePosition? {
-        writes.first { $0.lastSeq >= seq }?.position
+    /// The newest write, if it is after `durable`.
+    func newestTicket(after durable: Int64) -> Ticket? {
+        guard let newest = writes.last, newest.position.rawValue > durable else { return nil }
+        return Ticket(position: newest.position, mark: newest.mark)
+    }
+
+    /// The oldest write still pending whose records reach `seq`, if any.
+    func ticket(holding seq: Int) -> Ticket? {
+        writes.first { $0.lastSeq >= seq }.map { Ticket(position: $0.position, mark: $0.mark) }
     }
 
     /// Undoes in `state` the write at `position` and every later one, newest first, and forgets
-    /// them. Does nothing if `position` is not pending: a failed write that an earlier waiter
-    /// already undid leaves alone the writes that came after the store recovered.
-    mutating func undo(from position: StorePosition, in state: inout PortalState) {
+    /// them, marking each undone by `failure`. Does nothing if `position` is not pending: a
+    /// failed write that an earlier waiter already undid leaves alone the writes that came after
+    /// the store recovered.
+    mutating func undo(from position: StorePosition, in state: inout PortalState, failure: StoreError) {
         guard let first = writes.firstIndex(where: { $0.position == position }) else { return }
         for write in writes[first...].reversed() {
             state.undoLog = write.undo
             state.rollBack()
+            write.mark.set(failure)
         }
         writes.removeSubrange(first...)
     }

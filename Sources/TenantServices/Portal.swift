@@ -118,7 +118,7 @@ public final class Portal: Sendable {
         guard E.isMutating else { return try read(executable, as: actor, now: now) }
         var keyedCall: KeyedCall?
         if let requestKey { keyedCall = try KeyedCall(executable, key: requestKey, by: actor) }
-        var refusedOn: StorePosition?
+        var refusedOn: PendingWrites.Ticket?
         do throws(PortalError) {
             return try write(executable, as: actor, keyedCall: keyedCall, now: now, refusedOn: &refusedOn)
         } catch {
@@ -130,7 +130,8 @@ public final class Portal: Sendable {
     private func read<E: Executable>(
         _ executable: E, as actor: Principal, now: Date
     ) throws(PortalError) -> PendingResponse<E.Response> {
-        let (state, unconfirmed) = try core.withLock { core throws(PortalError) -> (PortalState, StorePosition?) in
+        let (state, unconfirmed) = try core.withLock {
+            core throws(PortalError) -> (PortalState, PendingWrites.Ticket?) in
             try catchUp(&core, forWriting: false)
             return (core.state, newestNotDurable(core))
         }
@@ -144,17 +145,17 @@ public final class Portal: Sendable {
         } catch {
             try refuseOnceDurable(error, computedOn: unconfirmed)
         }
-        return PendingResponse(response: response, position: unconfirmed, ownWrite: false, portal: self)
+        return PendingResponse(response: response, ticket: unconfirmed, ownWrite: false, portal: self)
     }
 
     /// A refusal computed on a state that holds writes not yet durable is given only once they
     /// are: if they fail, the refusal may rest on a change that is undone, so the caller gets
     /// `storage-failure` (retry) instead.
     private func refuseOnceDurable(
-        _ error: PortalError, computedOn position: StorePosition?
+        _ error: PortalError, computedOn ticket: PendingWrites.Ticket?
     ) throws(PortalError) -> Never {
-        if let position, error.code != .storageFailure {
-            try awaitDurable(position, ownWrite: false)
+        if let ticket, error.code != .storageFailure {
+            try awaitDurable(ticket, ownWrite: false)
         }
         throw error
     }
@@ -164,7 +165,8 @@ public final class Portal: Sendable {
     /// records are written and kept pending until durable. `refusedOn` is set, on a refusal, to
     /// the newest write not yet durable it was computed on.
     private func write<E: Executable>(
-        _ executable: E, as actor: Principal, keyedCall: KeyedCall?, now: Date, refusedOn: inout StorePosition?
+        _ executable: E, as actor: Principal, keyedCall: KeyedCall?, now: Date,
+        refusedOn: inout PendingWrites.Ticket?
     ) throws(PortalError) -> PendingResponse<E.Response> {
         try core.withLock { core throws(PortalError) -> PendingResponse<E.Response> in
             try catchUp(&core, forWriting: true)
@@ -176,7 +178,7 @@ public final class Portal: Sendable {
                 // Acknowledged only once the first call is durable: its write, if still pending.
                 return PendingResponse(
                     response: try KeyedCall.response(of: first.record, as: E.Response.self),
-                    position: core.pending.position(holding: first.seq), portal: self)
+                    ticket: core.pending.ticket(holding: first.seq), portal: self)
             }
             var tx = try writeTransaction(as: actor, method: E.method, now: now)
             // Move the state into the transaction so it is uniquely referenced and changes in place
@@ -203,10 +205,10 @@ public final class Portal: Sendable {
             guard let position else {
                 // Nothing to write, but computed on the state: it waits for what that state holds.
                 return PendingResponse(
-                    response: response, position: newestNotDurable(core), ownWrite: false, portal: self)
+                    response: response, ticket: newestNotDurable(core), ownWrite: false, portal: self)
             }
-            core.pending.append(position, undo: undo, lastSeq: tx.records.last?.seq ?? 0)
-            return PendingResponse(response: response, position: position, portal: self)
+            let ticket = core.pending.append(position, undo: undo, lastSeq: tx.records.last?.seq ?? 0)
+            return PendingResponse(response: response, ticket: ticket, portal: self)
         }
     }
 
@@ -238,19 +240,23 @@ public final class Portal: Sendable {
         }
     }
 
-    /// The position of the newest write that may not be durable yet, if any.
-    private func newestNotDurable(_ core: Core) -> StorePosition? {
-        core.pending.newest(after: durableUpTo.load(ordering: .relaxed))
+    /// The newest write that may not be durable yet, if any.
+    private func newestNotDurable(_ core: Core) -> PendingWrites.Ticket? {
+        core.pending.newestTicket(after: durableUpTo.load(ordering: .relaxed))
     }
 
-    /// Waits until the write at `position` is durable; if the store fails, undoes every write
-    /// from `position` on (newest first) and throws `storage-failure`. `ownWrite` is false for a
+    /// Waits until the write `ticket` names is durable; if the store fails, undoes every write
+    /// from it on (newest first) and throws `storage-failure`. `ownWrite` is false for a
     /// response that only saw the write (a read): it is then told to retry.
-    fileprivate func awaitDurable(_ position: StorePosition, ownWrite: Bool) throws(PortalError) {
+    fileprivate func awaitDurable(_ ticket: PendingWrites.Ticket, ownWrite: Bool) throws(PortalError) {
+        let position = ticket.position
         do {
             try store.waitUntilDurable(position)
+            // Undone with an earlier write's failure, which the store may have forgotten since.
+            if let undoneBy = ticket.mark.undoneBy { throw undoneBy }
         } catch {
-            core.withLock { core in core.pending.undo(from: position, in: &core.state) }
+            let failure = error as? StoreError ?? StoreError("\(error)")
+            core.withLock { core in core.pending.undo(from: position, in: &core.state, failure: failure) }
             guard ownWrite else {
                 throw PortalError(
                     .storageFailure,
@@ -314,14 +320,15 @@ public final class Portal: Sendable {
 /// The response of a request that may still be waiting for its change to become durable.
 public struct PendingResponse<Response: Sendable>: Sendable {
     fileprivate let response: Response
-    fileprivate let position: StorePosition?
-    /// Whether `position` is the response's own write (else one it saw).
+    /// The write it waits for, if any.
+    fileprivate let ticket: PendingWrites.Ticket?
+    /// Whether `ticket` is the response's own write (else one it saw).
     fileprivate var ownWrite = true
     fileprivate let portal: Portal
 
-    fileprivate init(response: Response, position: StorePosition?, ownWrite: Bool = true, portal: Portal) {
+    fileprivate init(response: Response, ticket: PendingWrites.Ticket?, ownWrite: Bool = true, portal: Portal) {
         self.response = response
-        self.position = position
+        self.ticket = ticket
         self.ownWrite = ownWrite
         self.portal = portal
     }
@@ -332,7 +339,7 @@ public struct PendingResponse<Response: Sendable>: Sendable {
     ///   was then undone. A read that saw changes not yet durable waits for them, and throws
     ///   `storage-failure` (retry) if they fail.
     public func wait() throws(PortalError) -> Response {
-        if let position { try portal.awaitDurable(position, ownWrite: ownWrite) }
+        if let ticket { try portal.awaitDurable(ticket, ownWrite: ownWrite) }
         return response
     }
 }

@@ -20,9 +20,9 @@ public import TenantServices
 ///   for ``lingerInterval``, so the next write of a client writing in lock-step needs no round
 ///   trip before its commit: while it holds the lock, nobody else can have committed. A writer
 ///   that finds the lock taken announces it (`NOTIFY tenant_services_lock_wanted`) before it
-///   waits, and the holder lets the lock go as soon as its writes are committed. The hand-over
-///   runs on a serial queue of the store's, so it happens even while the process keeps the
-///   global dispatch queues busy.
+///   waits, and the holder commits what it has buffered at once (without waiting for those writes'
+///   waiters) and lets the lock go. The hand-over runs on a serial queue of the store's, so it
+///   happens even while the process keeps the global dispatch queues busy.
 /// - **Durable = committed.** Writes are buffered and committed together by the first waiter in
 ///   one statement (group commit) with `synchronous_commit = on`: a call of
 ///   `tenant_services_commit`, which commits before it returns; ``waitUntilDurable(_:)`` returns
@@ -145,7 +145,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     /// Closes the connections once a commit in flight is settled; later requests reconnect
-    /// (notifications stop).
+    /// (notifications stop). Writes buffered and not yet committed fail (their waiters get the
+    /// error, and the store refuses work until they are undone, as after a lost connection).
     public func close() {
         condition.lock()
         defer { condition.unlock() }
@@ -154,6 +155,12 @@ public final class PostgresStore: Store, @unchecked Sendable {
         while committing { condition.wait() }
         listener?.stop()
         listener = nil
+        // The lock goes with the session, so what is buffered cannot be committed in its place in
+        // the global order any more: it fails now, before a catch-up reads what another server
+        // committed at the same seqs on top of it.
+        if !buffer.isEmpty {
+            fail(from: durable + 1, StoreError("\(location): the store was closed; nothing was committed"))
+        }
         dropConnection()
     }
 
@@ -251,9 +258,22 @@ public final class PostgresStore: Store, @unchecked Sendable {
             )
             .wait()
         } catch {
-            if connection.isClosed || error is NoReply { dropConnection() }
+            if Self.sessionEnded(connection, by: error) { dropConnection() }
             throw StoreError("\(location): \(Self.reason(error))")
         }
+    }
+
+    /// Whether `error`, a statement's failure, means the session is over, so the statement may
+    /// have taken effect without its reply: the connection closed, no reply in time, or an error
+    /// that ends the session (severity FATAL or PANIC, as `pg_terminate_backend` or a shutdown
+    /// sends, possibly after the statement's commit). The connection may not show itself closed
+    /// yet when the FATAL error arrives.
+    static func sessionEnded(_ connection: PostgresConnection, by error: any Error) -> Bool {
+        if connection.isClosed || error is NoReply { return true }
+        guard let error = error as? PSQLError else { return false }
+        if error.code == .serverClosedConnection || error.code == .uncleanShutdown { return true }
+        let severity = error.serverInfo?[.severity] ?? error.serverInfo?[.localizedSeverity]
+        return severity == "FATAL" || severity == "PANIC"
     }
 
     /// A one-line reason for a failure, with what the server said; never the password.
@@ -609,7 +629,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         announcedWrite = false
-        if holdsLock, buffer.isEmpty, !committing { idle() }
+        if holdsLock, buffer.isEmpty, !committing { idle() } else { handOverIfWanted() }
     }
 
     /// Whether `tenant_services_try_lock_and_read` found the lock taken (its one row has seq -1).
@@ -652,13 +672,36 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    /// Another writer waits for the lock: it goes at once if idle, else after the writes in flight.
+    /// Another writer waits for the lock: it goes at once if idle, else once the writes buffered
+    /// or in flight are committed.
     private func lockWantedByAnother() {
         condition.lock()
         defer { condition.unlock() }
         guard holdsLock else { return }
         lockWanted = true
-        if buffer.isEmpty, !committing, !announcedWrite { releaseLock() }
+        handOverIfWanted()
+    }
+
+    /// If another writer asked for the lock: lets it go when nothing is buffered, else commits
+    /// what is buffered first, on `lockQueue`, without waiting for a waiter (whose client may not
+    /// read its replies for a long time: the lock would stay past the other writer's lock wait).
+    /// Call with `condition` locked.
+    private func handOverIfWanted() {
+        guard holdsLock, lockWanted, !committing else { return }
+        if !buffer.isEmpty {
+            lockQueue.async { [weak self] in self?.commitForHandOver() }
+        } else if !announcedWrite {
+            releaseLock()
+        }
+    }
+
+    /// Commits what is buffered because another writer wants the lock; a commit that succeeds
+    /// lets the lock go (see ``idle()``), one that fails is recorded for the writes' waiters.
+    private func commitForHandOver() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard holdsLock, lockWanted, !committing, !buffer.isEmpty, failure == nil else { return }
+        try? commitBuffered()
     }
 
     /// Lets other writers in (without waiting for the reply; the next statement queues behind it).
@@ -698,6 +741,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         buffer += encoded
         bufferSeqEnd += records.count
         written += 1
+        handOverIfWanted()
         return StorePosition(written)
     }
 
@@ -748,7 +792,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
                     count == Int64(batch.count)
                     ? .success(()) : .failure(StoreError("\(location): the insert reported \(count ?? 0) rows"))
             case .failure(let error):
-                if connection.isClosed || error is NoReply {
+                if Self.sessionEnded(connection, by: error) {
                     dropConnection()
                     // The reply was lost: the commit may have happened. Ask a new session.
                     switch committedMeanwhile(batch) {
@@ -781,6 +825,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
                 if !buffer.isEmpty { fail(from: target + 1, StoreError("\(location): the connection was lost")) }
             } else if buffer.isEmpty, !announcedWrite {
                 idle()
+            } else {
+                handOverIfWanted()
             }
         case .failure(let error):
             logger.warning("commit failed", metadata: ["reason": "\(error.message)"])

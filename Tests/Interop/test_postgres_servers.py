@@ -351,3 +351,64 @@ def test_a_wrong_password_or_unknown_database_exits_with_one_line(database):
         password = credentials.split(":", 1)[1] if ":" in credentials else None
         if password:
             assert password not in lines[0]
+
+
+def test_sessions_terminated_under_pipelined_load_lose_no_acknowledged_write_and_apply_no_failed_one(database):
+    """pg_terminate_backend on every session of the database, again and again, while two servers
+    take pipelined writes: an acknowledged write is there, a write answered storage-failure is not
+    (unless the answer says it may be), no tenant is there twice, and both servers then agree
+    with a fresh one."""
+    rng = random.Random(SEED)
+    a, b = Server(database), Server(database)
+    setup_partner(a)
+    outcomes = {}  # name -> True (acknowledged) / error
+    stop_flag = threading.Event()
+
+    def load(server, label):
+        batch = 0
+        while not stop_flag.is_set():
+            names = [f"{label}{batch}-{i}" for i in range(40)]
+            replies = server.pipeline([tenant_create(i, n) for i, n in enumerate(names)])
+            for name, reply in zip(names, replies):
+                outcomes[name] = True if "result" in reply else reply["error"]
+            batch += 1
+
+    threads = [threading.Thread(target=load, args=(s, label)) for s, label in ((a, "A"), (b, "B"))]
+    for t in threads:
+        t.start()
+    kill = ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")
+    for _ in range(30):
+        time.sleep(rng.uniform(0.02, 0.15))
+        psql(database, kill)
+    time.sleep(0.5)
+    stop_flag.set()
+    for t in threads:
+        t.join()
+    # Both servers go on by themselves.
+    for server in (a, b):
+        deadline = time.time() + 15
+        while True:
+            reply = server.call("tenant.create", {"actor": OPERATOR, "partnerId": "P1", "name": f"After-{id(server)}", "contact": {"email": "it@x.ch"}, "address": ADDRESS})
+            if "result" in reply or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        assert "result" in reply, reply
+    fresh = Server(database)
+    tenants = all_tenants(fresh)
+    names = [t["name"] for t in tenants]
+    context = f"(PG_CRASH_SEED={SEED})"
+    assert len(names) == len(set(names)), f"a tenant twice {context}"
+    ids = [t["id"] for t in tenants]
+    assert len(ids) == len(set(ids)), f"an ID twice {context}"
+    failures = [e for e in outcomes.values() if e is not True]
+    assert failures, "no write failed: the sessions were not terminated under load"
+    acknowledged = {n for n, o in outcomes.items() if o is True}
+    assert acknowledged <= set(names), f"acknowledged but lost: {sorted(acknowledged - set(names))[:5]} {context}"
+    applied_failed = [n for n, o in outcomes.items() if o is not True and n in names and "may be there" not in o["message"]]
+    assert not applied_failed, f"told failed, but there: {[(n, outcomes[n]['message']) for n in applied_failed[:3]]} {context}"
+    for server in (a, b):
+        assert sorted(t["name"] for t in all_tenants(server)) == sorted(names)
+    fresh.stop()
+    a.stop()
+    b.stop()

@@ -400,8 +400,12 @@ import Testing
     static func frozenSessionPortal(_ database: PostgresTestDatabase, linger: Duration) throws -> (
         Portal, PostgresStore
     ) {
+        // No fairness turn either: on a loaded machine more than the default 50 ms may pass before
+        // the frozen write, which would then let the lock go (an unlock the frozen session never
+        // answers) instead of sending its commit.
         let store = try PostgresStore(
-            location: try PostgresLocation(url: database.url), lingerInterval: linger, replyTimeout: .seconds(2))
+            location: try PostgresLocation(url: database.url), fairnessInterval: linger, lingerInterval: linger,
+            replyTimeout: .seconds(2))
         return (try Portal(clock: clock, calendar: clock.calendar, store: store), store)
     }
 
