@@ -149,6 +149,25 @@ import Testing
         #expect(try SchemaSet.embedded.catalogSchema().validate(broken).map(\.instancePath) == ["/formatVersion"])
     }
 
+    /// A catalog price is at most 1,000,000,000 minor units, so that no statement or offer total
+    /// can leave the 64-bit range (a larger one would have made `billing.statement` trap).
+    @Test func aCatalogPriceAboveTheCapIsRefused() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/TenantServices/Resources/catalog.json")
+        let catalog = try JSONValue.parse(Data(contentsOf: url))
+        let first = catalog["services"]![0]!
+        func withPrice(_ price: Int64) -> JSONValue {
+            let prices = first["prices"]!.setting("CHF", to: JSONValue(price))
+            var services = catalog["services"]!.elements
+            services[0] = first.setting("prices", to: prices)
+            return catalog.setting("services", to: .array(services))
+        }
+        #expect(try SchemaSet.embedded.catalogSchema().validate(withPrice(1_000_000_000)) == [])
+        let refused = try SchemaSet.embedded.catalogSchema().validate(withPrice(1_000_000_001))
+        #expect(refused.map(\.instancePath) == ["/services/0/prices/CHF"])
+        #expect(refused.map(\.keyword) == ["maximum"])
+    }
+
     @Test func everyParamsExampleIsValid() throws {
         for method in SchemaSet.embedded.methodNames {
             let example = try #require(

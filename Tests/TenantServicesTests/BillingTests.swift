@@ -97,3 +97,21 @@ import Testing
         #expect(try d.portal.perform(BillingStatement(month: Month("2026-11")!), as: op).lines.count == 6)
     }
 }
+
+/// A line's total is exact wherever the catalog's price cap and any realistic count put it: the
+/// product quantity × price × 10,000 left 64 bits (and trapped) long before the total does.
+@Suite struct LineTotalRangeTests {
+    @Test func totalsAtTheCatalogPriceCapAreExact() {
+        let cap = 1_000_000_000
+        #expect(BillingStatement.total(quantity: 10_000_000, unitPrice: cap, discount: nil) == 10_000_000 * cap)
+        #expect(
+            BillingStatement.total(
+                quantity: 9_000_000_000, unitPrice: cap, discount: Discount(basisPoints: 5_000, reason: .promotion))
+                == 4_500_000_000 * cap)
+        // Rounded half-up to the minor unit, as below the old range.
+        #expect(
+            BillingStatement.total(
+                quantity: 3, unitPrice: 1, discount: Discount(basisPoints: 5_000, reason: .promotion))
+                == 2)
+    }
+}

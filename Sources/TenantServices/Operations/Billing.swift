@@ -207,8 +207,10 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
 
     /// quantity × price × (100 − discount)/100, rounded half-up to the minor unit, in integers.
     static func total(quantity: Int, unitPrice: Int, discount: Discount?) -> Int {
-        let gross = quantity * unitPrice * (10_000 - (discount?.basisPoints ?? 0))
-        return (gross + 5_000) / 10_000
+        // In 128 bits: quantity × price × 10,000 leaves 64 bits long before the total does (10
+        // million users at a catalog price of 10 million minor units would have trapped).
+        let gross = Int128(quantity) * Int128(unitPrice) * Int128(10_000 - (discount?.basisPoints ?? 0))
+        return Int((gross + 5_000) / 10_000)
     }
 
     static let csvHeader =
