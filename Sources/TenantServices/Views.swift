@@ -16,16 +16,8 @@ func timestamp(_ date: Date) -> String {
         days -= 1
         secondOfDay += 86_400
     }
-    // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
-    let z = days + 719_468
-    let era = z / 146_097
-    let dayOfEra = z - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let shiftedMonth = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-    let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    let civil = CivilDate(daysSince1970: days)
+    let (year, month, day) = (civil.year, civil.month, civil.day)
     let (hour, minuteAndSecond) = secondOfDay.quotientAndRemainder(dividingBy: 3600)
     let (minute, second) = minuteAndSecond.quotientAndRemainder(dividingBy: 60)
     return String(unsafeUninitializedCapacity: 20) { text in
