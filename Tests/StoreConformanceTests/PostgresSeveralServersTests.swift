@@ -144,6 +144,29 @@ extension PostgresSeveralServersTests {
 }
 
 extension PostgresSeveralServersTests {
+    /// The commit a lock hand-over makes for writes nobody waits for yet can fail too: its writes
+    /// then fail for their waiter when it comes (not acknowledged), the lock goes with the session,
+    /// the other server writes, and the first one recovers on the database's history.
+    @Test(.timeLimit(.minutes(1))) func aFailedHandOverCommitFailsItsWritesAndLetsTheOtherServerIn() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (a, _) = try PostgresStoreTests.portal(database)
+        let (b, _) = try PostgresStoreTests.portal(database)
+        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        try PostgresStoreTests.refuseAtCommit(recordsHolding: "RefusedAtCommit", in: database)
+        let unread = try a.submit(PostgresStoreTests.tenantCreate("RefusedAtCommit", partner: partner), as: Self.op)
+        let onB = Result { () throws(PortalError) in
+            try b.perform(PostgresStoreTests.tenantCreate("On B", partner: partner), as: Self.op).tenant.id
+        }
+        #expect(throws: Never.self, "B could not write after A's hand-over commit failed") { try onB.get() }
+        let answer = Result { () throws(PortalError) in try unread.wait().tenant.id }
+        #expect(throws: PortalError.self, "acknowledged a write the database refused") { try answer.get() }
+        if case .failure(let error) = answer { #expect(error.code == .storageFailure) }
+        try PostgresStoreTests.expectRecovered(a, database, partner: partner)
+        #expect(try b.perform(TenantList(), as: Self.op).tenants.map(\.name) == ["On B", "After"])
+    }
+}
+
+extension PostgresSeveralServersTests {
     /// The same `requestKey` sent to two servers at the same moment is applied once: both get the
     /// first call's response.
     @Test(.timeLimit(.minutes(1))) func oneRequestKeySentToTwoServersAtOnceIsAppliedOnce() throws {

@@ -327,18 +327,14 @@ import Testing
         #expect(try database.store().load() == portal.journal)
     }
 
-    /// A commit that the database refuses when it commits (after the statement itself ran: a
-    /// deferred constraint here; in production e.g. a full NOTIFY queue, or the session ended while
-    /// it waits for the notification lock) is not acknowledged: acknowledged means committed.
-    @Test(.timeLimit(.minutes(1))) func aCommitRefusedAtCommitTimeIsNotAcknowledged() throws {
-        guard let database = try PostgresTestDatabase.make() else { return }
-        let (portal, _) = try Self.portal(database)
-        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+    /// Makes the database refuse, when it commits, every transaction that inserted a record
+    /// holding `marker` (a deferred constraint trigger: the insert itself succeeds).
+    static func refuseAtCommit(recordsHolding marker: String, in database: PostgresTestDatabase) throws {
         try database.execute(
             """
             CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                IF NEW.record LIKE '%RefusedAtCommit%' THEN RAISE EXCEPTION 'refused at commit'; END IF;
+                IF NEW.record LIKE '%\(marker)%' THEN RAISE EXCEPTION 'refused at commit'; END IF;
                 RETURN NULL;
             END $$
             """)
@@ -347,6 +343,16 @@ import Testing
             CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON tenant_services_events
             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()
             """)
+    }
+
+    /// A commit that the database refuses when it commits (after the statement itself ran: a
+    /// deferred constraint here; in production e.g. a full NOTIFY queue, or the session ended while
+    /// it waits for the notification lock) is not acknowledged: acknowledged means committed.
+    @Test(.timeLimit(.minutes(1))) func aCommitRefusedAtCommitTimeIsNotAcknowledged() throws {
+        guard let database = try PostgresTestDatabase.make() else { return }
+        let (portal, _) = try Self.portal(database)
+        let partner = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        try Self.refuseAtCommit(recordsHolding: "RefusedAtCommit", in: database)
         var acknowledged: String?
         do {
             acknowledged = try portal.perform(Self.tenantCreate("RefusedAtCommit", partner: partner), as: Self.op)
