@@ -127,9 +127,7 @@ extension PostgresSeveralServersTests {
     /// 10 s lock wait.
     @Test(.timeLimit(.minutes(1))) func bufferedWritesNobodyWaitsForDoNotKeepTheLockFromOthers() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
-        let (a, _) = try PostgresStoreTests.portal(database)
-        let (b, _) = try PostgresStoreTests.portal(database)
-        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let (a, b, partner) = try PostgresStoreTests.twoServers(database)
         // Submitted, not yet waited for: as behind a client that reads its replies slowly.
         let unread = try a.submit(PostgresStoreTests.tenantCreate("Unread on A", partner: partner), as: Self.op)
         let onB = Result { () throws(PortalError) in
@@ -149,9 +147,7 @@ extension PostgresSeveralServersTests {
     /// the other server writes, and the first one recovers on the database's history.
     @Test(.timeLimit(.minutes(1))) func aFailedHandOverCommitFailsItsWritesAndLetsTheOtherServerIn() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
-        let (a, _) = try PostgresStoreTests.portal(database)
-        let (b, _) = try PostgresStoreTests.portal(database)
-        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let (a, b, partner) = try PostgresStoreTests.twoServers(database)
         try PostgresStoreTests.refuseAtCommit(recordsHolding: "RefusedAtCommit", in: database)
         let unread = try a.submit(PostgresStoreTests.tenantCreate("RefusedAtCommit", partner: partner), as: Self.op)
         let onB = Result { () throws(PortalError) in
@@ -171,9 +167,7 @@ extension PostgresSeveralServersTests {
     /// first call's response.
     @Test(.timeLimit(.minutes(1))) func oneRequestKeySentToTwoServersAtOnceIsAppliedOnce() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
-        let (a, _) = try PostgresStoreTests.portal(database)
-        let (b, _) = try PostgresStoreTests.portal(database)
-        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let (a, b, partner) = try PostgresStoreTests.twoServers(database)
         for round in 0..<10 {
             let ids = Locked<[String]>([])
             DispatchQueue.concurrentPerform(iterations: 2) { i in

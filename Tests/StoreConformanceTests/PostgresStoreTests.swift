@@ -15,6 +15,13 @@ import Testing
         return (try Portal(clock: clock, calendar: clock.calendar, store: store), store)
     }
 
+    /// Two portals on one database (as two servers), and the partner "Acme" created through the first.
+    static func twoServers(_ database: PostgresTestDatabase) throws -> (Portal, Portal, partner: String) {
+        let (a, _) = try portal(database)
+        let (b, _) = try portal(database)
+        return (a, b, try a.perform(PartnerCreate(name: "Acme"), as: op).partner.id)
+    }
+
     static func tenantCreate(_ name: String, partner: String) -> TenantCreate {
         TenantCreate(
             partnerId: partner, name: name, contact: Contact(email: "it@example.ch"),
@@ -23,9 +30,7 @@ import Testing
 
     @Test func aWriteOnOneServerIsSeenByTheNextRequestOnAnother() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
-        let (a, _) = try Self.portal(database)
-        let (b, _) = try Self.portal(database)
-        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let (a, b, partner) = try Self.twoServers(database)
         let tenant = try a.perform(Self.tenantCreate("T1", partner: partner), as: Self.op).tenant
         #expect(try b.perform(TenantGet(tenantId: tenant.id), as: Self.op).tenant.name == "T1")
         // And a write on B is applied on top of A's.
@@ -65,9 +70,7 @@ import Testing
 
     @Test func theSameDomainFromTwoServersIsBookedOnce() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
-        let (a, _) = try Self.portal(database)
-        let (b, _) = try Self.portal(database)
-        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let (a, b, partner) = try Self.twoServers(database)
         let t1 = try a.perform(Self.tenantCreate("T1", partner: partner), as: Self.op).tenant.id
         let t2 = try a.perform(Self.tenantCreate("T2", partner: partner), as: Self.op).tenant.id
         for round in 0..<10 {
@@ -102,9 +105,7 @@ import Testing
     /// round here ended in a lock timeout.
     @Test func theLockIsHandedOverWhileTheGlobalQueuesAreBusy() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
-        let (a, _) = try Self.portal(database)
-        let (b, _) = try Self.portal(database)
-        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let (a, b, partner) = try Self.twoServers(database)
         let tenants = try [a, b].map { try $0.perform(Self.tenantCreate("T", partner: partner), as: Self.op).tenant.id }
         let stop = Atomic<Bool>(false)
         defer { stop.store(true, ordering: .relaxed) }
@@ -137,9 +138,7 @@ import Testing
 
     @Test func expectedVersionHoldsAcrossServers() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
-        let (a, _) = try Self.portal(database)
-        let (b, _) = try Self.portal(database)
-        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let (a, b, partner) = try Self.twoServers(database)
         let tenant = try a.perform(Self.tenantCreate("T", partner: partner), as: Self.op).tenant
         for round in 0..<10 {
             let version = try a.perform(TenantGet(tenantId: tenant.id), as: Self.op).tenant.version
@@ -159,9 +158,7 @@ import Testing
 
     @Test func aRefusedWriteLetsTheOtherServersWrite() throws {
         guard let database = try PostgresTestDatabase.make() else { return }
-        let (a, _) = try Self.portal(database)
-        let (b, _) = try Self.portal(database)
-        let partner = try a.perform(PartnerCreate(name: "Acme"), as: Self.op).partner.id
+        let (a, b, partner) = try Self.twoServers(database)
         let tenant = try a.perform(Self.tenantCreate("T", partner: partner), as: Self.op).tenant
         #expect(throws: PortalError.self) {
             _ = try a.perform(TenantUpdate(tenantId: tenant.id, expectedVersion: 99, name: "X"), as: Self.op)
