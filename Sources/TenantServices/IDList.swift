@@ -8,7 +8,9 @@ struct IDList: RandomAccessCollection, Equatable, Sendable, ExpressibleByArrayLi
     /// The IDs after `head`.
     private var tail: [String] = []
 
-    init(arrayLiteral ids: String...) {
+    init(arrayLiteral ids: String...) { self.init(ids) }
+
+    init(_ ids: some Sequence<String>) {
         for id in ids { append(id) }
     }
 
@@ -26,9 +28,7 @@ struct IDList: RandomAccessCollection, Equatable, Sendable, ExpressibleByArrayLi
 
     /// Takes every occurrence of `id` out, keeping the others in order.
     mutating func remove(_ id: String) {
-        let kept = filter { $0 != id }
-        self = []
-        for other in kept { append(other) }
+        self = IDList(filter { $0 != id })
     }
 
     var description: String { Array(self).description }

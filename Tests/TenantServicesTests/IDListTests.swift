@@ -30,10 +30,3 @@ import Testing
         }
     }
 }
-
-extension IDList {
-    init(_ ids: [String]) {
-        self = []
-        for id in ids { append(id) }
-    }
-}
