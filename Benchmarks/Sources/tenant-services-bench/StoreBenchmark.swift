@@ -24,14 +24,8 @@ extension Benchmark {
     func timeTenantCreates(
         on server: ServerProcess, writes: Int, next: inout Int, afterLockStep: () throws -> Void = {}
     ) rethrows -> (lockStep: Double, pipelined: Double, pipelinedCount: Int) {
+        let lockStep = lockStepCreates(on: server, count: writes, next: &next)
         var number = next
-        let lockStep = best(1) {
-            for _ in 0..<writes {
-                server.send(Self.tenantCreateLine(number))
-                number += 1
-                _ = server.receiveLine()
-            }
-        }
         try afterLockStep()
         let count = writes * 5
         var payload: [UInt8] = []
@@ -48,6 +42,20 @@ extension Benchmark {
             for _ in 0..<count { _ = server.receiveLine() }
         }
         return (lockStep, pipelined, count)
+    }
+
+    /// Seconds for `count` tenant.create sent lock-step to `server` (each reply read before the
+    /// next request is sent), numbered from `next`.
+    func lockStepCreates(on server: ServerProcess, count: Int, next: inout Int) -> Double {
+        var number = next
+        defer { next = number }
+        return best(1) {
+            for _ in 0..<count {
+                server.send(Self.tenantCreateLine(number))
+                number += 1
+                _ = server.receiveLine()
+            }
+        }
     }
 
     /// Seconds for `writes` durable tenant.create through the library, one after the other.
@@ -84,6 +92,21 @@ extension Benchmark {
                 _ = echo.receiveLine()
             }
         } / Double(writes)
+    }
+
+    /// Seconds per lock-step tenant.create through this server on the in-memory store: its own
+    /// path (pipe, parse, validate, decode, apply, encode, serialize) without any storage, the
+    /// part of a durable lock-step write that no store can make cheaper.
+    func inMemoryLockStep(writes: Int) throws -> Double {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("tenant-services")
+        let server = try ServerProcess(binary, ["serve", "--in-memory", "--log-level", "error"])
+        defer { server.stop() }
+        server.send(Self.partnerCreateLine)
+        _ = server.receiveLine()
+        var next = 1
+        _ = lockStepCreates(on: server, count: 200, next: &next)  // warm-up
+        return lockStepCreates(on: server, count: writes, next: &next) / Double(writes)
     }
 
     static func temporaryDirectory(_ name: String) -> URL {
@@ -169,6 +192,7 @@ extension Benchmark {
         let (lockStep, pipelined, pipelinedCount) = try timeTenantCreates(on: server, writes: writes, next: &next)
         server.stop()
         let roundTrip = try stdioRoundTrip(reply: createReply, writes: writes)
+        let ownPath = try inMemoryLockStep(writes: writes)
 
         // The library in process, one thread, lock-step: the file store, then SQLite behind the same protocol.
         func lockStepWrites(_ portal: Portal) throws -> Double { try libraryLockStep(portal, writes: writes) }
@@ -213,6 +237,12 @@ extension Benchmark {
                 format:
                     "  floor of any stdio server: the C jansson round trip %.1f µs + SQLite's commit %.1f µs = %.2f× SQLite at best",
                 roundTrip * 1e6, 1e6 / sqliteRate, (1 / sqliteRate) / (1 / sqliteRate + roundTrip)))
+        let bareCommit = bareTime / Double(writes)
+        print(
+            String(
+                format:
+                    "  floor of this server: its own lock-step path on the in-memory store %.1f µs + the bare append+fdatasync %.1f µs = %.2f× SQLite at best",
+                ownPath * 1e6, bareCommit * 1e6, (1 / sqliteRate) / (ownPath + bareCommit)))
         print(
             String(
                 format: "server pipelined (stdio)       %8.0f writes/s = %.2f× SQLite (goal ≥ 5×)",
