@@ -133,6 +133,35 @@ import Testing
         #expect(seen.actions == [], "no action is shown when every change is refused")
     }
 
+    /// Near both ends of the dates, in zones far ahead of and behind UTC: a change is made
+    /// exactly when today in the zone and now's date in UTC both lie within 0001-01-01 …
+    /// 9999-12-31, and then every instant it shows is RFC 3339 UTC with a four-digit year, the
+    /// instant itself.
+    @Test func aChangeIsMadeExactlyWhenTodayAndNowInUTCAreWithinTheDates() async {
+        let zones = ["Europe/Zurich", "America/Los_Angeles", "Pacific/Kiritimati", "Pacific/Pago_Pago"]
+        let ends: [Double] = [-62_135_596_800, 253_402_300_800]
+        await propertyCheck(count: 300, input: Gen.int(in: 0...3), Gen.int(in: 0...1), Gen.int(in: -180_000...180_000))
+        {
+            zone, end, offset in
+            do {
+                let calendar = BusinessCalendar(timeZone: TimeZone(identifier: zones[zone])!)
+                let now = Date(timeIntervalSince1970: ends[end] + Double(offset))
+                let utc = CivilDate(daysSince1970: Int((now.timeIntervalSince1970 / 86_400).rounded(.down)))
+                let handled = calendar.date(of: now).isRepresentable && utc.isRepresentable
+                let portal = try Portal(clock: ManualClock(now), calendar: calendar)
+                let made = try? portal.perform(PartnerCreate(name: "P"), as: op).partner
+                #expect((made != nil) == handled, "\(zones[zone]) at \(now)")
+                guard let made else { return }
+                let text = made.createdAt
+                #expect(text.utf8.count == 20 && text.hasSuffix("Z"), "\(text)")
+                #expect(text.hasPrefix(utc.description + "T"), "\(text) is \(now)")
+                #expect(text == timestamp(now))
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
     @Test func noChangeIsAcknowledgedOnADayPastTheLastDate() throws {
         let d = try Deployed(on: "9999-12-31")
         // 23:30 UTC on 9999-12-31 is already 10000-01-01 in Zurich.
