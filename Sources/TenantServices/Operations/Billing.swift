@@ -351,8 +351,9 @@ struct StatementBuilder {
     private var pricesByCurrency: [(currency: String, prices: [Int])] = []
     /// Discounts already shown, with their view.
     private var views: [(discount: Discount, view: DiscountView)] = []
-    /// The currency of the lines being added, that currency's prices and its sum's index.
+    /// The region and currency of the lines being added, that currency's prices and its sum's index.
     private var currency = ""
+    private var region: Region?
     private var unitPrices: [Int] = []
     private var sumIndex = 0
 
@@ -380,9 +381,11 @@ struct StatementBuilder {
         sums.sorted { $0.currency < $1.currency }.map { CurrencyTotal(currency: $0.currency, total: $0.total) }
     }
 
-    /// Prices the next lines in a currency: the one of the region a domain's services ran in.
-    private mutating func use(_ currency: String) {
-        guard currency != self.currency || unitPrices.count != prices.services.count else { return }
+    /// Prices the next lines in the currency of a region: the one a domain's services ran in.
+    private mutating func use(_ region: Region) {
+        guard region != self.region || unitPrices.count != prices.services.count else { return }
+        self.region = region
+        let currency = region.currency
         self.currency = currency
         if let known = pricesByCurrency.first(where: { $0.currency == currency }) {
             unitPrices = known.prices
@@ -421,7 +424,7 @@ struct StatementBuilder {
     /// in the currency of the domain's region, where its services ran: a tenant may move to the
     /// other region once its domains have ended, and that does not reprice what ran before.
     mutating func add(_ domain: Domain, of tenant: Tenant) {
-        use(domain.region.currency)
+        use(domain.region)
         let first = month.first
         let last = month.last
         let services = domain.services
