@@ -132,7 +132,7 @@ public struct Dispatcher: Sendable {
     private func prepare(parsed value: JSONValue, numbersOutOfRange: Bool) -> PreparedReply {
         if value.kind == .array {
             guard value.count > 0 else {
-                return Self.refused(JSONRPCError(.invalidRequest, "invalid request: an empty batch"))
+                return Self.refused(JSONRPCError.invalidRequest("invalid request: an empty batch"))
             }
             let prepared = value.elements.map { respond(to: $0, numbersOutOfRange: numbersOutOfRange) }
             return PreparedReply(requestCount: prepared.count) {
@@ -161,21 +161,20 @@ public struct Dispatcher: Sendable {
         guard request.kind == .object else {
             return .ready(
                 Self.errorResponse(
-                    JSONRPCError(.invalidRequest, "invalid request: a request must be an object"), id: .null))
+                    JSONRPCError.invalidRequest("invalid request: a request must be an object"), id: .null))
         }
         let id = request["id"]
         if numbersOutOfRange, id?.stringValue == OutOfRangeNumbers.marker {
             return .ready(
                 Self.errorResponse(
-                    JSONRPCError(
-                        .invalidRequest,
+                    JSONRPCError.invalidRequest(
                         "invalid request: the id is a number beyond the range this server reads (\(OutOfRangeNumbers.range)), so it cannot be echoed"
                     ), id: .null))
         }
         let validID = id.map { [.string, .integer, .real, .null].contains($0.kind) } ?? true
         let replyID = validID ? (id ?? .null) : .null
         func invalid(_ message: String) -> PreparedReply {
-            .ready(Self.errorResponse(JSONRPCError(.invalidRequest, "invalid request: " + message), id: replyID))
+            .ready(Self.errorResponse(JSONRPCError.invalidRequest("invalid request: " + message), id: replyID))
         }
         guard validID else { return invalid("id must be a string, a number or null") }
         guard request["jsonrpc"]?.stringValue == "2.0" else { return invalid("jsonrpc must be \"2.0\"") }

@@ -55,6 +55,14 @@ extension JSONRPCError {
     }
 }
 
+extension JSONRPCError {
+    /// The one way to build an invalid-request error (−32600): like every error it names its
+    /// case in `data.reason` (`invalid-request`).
+    public static func invalidRequest(_ message: String) -> JSONRPCError {
+        JSONRPCError(.invalidRequest, message, data: details("invalid-request"))
+    }
+}
+
 /// One reason params are invalid, as listed in `data.errors` of an invalid-params error.
 public struct ParamError: Sendable, Equatable {
     /// JSON pointer of the failing value in the params (`""` is the params object).

@@ -37,6 +37,33 @@ public struct BusinessCalendar: Sendable {
         return calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
     }
 
+    /// Why the portal cannot act at an instant (`date-rule`, naming the bound passed), or nil when
+    /// it can: its date in the configured zone ("today") and its date in UTC (how views write
+    /// it) both lie within ``CivilDate/earliest`` … ``CivilDate/latest``.
+    public func dateRuleRefusal(at instant: Date) -> PortalError? {
+        let today = date(of: instant)
+        let utc = Self.utcDate(of: instant)
+        let day =
+            today.isRepresentable
+            ? "now is \(utc) in UTC, as instants are written" : "today is \(today) in \(timeZone.identifier)"
+        if today > CivilDate.latest || utc > CivilDate.latest {
+            return PortalError(
+                .dateRule, "\(day), past \(CivilDate.latest), the last date the portal handles",
+                details: .init(latest: CivilDate.latest.description))
+        }
+        if today < CivilDate.earliest || utc < CivilDate.earliest {
+            return PortalError(
+                .dateRule, "\(day), before \(CivilDate.earliest), the first date the portal handles",
+                details: .init(earliest: CivilDate.earliest))
+        }
+        return nil
+    }
+
+    /// The date of an instant in UTC (proleptic Gregorian), the date its RFC 3339 text shows.
+    static func utcDate(of instant: Date) -> CivilDate {
+        CivilDate(daysSince1970: Int((instant.timeIntervalSince1970 / 86_400).rounded(.down)))
+    }
+
     /// The calendar date of an instant in the configured zone (proleptic Gregorian, see ``start(of:)``).
     public func date(of instant: Date) -> CivilDate {
         if let last = lastDay.withLock({ $0 }), last.days.contains(instant) { return last.date }

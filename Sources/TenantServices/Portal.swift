@@ -212,18 +212,13 @@ public final class Portal: Sendable {
         }
     }
 
-    /// A transaction for a write by `actor` at `now`; refused with `date-rule` when today is past
-    /// the last date the portal handles.
+    /// A transaction for a write by `actor` at `now`; refused with `date-rule` when today, or now's
+    /// date in UTC (as its records' instants are written), is outside the dates the portal handles.
     private func writeTransaction(as actor: Principal, method: String, now: Date) throws(PortalError) -> Transaction {
         var tx = Transaction(
             state: PortalState(), actor: actor, now: now, calendar: calendar, catalog: catalog, method: method)
         tx.faults = faults
-        guard tx.today.isRepresentable else {
-            throw PortalError(
-                .dateRule,
-                "today is \(tx.today) in \(calendar.timeZone.identifier), past \(CivilDate.latest), the last date the portal handles",
-                details: .init(latest: CivilDate.latest.description))
-        }
+        if let refusal = calendar.dateRuleRefusal(at: now) { throw refusal }
         return tx
     }
 
@@ -358,6 +353,10 @@ struct Transaction {
 
     var access: Access { Access(actor: actor, faults: faults) }
 
+    /// Whether changes can be made now (see ``BusinessCalendar/dateRuleRefusal(at:)``): when not,
+    /// every change is refused, so no action is shown.
+    let canChange: Bool
+
     init(
         state: PortalState, actor: Principal, now: Date, calendar: BusinessCalendar, catalog: Catalog,
         method: String = ""
@@ -366,6 +365,7 @@ struct Transaction {
         self.actor = actor
         self.now = now
         self.today = calendar.date(of: now)
+        self.canChange = today.isRepresentable && BusinessCalendar.utcDate(of: now).isRepresentable
         self.calendar = calendar
         self.catalog = catalog
         self.method = method

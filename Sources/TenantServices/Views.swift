@@ -168,8 +168,8 @@ extension Transaction {
     func view(of tenant: Tenant) -> TenantView {
         let visible = state.domains(ofTenant: tenant.id).filter { access.canSee($0, of: tenant) }
         var actions: [String] = []
-        // Past the last date every change is refused, so no action can succeed.
-        if today.isRepresentable {
+        // Outside the dates the portal handles every change is refused, so no action can succeed.
+        if canChange {
             if access.allows(.editTenant) { actions.append(TenantUpdate.method) }
             if access.allows(.order) { actions.append(DomainAdd.method) }
             if access.allows(.orderManually) { actions.append(DomainAddManually.method) }
@@ -223,8 +223,8 @@ extension Transaction {
     /// The methods this actor may call on this domain now; each would succeed with suitable params.
     func actions(on domain: Domain) -> [String] {
         var actions: [String] = []
-        // Past the last date every change is refused, so no action can succeed.
-        guard today.isRepresentable else { return actions }
+        // Outside the dates the portal handles every change is refused, so no action can succeed.
+        guard canChange else { return actions }
         if access.allows(.order) {
             let live = domain.liveServices(on: today)
             let orderable = orderable(domain, live: live)

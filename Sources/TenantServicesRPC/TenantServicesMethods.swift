@@ -38,13 +38,9 @@ public enum TenantServicesMethods {
                     guard let text = params?["now"]?.stringValue, let date = parseTimestamp(text) else {
                         throw JSONRPCError(.invalidParams, "now must be an RFC 3339 date-time")
                     }
-                    let today = portal.calendar.date(of: date)
-                    guard today.isRepresentable else {
+                    if let refusal = portal.calendar.dateRuleRefusal(at: date) {
                         throw rpcError(
-                            PortalError(
-                                .dateRule,
-                                "\(text) is \(today) in \(portal.calendar.timeZone.identifier), past \(CivilDate.latest), the last date the portal handles",
-                                details: .init(latest: CivilDate.latest.description)))
+                            PortalError(refusal.code, "\(text): \(refusal.message)", details: refusal.details))
                     }
                     clock.set(date)
                     return ["now": JSONValue(JSONValueEncoder.text(for: clock.now()))]

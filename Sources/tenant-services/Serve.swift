@@ -58,10 +58,8 @@ struct Serve: ParsableCommand {
         guard let start = try? JSONValueDecoder().decode(Date.self, from: JSONValue(clock)) else {
             throw ValidationError("--clock '\(clock)' is not an RFC 3339 instant such as 2026-11-27T09:00:00Z")
         }
-        guard try location.calendar().date(of: start).isRepresentable else {
-            throw ValidationError(
-                "--clock '\(clock)' falls past \(CivilDate.latest) in \(location.timeZone), the last date the portal handles"
-            )
+        if let refusal = try location.calendar().dateRuleRefusal(at: start) {
+            throw ValidationError("--clock '\(clock)': \(refusal.message)")
         }
         return start
     }

@@ -58,6 +58,11 @@ import Testing
             (["serve", "--time-zone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
             (["serve", "--clock", "yesterday"], "--clock 'yesterday' is not an RFC 3339 instant"),
             (["serve", "--request-key-hours", "23"], "--request-key-hours 23 is out of range"),
+            // Instants are written in UTC: a year 10000 there is refused even where the zone's date is 9999.
+            (
+                ["serve", "--clock", "9999-12-31T23:00:00-08:00", "--time-zone", "America/Los_Angeles"],
+                "now is 10000-01-01 in UTC, as instants are written, past 9999-12-31"
+            ),
         ]
         for (arguments, message) in cases {
             let run = try Run.server(arguments + store, input: [])

@@ -108,6 +108,22 @@ func normalized(_ value: JSONValue) -> JSONValue {
         #expect(normalized(got) == normalized(try JSONValue.parse(expected)))
     }
 
+    /// SPEC §7: error `data` always has `reason`, the error's name, for the protocol's own
+    /// errors too (-32600 had none).
+    @Test(arguments: exchanges.filter { $0.reply?.contains("\"error\"") == true })
+    func everyErrorNamesItsReason(_ exchange: Exchange) throws {
+        let names = [
+            -32700: "parse-error", -32600: "invalid-request", -32601: "method-not-found", -32602: "invalid-params",
+            -32603: "internal-error",
+        ]
+        let reply = try JSONValue.parse(try #require(dispatcher.reply(to: Array(exchange.request.utf8))))
+        let replies = reply.kind == .array ? reply.elements : [reply]
+        for error in replies.compactMap({ $0["error"] }) {
+            let code = try #require(error["code"]?.intValue)
+            #expect(error["data"]?["reason"]?.stringValue == names[Int(code)], "\(exchange.name): \(error)")
+        }
+    }
+
     @Test(arguments: exchanges, Framing.allCases)
     func overTheStreamInBothFramings(_ exchange: Exchange, framing: Framing) throws {
         var reader = FrameReader()

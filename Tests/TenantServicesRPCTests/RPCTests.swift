@@ -116,6 +116,49 @@ import Testing
         }
     }
 
+    /// SPEC §7: every method that changes one tenant or one domain (`tenant.update`, `domain.*`,
+    /// `service.*`, `users.*`) accepts `expectedVersion`; `domain.add` and `domain.addManually`
+    /// compare it with the tenant's version (they refused it as an unknown param).
+    @Test func everyMethodThatChangesATenantOrADomainTakesExpectedVersion() throws {
+        let reads: Set = ["domain.get", "domain.check", "service.available", "users.list"]
+        let changing = SchemaVerification.allMethods.filter { name in
+            !reads.contains(name)
+                && (name == "tenant.update" || ["domain.", "service.", "users."].contains(where: name.hasPrefix))
+        }
+        #expect(changing.contains("domain.add") && changing.contains("domain.addManually"))
+        for method in changing {
+            let schema = try #require(SchemaSet.embedded.files["methods/\(method).params.json"])
+            #expect(schema["properties"]?["expectedVersion"] != nil, "\(method) takes no expectedVersion")
+        }
+        let rpc = try RPCHarness()
+        let op = RPCHarness.op
+        let partner = try rpc.call("partner.create", ["actor": op, "name": "P"])["partner"]!["id"]!
+        let tenant = try rpc.call(
+            "tenant.create",
+            [
+                "actor": op, "partnerId": partner, "name": "T", "contact": ["email": "a@b.ch"],
+                "address": RPCHarness.address,
+            ]
+        )["tenant"]!
+        let id = tenant["id"]!
+        let version = tenant["version"]!.intValue!
+        let expert: JSONValue = [
+            "id": "u-anna", "kind": "partnerAdmin", "partnerId": partner, "roles": ["ALL"], "expertMode": true,
+        ]
+        let calls: [(String, JSONValue)] = [
+            ("domain.add", ["actor": expert, "tenantId": id, "name": "a.ch", "mode": "inline"]),
+            ("domain.addManually", ["actor": expert, "tenantId": id, "name": "b.ch"]),
+        ]
+        for (method, params) in calls {
+            let stale = try rpc.fail(method, params.setting("expectedVersion", to: JSONValue(version + 1)))
+            #expect(stale["code"]?.intValue == 1002, "\(method): \(stale)")
+            #expect(stale["data"]?["reason"]?.stringValue == "conflict")
+            #expect(stale["data"]?["currentVersion"]?.intValue == version)
+            let added = try rpc.call(method, params.setting("expectedVersion", to: JSONValue(version)))
+            #expect(added["domain"]?["tenantId"] == id)
+        }
+    }
+
     @Test func openRPCDocumentIsCurrentAndListsEveryMethod() throws {
         let committed = try #require(SchemaSet.embedded.files["openrpc.json"])
         #expect(

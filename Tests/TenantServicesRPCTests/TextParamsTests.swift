@@ -136,4 +136,21 @@ import Testing
         let fine = try rpc.call("clock.set", ["actor": RPCHarness.op, "now": "9999-12-31T22:30:00Z"])
         #expect(fine["now"]?.stringValue == "9999-12-31T22:30:00Z")
     }
+
+    /// Instants are RFC 3339 UTC within 0001 … 9999: the test clock refuses one whose date in
+    /// UTC is before 0001-01-01 although Zurich's (local mean time, +00:34) is not (it was taken,
+    /// and written back two days off, as a Julian date), and a day before the first date is
+    /// refused with `data.earliest` (it was answered with `data.latest`, "past 9999-12-31").
+    @Test func theTestClockRefusesAnInstantBeforeTheFirstDate() throws {
+        let rpc = try RPCHarness()
+        for now in ["0000-12-31T23:59:59Z", "0001-01-01T00:00:00+01:00"] {
+            let error = try rpc.fail("clock.set", ["actor": RPCHarness.op, "now": JSONValue(now)])
+            #expect(error["code"]?.intValue == 1005, "\(now): \(error)")
+            #expect(error["data"]?["earliest"]?.stringValue == "0001-01-01", "\(now): \(error)")
+            #expect(error["data"]?["latest"] == nil, "\(now): \(error)")
+            #expect(error["message"]?.stringValue?.contains("before 0001-01-01") == true, "\(now): \(error)")
+        }
+        let first = try rpc.call("clock.set", ["actor": RPCHarness.op, "now": "0001-01-01T00:00:00Z"])
+        #expect(first["now"]?.stringValue == "0001-01-01T00:00:00Z")
+    }
 }

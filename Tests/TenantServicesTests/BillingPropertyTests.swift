@@ -35,6 +35,38 @@ import Testing
         }
     }
 
+    /// A line is priced in the currency of the region its domain's services ran in (SPEC §2,
+    /// CHF for CH, EUR for DE): a tenant may move to the other region once its domains have
+    /// ended, and what ran before is not repriced in the new currency, neither in the month of
+    /// the move nor once that month is past.
+    @Test func linesArePricedInTheCurrencyOfTheRegionTheServicesRanIn() async {
+        await propertyCheck(count: 20, input: Gen.int(in: 19...29), Gen.int(in: 1...11), Gen.bool) {
+            endDay, wait, fromGermany in
+            do {
+                let (from, to) = fromGermany ? (berlin, zurich) : (zurich, berlin)
+                let currency = fromGermany ? "EUR" : "CHF"
+                let d = try Deployed(on: "2026-11-18", address: from)
+                _ = try d.cancel("SC-SERVICE", end: "2026-11-\(endDay)")
+                let moveDay = min(endDay + wait, 30)
+                d.clock.set(BusinessCalendar().start(of: CivilDate("2026-11-\(moveDay)")!).addingTimeInterval(3600))
+                let moved = try d.portal.perform(TenantUpdate(tenantId: d.tenantId, address: to), as: d.admin)
+                #expect(moved.tenant.currency != currency, "the tenant moved to the other region")
+                for asOf in ["2026-11-\(moveDay)", "2026-12-02"] {
+                    d.clock.set(BusinessCalendar().start(of: CivilDate(asOf)!).addingTimeInterval(3600))
+                    let statement = try d.portal.perform(BillingStatement(month: Month("2026-11")!), as: d.admin)
+                    #expect(!statement.lines.isEmpty)
+                    for line in statement.lines {
+                        #expect(line.currency == currency, "\(line.service) as of \(asOf), ended \(endDay)")
+                        #expect(line.unitPrice == Catalog.standard.priceList[line.service]?.prices[currency])
+                    }
+                    #expect(statement.totals?.map(\.currency) == [currency])
+                }
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
     /// Offer totals equal the sum of their lines, yearly = 12 × monthly.
     @Test func offerTotalsEqualTheSumOfTheirLines() async {
         await propertyCheck(count: 80, input: Gen.int(in: 0...500).array(of: 1...5), Gen.int(in: 0...10000)) {

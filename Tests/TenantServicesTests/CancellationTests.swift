@@ -12,14 +12,16 @@ struct Deployed {
     let tenantId: String
 
     /// Starts at 12:00 local time of `day` (Europe/Zurich) unless an instant is given.
-    init(on day: String, at instant: Date? = nil, services: [String] = ["SC-F-OUTBOUND", "SC-SIGENC", "SC-CERT"]) throws
-    {
+    init(
+        on day: String, at instant: Date? = nil, services: [String] = ["SC-F-OUTBOUND", "SC-SIGENC", "SC-CERT"],
+        address: Address = zurich
+    ) throws {
         let calendar = BusinessCalendar()
         clock = ManualClock(instant ?? calendar.start(of: CivilDate(day)!).addingTimeInterval(12 * 3600))
         portal = try Portal(clock: clock)
         let partner = try portal.perform(PartnerCreate(name: "P"), as: op).partner.id
         admin = Principal(id: "pa", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
-        tenantId = try portal.perform(TenantCreate(name: "T", contact: contact, address: zurich), as: admin).tenant.id
+        tenantId = try portal.perform(TenantCreate(name: "T", contact: contact, address: address), as: admin).tenant.id
         domainId = try portal.perform(
             DomainAdd(tenantId: tenantId, name: "d.ch", mode: .inline, services: services), as: admin
         ).domain.id

@@ -94,6 +94,74 @@ import Testing
         #expect(past.domains.allSatisfy { $0.actions == [] }, "\(past.domains.map(\.actions))")
     }
 
+    /// Instants are written as RFC 3339 UTC, so their date in UTC must lie within 0001-01-01 …
+    /// 9999-12-31 too: where the zone's date is still within them (Los Angeles on 9999-12-31 is
+    /// UTC's 10000-01-01; Zurich's 0001-01-01 begins at 0000-12-31T23:25:52Z), no change is
+    /// made and no action is shown (changes were made, written as `10000-01-01T07:00:00Z` or,
+    /// through Foundation's Julian calendar, two days off).
+    @Test func noChangeIsMadeAtAnInstantWhoseUTCDateIsOutsideTheDates() throws {
+        let cases: [(zone: String, instant: Double, bound: String)] = [
+            ("America/Los_Angeles", 253_402_300_800 + 7 * 3600, "latest"),
+            ("Europe/Zurich", -62_135_596_800 - 1, "earliest"),
+        ]
+        for (zone, instant, bound) in cases {
+            let calendar = BusinessCalendar(timeZone: TimeZone(identifier: zone)!)
+            let clock = ManualClock(Date(timeIntervalSince1970: instant))
+            #expect(calendar.date(of: clock.now()).isRepresentable, "\(zone): the zone's date is one it handles")
+            let portal = try Portal(clock: clock, calendar: calendar)
+            let error = #expect(throws: PortalError.self) {
+                try portal.perform(PartnerCreate(name: "P"), as: op)
+            }
+            #expect(error?.code == .dateRule, "\(zone)")
+            #expect(
+                bound == "latest"
+                    ? error?.details.latest == "9999-12-31" : error?.details.earliest == CivilDate.earliest, "\(zone)")
+            #expect(portal.journal.isEmpty, "\(zone)")
+        }
+        // One second later (earlier), every change is made again and written in four-digit years.
+        let clock = ManualClock(Date(timeIntervalSince1970: -62_135_596_800))
+        let portal = try Portal(clock: clock)
+        let partner = try portal.perform(PartnerCreate(name: "P"), as: op).partner
+        #expect(partner.createdAt == "0001-01-01T00:00:00Z")
+        let sales = Principal(id: "pa", kind: .partnerAdmin, partnerId: partner.id, roles: [.ALL])
+        let tenant = try portal.perform(
+            TenantCreate(name: "T", contact: contact, address: zurich), as: sales
+        ).tenant
+        #expect(tenant.actions.contains("tenant.update"))
+        clock.set(Date(timeIntervalSince1970: -62_135_596_800 - 1))
+        let seen = try portal.perform(TenantGet(tenantId: tenant.id), as: sales).tenant
+        #expect(seen.actions == [], "no action is shown when every change is refused")
+    }
+
+    /// Near both ends of the dates, in zones far ahead of and behind UTC: a change is made
+    /// exactly when today in the zone and now's date in UTC both lie within 0001-01-01 …
+    /// 9999-12-31, and then every instant it shows is RFC 3339 UTC with a four-digit year, the
+    /// instant itself.
+    @Test func aChangeIsMadeExactlyWhenTodayAndNowInUTCAreWithinTheDates() async {
+        let zones = ["Europe/Zurich", "America/Los_Angeles", "Pacific/Kiritimati", "Pacific/Pago_Pago"]
+        let ends: [Double] = [-62_135_596_800, 253_402_300_800]
+        await propertyCheck(count: 300, input: Gen.int(in: 0...3), Gen.int(in: 0...1), Gen.int(in: -180_000...180_000))
+        {
+            zone, end, offset in
+            do {
+                let calendar = BusinessCalendar(timeZone: TimeZone(identifier: zones[zone])!)
+                let now = Date(timeIntervalSince1970: ends[end] + Double(offset))
+                let utc = CivilDate(daysSince1970: Int((now.timeIntervalSince1970 / 86_400).rounded(.down)))
+                let handled = calendar.date(of: now).isRepresentable && utc.isRepresentable
+                let portal = try Portal(clock: ManualClock(now), calendar: calendar)
+                let made = try? portal.perform(PartnerCreate(name: "P"), as: op).partner
+                #expect((made != nil) == handled, "\(zones[zone]) at \(now)")
+                guard let made else { return }
+                let text = made.createdAt
+                #expect(text.utf8.count == 20 && text.hasSuffix("Z"), "\(text)")
+                #expect(text.hasPrefix(utc.description + "T"), "\(text) is \(now)")
+                #expect(text == timestamp(now))
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
     @Test func noChangeIsAcknowledgedOnADayPastTheLastDate() throws {
         let d = try Deployed(on: "9999-12-31")
         // 23:30 UTC on 9999-12-31 is already 10000-01-01 in Zurich.

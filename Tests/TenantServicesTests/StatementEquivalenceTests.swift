@@ -154,7 +154,8 @@ struct GeneratedHistory {
                     .domainSaved(
                         Domain(
                             id: "D\(d)", tenantId: "T\(random.chance(5) ? tenants + 1 : d % tenants + 1)",
-                            name: random.chance(10) ? "a,b.ch" : "d\(d).ch", region: .CH, lastMode: .inline,
+                            name: random.chance(10) ? "a,b.ch" : "d\(d).ch", region: random.pick(Region.allCases),
+                            lastMode: .inline,
                             confidential: random.chance(20), access: [], services: services,
                             nextServiceNumber: services.count + 1, users: users, version: 1, createdAt: start)),
                     at: clock)
@@ -228,13 +229,15 @@ enum ReferenceStatement {
         for entry in prices.services where byCode[entry.code] != nil {
             let quantity = active.count(where: entry.counts.includes)
             guard quantity > 0 else { continue }
-            let price = entry.prices[tenant.currency] ?? 0
+            // In the currency of the region the domain's services ran in, whatever the tenant's is now.
+            let currency = domain.region.currency
+            let price = entry.prices[currency] ?? 0
             let discount = discountOf[entry.code] ?? nil
             lines.append(
                 StatementLine(
                     month: month, tenantId: tenant.id, tenantName: tenant.name, domainId: domain.id,
                     domain: domain.name, service: entry.code, quantity: quantity, unitPrice: price,
-                    currency: tenant.currency, discount: discount.map(\.view),
+                    currency: currency, discount: discount.map(\.view),
                     total: BillingStatement.total(quantity: quantity, unitPrice: price, discount: discount)))
         }
         return lines

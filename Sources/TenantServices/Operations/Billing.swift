@@ -167,7 +167,6 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
         }
         builder.reserveLines(bound)
         for tenant in tenants where access.inScope(tenant) {
-            builder.beginTenant(tenant)
             for id in state.domainsByTenant[tenant.id] ?? [] {
                 guard let domain = state.domains[id], access.canSee(domain, of: tenant) else { continue }
                 builder.add(domain, of: tenant)
@@ -194,7 +193,6 @@ public struct BillingStatement: PortalRequest, Executable, Equatable {
         builder.reserveLines(bound)
         for (t, tenant) in past.tenants.enumerated()
         where access.inScope(tenant) && (tenantId == nil || tenant.id == tenantId) {
-            builder.beginTenant(tenant)
             var d = past.firstDomain[t]
             while d >= 0 {
                 let domain = past.domains[d]
@@ -353,8 +351,9 @@ struct StatementBuilder {
     private var pricesByCurrency: [(currency: String, prices: [Int])] = []
     /// Discounts already shown, with their view.
     private var views: [(discount: Discount, view: DiscountView)] = []
-    /// The tenant being added: its currency, that currency's prices and its sum's index.
+    /// The region and currency of the lines being added, that currency's prices and its sum's index.
     private var currency = ""
+    private var region: Region?
     private var unitPrices: [Int] = []
     private var sumIndex = 0
 
@@ -382,10 +381,11 @@ struct StatementBuilder {
         sums.sorted { $0.currency < $1.currency }.map { CurrencyTotal(currency: $0.currency, total: $0.total) }
     }
 
-    /// Starts the lines of a tenant (call before adding its domains).
-    mutating func beginTenant(_ tenant: Tenant) {
-        let currency = tenant.currency
-        guard currency != self.currency || unitPrices.count != prices.services.count else { return }
+    /// Prices the next lines in the currency of a region: the one a domain's services ran in.
+    private mutating func use(_ region: Region) {
+        guard region != self.region || unitPrices.count != prices.services.count else { return }
+        self.region = region
+        let currency = region.currency
         self.currency = currency
         if let known = pricesByCurrency.first(where: { $0.currency == currency }) {
             unitPrices = known.prices
@@ -419,9 +419,12 @@ struct StatementBuilder {
         return nil
     }
 
-    /// Adds the chargeable lines of one domain of the tenant last begun: services billed on at
-    /// least one day of the month; per code the latest chargeable booking decides the discount.
+    /// Adds the chargeable lines of one domain of a tenant: services billed on at least one day
+    /// of the month; per code the latest chargeable booking decides the discount. They are priced
+    /// in the currency of the domain's region, where its services ran: a tenant may move to the
+    /// other region once its domains have ended, and that does not reprice what ran before.
     mutating func add(_ domain: Domain, of tenant: Tenant) {
+        use(domain.region)
         let first = month.first
         let last = month.last
         let services = domain.services

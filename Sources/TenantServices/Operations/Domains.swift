@@ -11,12 +11,17 @@ public struct DomainAdd: PortalRequest, Executable, Equatable {
     public var mode: IntegrationMode
     /// Option codes to book besides the base and the mode service.
     public var services: [String]?
+    /// The tenant's version the caller saw (its region decides the domain's); `conflict` if it changed.
+    public var expectedVersion: Int?
 
-    public init(tenantId: String, name: String, mode: IntegrationMode, services: [String]? = nil) {
+    public init(
+        tenantId: String, name: String, mode: IntegrationMode, services: [String]? = nil, expectedVersion: Int? = nil
+    ) {
         self.tenantId = tenantId
         self.name = name
         self.mode = mode
         self.services = services
+        self.expectedVersion = expectedVersion
     }
 
     /// The new domain.
@@ -25,6 +30,7 @@ public struct DomainAdd: PortalRequest, Executable, Equatable {
     func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let tenant = try tx.tenant(tenantId)
         try tx.require(.order)
+        try tx.check(expectedVersion: expectedVersion, current: tenant.version, of: "tenant \(tenantId)")
         try tx.requireKnown(services ?? [])
         let name = try tx.newDomainName(name)
         let codes = try tx.catalog.guidedBooking(
@@ -43,10 +49,13 @@ public struct DomainAddManually: PortalRequest, Executable, Equatable {
     static let isMutating = true
     public var tenantId: String
     public var name: String
+    /// The tenant's version the caller saw (its region decides the domain's); `conflict` if it changed.
+    public var expectedVersion: Int?
 
-    public init(tenantId: String, name: String) {
+    public init(tenantId: String, name: String, expectedVersion: Int? = nil) {
         self.tenantId = tenantId
         self.name = name
+        self.expectedVersion = expectedVersion
     }
 
     public typealias Response = DomainAdd.Response
@@ -54,6 +63,7 @@ public struct DomainAddManually: PortalRequest, Executable, Equatable {
     func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         let tenant = try tx.tenant(tenantId)
         try tx.require(.orderManually)
+        try tx.check(expectedVersion: expectedVersion, current: tenant.version, of: "tenant \(tenantId)")
         let name = try tx.newDomainName(name)
         let domain = tx.newDomain(name, of: tenant, codes: [tx.catalog.baseService.code])
         tx.save(domain, of: tenant, summary: "added domain \(name) manually")

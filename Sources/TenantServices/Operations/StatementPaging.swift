@@ -196,12 +196,7 @@ extension BillingStatement {
         let start = resume?.position ?? .start
         var builder = StatementBuilder(month: month, prices: prices)
         var next: StatementPosition?
-        var lastTenant = -1
         source.walk(from: start, access: access, tenantId: tenantId) { t, tenant, d, domain in
-            if t != lastTenant {
-                builder.beginTenant(tenant)
-                lastTenant = t
-            }
             let before = builder.lines.count
             builder.add(domain, of: tenant)
             var given = 0
@@ -219,12 +214,7 @@ extension BillingStatement {
         if next == nil {
             var sums = StatementBuilder(month: month, prices: prices)
             sums.keepsLines = false
-            var lastTenant = -1
-            source.walk(from: .start, access: access, tenantId: tenantId) { t, tenant, _, domain in
-                if t != lastTenant {
-                    sums.beginTenant(tenant)
-                    lastTenant = t
-                }
+            source.walk(from: .start, access: access, tenantId: tenantId) { _, tenant, _, domain in
                 sums.add(domain, of: tenant)
                 return true
             }
