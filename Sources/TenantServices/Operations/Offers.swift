@@ -412,10 +412,22 @@ public struct OfferAccept: PortalRequest, Executable, Equatable {
 
     func execute(in tx: inout Transaction) throws(PortalError) -> Response {
         var offer = try OfferTransition.move(&tx, offerId, to: .accepted)
+        let customer = try offer.tenantId.map { id throws(PortalError) in
+            guard let existing = tx.state.tenants[id] else { throw .notFound("tenant", id) }
+            return existing
+        }
+        // The booked services are billed in their region's currency: an offer priced in another
+        // (given at create, or the tenant moved since) would bill other prices than accepted.
+        let region = customer?.region ?? Region(country: offer.prospect!.address.country)
+        guard offer.currency == region.currency else {
+            throw PortalError(
+                .conflict,
+                "offer \(offer.id) is priced in \(offer.currency), but its services would be billed in \(region.currency) (region \(region.rawValue), from the customer's country \(customer?.address.country ?? offer.prospect!.address.country)); make a new offer in \(region.currency)"
+            )
+        }
         var tenant: Tenant
-        if let tenantId = offer.tenantId {
-            guard let existing = tx.state.tenants[tenantId] else { throw .notFound("tenant", tenantId) }
-            tenant = existing
+        if let customer {
+            tenant = customer
         } else {
             let prospect = offer.prospect!
             tenant = tx.newTenant(
