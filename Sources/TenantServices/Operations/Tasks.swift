@@ -71,6 +71,11 @@ public struct TaskComplete: PortalRequest, Executable, Equatable {
             break
         case .done:
             throw PortalError(.invalidTransition, "task \(taskId) is already done")
+        case .cancelled where task.kind == .remove:
+            throw PortalError(
+                .invalidTransition,
+                "task \(taskId) is cancelled: the \(task.record.type) record \(task.record.name) is needed again for \(domain.name), so it stays in place"
+            )
         case .cancelled:
             throw PortalError(
                 .invalidTransition,
