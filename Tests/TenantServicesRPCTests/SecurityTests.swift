@@ -121,4 +121,17 @@ private func call(_ d: Dispatcher, _ method: String, _ params: JSONValue) throws
             }
         }
     }
+
+    /// Tenant admins never see offers (SPEC §4), so not in their tenant's audit log either: the
+    /// events of offer O1 for T1 are there for the partner's auditors and the operator only.
+    @Test func tenantAdminsSeeNoOfferEventInTheAuditLog() throws {
+        let (world, dispatcher) = try rpcWorld()
+        for persona in [Persona.tenantAudit, .tenantAll, .audit, .platformOperator] {
+            let actor = world.actor(persona, of: "P1", tenant: "T1")
+            let reply = try call(dispatcher, "audit.list", ["actor": try JSONValueEncoder().encode(actor)]).text()
+            #expect(reply.contains("\"events\":[{"), "\(persona): \(reply)")
+            let showsOffer = reply.contains("\"action\":\"offer.create\"") || reply.contains("offer O1")
+            #expect(showsOffer == (actor.kind != .tenantAdmin), "\(persona): \(reply)")
+        }
+    }
 }

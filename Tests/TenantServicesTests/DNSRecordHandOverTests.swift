@@ -331,16 +331,13 @@ import Testing
                 for seed in seeds {
                     log.append(world.run(seed))
                     if let failure = try world.check() {
-                        if ProcessInfo.processInfo.environment["DNSDEBUG"] != nil { print("FAIL", failure, log) }
                         Issue.record("\(failure) after \(log)")
                         return
                     }
                 }
                 if let failure = try world.drain() {
-                    if ProcessInfo.processInfo.environment["DNSDEBUG"] != nil { print("FAIL", failure, log) }
                     Issue.record("\(failure) after \(log)")
                 }
-                if ProcessInfo.processInfo.environment["DNSDEBUG"] != nil { print("RUN", log) }
             } catch {
                 Issue.record("\(error)")
             }
