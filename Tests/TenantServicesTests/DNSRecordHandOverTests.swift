@@ -55,6 +55,20 @@ import Testing
         #expect(booked.services.allSatisfy { $0.status == .provisioned }, "\(booked.services)")
     }
 
+    /// The name booked again and confirmed, both bookings moved on by one tick (which deploys the
+    /// new one and ends the old one in the same call): the same outcome, no removal asked for.
+    @Test func oneTickThatDeploysTheNewBookingAndEndsTheOldOneAsksForNoRemoval() throws {
+        let (world, old, other) = try Self.endedWorld()
+        let new = try world.portal.perform(DomainAdd(tenantId: other, name: "muster.ch", mode: .inline), as: op)
+            .domain.id
+        _ = try world.portal.perform(DomainConfirm(domainId: new), as: op)
+        let tick = try world.portal.perform(WorkflowTick(), as: op)
+        #expect(tick.deployed.map(\.domainId) == [new, new])
+        #expect(Set(tick.deprovisioned.map(\.number)) == [1, 2], "\(tick)")
+        #expect(try Self.tasks(world, old).allSatisfy { $0.status != .open })
+        #expect(try Self.tasks(world, new).map(\.status) == [.done])
+    }
+
     /// The old booking's removal task is open (the tick ran) when the name is deployed again:
     /// the removal is no longer wanted, so it is cancelled (and cannot be completed), the old
     /// service is deprovisioned, and the new booking's task is done at once.
