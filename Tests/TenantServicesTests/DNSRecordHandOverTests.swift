@@ -91,6 +91,20 @@ import Testing
         #expect(try Self.tasks(world, new).allSatisfy { $0.status == .done })
     }
 
+    /// A keyed deploy that takes a record over keeps its request key (and so its result) on the
+    /// record of its own domain, never on the other partner's.
+    @Test func theRequestKeyOfAHandOverStaysWithTheDeployingPartner() throws {
+        let (world, old, other) = try Self.endedWorld()
+        let new = try world.portal.perform(DomainAdd(tenantId: other, name: "muster.ch", mode: .inline), as: op)
+            .domain.id
+        _ = try world.portal.perform(DomainConfirm(domainId: new), as: op)
+        let tech = world.actor(.tech, of: "P2", tenant: other)
+        _ = try world.portal.perform(DomainDeploy(domainId: new), as: tech, requestKey: "deploy-1")
+        let keyed = world.portal.journal.filter { $0.requestKey != nil }
+        #expect(keyed.map(\.domainId) == [new])
+        #expect(world.portal.journal.contains { $0.domainId == old && $0.actor.id == "system" })
+    }
+
     /// The same domain booked again (its services had all ended): its own open removal of the
     /// MX record and the new deploy task do not contradict each other either.
     @Test func theSameDomainBookedAgainTakesOverItsOwnRecord() throws {

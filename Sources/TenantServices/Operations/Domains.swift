@@ -371,14 +371,8 @@ extension Transaction {
             }
         }
         for task in tasks + released { state.apply(.taskSaved(task)) }
-        let own = released.filter { $0.domainId == domain.id }
-        advance(&domain)
-        let taken = tasks.filter { $0.status == .done }.map { "\($0.record.type) \($0.record.name)" }
-        save(
-            domain, of: tenant,
-            summary: "deployed \(deployed.joined(separator: ", ")) on \(domain.name)"
-                + (taken.isEmpty ? "" : "; took over \(taken.joined(separator: ", ")), still in place"),
-            tasks: tasks + own)
+        // The ended bookings on other domains first, so that the operation's last record (which
+        // carries its request key) is the deployed domain's own.
         var others: OrderedDictionary<String, [DeployTask]> = [:]
         for task in released where task.domainId != domain.id { others[task.domainId, default: []].append(task) }
         for (id, cancelled) in others {
@@ -391,6 +385,14 @@ extension Transaction {
                     "removal of \(records) on \(other.name) cancelled: the record is needed again for \(other.name)",
                 tasks: cancelled, by: Principal.system.reference)
         }
+        let own = released.filter { $0.domainId == domain.id }
+        advance(&domain)
+        let taken = tasks.filter { $0.status == .done }.map { "\($0.record.type) \($0.record.name)" }
+        save(
+            domain, of: tenant,
+            summary: "deployed \(deployed.joined(separator: ", ")) on \(domain.name)"
+                + (taken.isEmpty ? "" : "; took over \(taken.joined(separator: ", ")), still in place"),
+            tasks: tasks + own)
         return tasks
     }
 
