@@ -83,7 +83,7 @@ import Testing
             try world.portal.perform(TaskComplete(taskId: removal.id), as: op)
         }
         #expect(refusal?.code == .invalidTransition)
-        #expect(refusal?.message.contains("needed again") == true, "\(String(describing: refusal))")
+        #expect(refusal?.message.contains("booked again") == true, "\(String(describing: refusal))")
         #expect(
             try world.portal.perform(DomainGet(domainId: old), as: op).domain.services.allSatisfy {
                 $0.status == .deprovisioned

@@ -382,7 +382,7 @@ extension Transaction {
             save(
                 other, of: owner,
                 summary:
-                    "removal of \(records) on \(other.name) cancelled: the record is needed again for \(other.name)",
+                    "removal of \(records) cancelled: \(other.name) is booked again and needs it, so it stays in place",
                 tasks: cancelled, by: Principal.system.reference)
         }
         let own = released.filter { $0.domainId == domain.id }

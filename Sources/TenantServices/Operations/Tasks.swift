@@ -74,7 +74,7 @@ public struct TaskComplete: PortalRequest, Executable, Equatable {
         case .cancelled where task.kind == .remove:
             throw PortalError(
                 .invalidTransition,
-                "task \(taskId) is cancelled: the \(task.record.type) record \(task.record.name) is needed again for \(domain.name), so it stays in place"
+                "task \(taskId) is cancelled: \(domain.name) is booked again and needs its \(task.record.type) record \(task.record.name), so it stays in place"
             )
         case .cancelled:
             throw PortalError(
