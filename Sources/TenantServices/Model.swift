@@ -207,7 +207,7 @@ public enum TaskKind: String, Codable, Sendable {
 }
 
 /// A DNS record (or connector) a task asks for.
-public struct DNSRecord: Codable, Sendable, Equatable {
+public struct DNSRecord: Codable, Sendable, Hashable {
     public var type: String
     public var name: String
     public var value: String
@@ -216,7 +216,8 @@ public struct DNSRecord: Codable, Sendable, Equatable {
 /// Whether a task is still waiting for someone.
 public enum TaskStatus: String, Codable, Sendable, CaseIterable {
     case open, done
-    /// A deploy task whose service ended without ever having been provisioned; it can no longer be completed.
+    /// A deploy task whose service ended without ever having been provisioned, or a removal task
+    /// whose record a new booking of the domain name took over; it can no longer be completed.
     case cancelled
 }
 

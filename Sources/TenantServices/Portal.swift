@@ -372,11 +372,16 @@ struct Transaction {
     }
 
     /// Applies changes and records them as one event of the current operation.
+    ///
+    /// - Parameter recorded: who is recorded as having made the change: the actor, unless the change is
+    ///   a consequence the system draws on another partner's data (see ``deploy(_:of:)``).
     mutating func record(
-        target: String, summary: String, tenant: Tenant? = nil, domainId: String? = nil, _ changes: [Change]
+        target: String, summary: String, tenant: Tenant? = nil, domainId: String? = nil, _ changes: [Change],
+        by recorded: PrincipalReference? = nil
     ) {
         let record = EventRecord(
-            seq: (state.events.last?.seq ?? 0) + 1, at: now, actor: actor.reference, action: method, target: target,
+            seq: (state.events.last?.seq ?? 0) + 1, at: now, actor: recorded ?? actor.reference, action: method,
+            target: target,
             summary: summary, partnerId: tenant?.partnerId, tenantId: tenant?.id, domainId: domainId, changes: changes)
         state.apply(record)
         records.append(record)
@@ -399,12 +404,15 @@ struct Transaction {
     }
 
     /// Saves a domain, bumping its version, as one event.
-    mutating func save(_ domain: Domain, of tenant: Tenant, summary: String, tasks: [DeployTask] = []) {
+    mutating func save(
+        _ domain: Domain, of tenant: Tenant, summary: String, tasks: [DeployTask] = [],
+        by recorded: PrincipalReference? = nil
+    ) {
         var domain = domain
         domain.version += 1
         record(
             target: domain.id, summary: summary, tenant: tenant, domainId: domain.id,
-            [.domainSaved(domain)] + tasks.map(Change.taskSaved))
+            [.domainSaved(domain)] + tasks.map(Change.taskSaved), by: recorded)
     }
 
     // MARK: Lookups in the order of checks: visibility, role, version

@@ -138,7 +138,8 @@ public struct TaskView: Codable, Sendable, Equatable {
     public var number: Int
     public var kind: TaskKind
     public var record: DNSRecord
-    /// `cancelled` once its service has ended without ever having been provisioned.
+    /// `cancelled` once its service has ended without ever having been provisioned, or (a removal
+    /// task) once a new booking of the domain name took its record over.
     public var status: TaskStatus
     public var createdAt: String
     public var doneAt: String?

@@ -31,6 +31,8 @@ public struct InvariantViolation: Error, Sendable, CustomStringConvertible {
 ///   every past month has a booking of its service on its domain (for the automatic SC-SIGONLY
 ///   line, a provisioned SC-SIGENC) billed on some day of that month, judged by the earliest end
 ///   date the checker has seen for the booking, so a restored end date does not excuse it;
+/// - the open DNS tasks never contradict each other: no record of a domain name (whichever
+///   domain, tenant or partner booked it) has an open deploy task and an open removal task;
 /// - no actor sees another partner's (or, for tenant admins, another tenant's) data;
 /// - a tenant's counts equal the domains and services live today that the actor sees;
 /// - a statement of a past month never changes;
@@ -73,6 +75,7 @@ public final class InvariantChecker: @unchecked Sendable {
             if events.isEmpty && lastCheck == now { return }
             lastCheck = now
             let domains = try checkDomains(uncancels: events.filter { $0.action == ServiceUncancel.method })
+            try checkDNSTasks()
             try checkVisibility()
             try checkStatements(domains: domains)
             try checkAudit(events)
@@ -212,6 +215,23 @@ public final class InvariantChecker: @unchecked Sendable {
                 "no service stuck in provisioning",
                 "\(s.code) (number \(s.number)) on \(domain.name) is provisioning with its tasks done and its requirements provisioned"
             )
+        }
+    }
+
+    /// No record of a name is both to be set and to be removed.
+    private func checkDNSTasks() throws {
+        let portal = world.portal
+        var names: [String: String] = [:]
+        var open: [String: Set<TaskKind>] = [:]
+        for task in try portal.perform(TaskList(status: .open, limit: 1000), as: op).tasks {
+            if names[task.domainId] == nil {
+                names[task.domainId] = try portal.perform(DomainGet(domainId: task.domainId), as: op).domain.name
+            }
+            let key = "\(task.record.type) \(task.record.name) → \(task.record.value) of \(names[task.domainId]!)"
+            open[key, default: []].insert(task.kind)
+            if open[key]!.count > 1 {
+                throw fail("no contradictory DNS tasks", "\(key) has an open deploy and an open removal task")
+            }
         }
     }
 

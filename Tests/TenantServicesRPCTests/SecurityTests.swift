@@ -121,4 +121,38 @@ private func call(_ d: Dispatcher, _ method: String, _ params: JSONValue) throws
             }
         }
     }
+
+    /// Tenant admins never see offers (SPEC §4), so not in their tenant's audit log either: the
+    /// events of offer O1 for T1 are there for the partner's auditors and the operator only.
+    @Test func tenantAdminsSeeNoOfferEventInTheAuditLog() throws {
+        let (world, dispatcher) = try rpcWorld()
+        for persona in [Persona.tenantAudit, .tenantAll, .audit, .platformOperator] {
+            let actor = world.actor(persona, of: "P1", tenant: "T1")
+            let reply = try call(dispatcher, "audit.list", ["actor": try JSONValueEncoder().encode(actor)]).text()
+            #expect(reply.contains("\"events\":[{"), "\(persona): \(reply)")
+            let showsOffer = reply.contains("\"action\":\"offer.create\"") || reply.contains("offer O1")
+            #expect(showsOffer == (actor.kind != .tenantAdmin), "\(persona): \(reply)")
+        }
+    }
+
+    /// A partner's audit log holds the offers its admins made for prospects (no tenant yet), for
+    /// the partner's auditors and the operator only: not for another partner, nor a tenant admin.
+    @Test func aProspectOfferIsInItsPartnersAuditLogOnly() throws {
+        let (world, dispatcher) = try rpcWorld()
+        let sales = world.actor(.sales, of: "P1", tenant: "T1")
+        let prospect = Prospect(
+            name: "Neu AG", contact: Contact(email: "info@neu.ch"),
+            address: Address(street: "Weg 1", postalCode: "8000", city: "Zürich", country: "CH"))
+        let offer = try world.portal.perform(
+            OfferCreate(prospect: prospect, lines: [.init(domain: "neu.ch", mode: .inline, users: 2)]), as: sales
+        ).offer.id
+        for (persona, partner) in [
+            (Persona.audit, "P1"), (.all, "P1"), (.platformOperator, "P1"), (.audit, "P2"), (.tenantAudit, "P1"),
+        ] {
+            let actor = world.actor(persona, of: partner, tenant: partner == "P1" ? "T1" : "T2")
+            let reply = try call(dispatcher, "audit.list", ["actor": try JSONValueEncoder().encode(actor)]).text()
+            let sees = reply.contains("offer \(offer)")
+            #expect(sees == (partner == "P1" && actor.kind != .tenantAdmin), "\(persona) of \(partner): \(reply)")
+        }
+    }
 }

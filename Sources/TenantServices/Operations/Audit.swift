@@ -29,13 +29,26 @@ public struct AuditList: PortalRequest, Executable, Equatable {
         let state = tx.state
         let access = tx.access
         let isOperator = tx.actor.kind == .operator
+        // Tenant admins never see offers (nor prices), so neither the events that save one.
+        let offersHidden = tx.actor.kind == .tenantAdmin
+        let actor = tx.actor
         let events = state.events.lazy.filter { event in
             // A record without changes only keeps a request key: nothing happened.
             if event.changes.isEmpty { return false }
             if let afterSeq, event.seq <= afterSeq { return false }
             if let tenantId, event.tenantId != tenantId { return false }
             if isOperator { return true }
-            guard let owner = event.tenantId.flatMap({ state.tenants[$0] }), access.inScope(owner) else { return false }
+            if offersHidden && event.changes.contains(where: { if case .offerSaved = $0 { true } else { false } }) {
+                return false
+            }
+            guard let owning = event.tenantId else {
+                // An offer for a prospect (no tenant yet) belongs to its partner.
+                return !offersHidden
+                    && event.changes.contains {
+                        if case .offerSaved(let offer) = $0 { offer.partnerId == actor.partnerId } else { false }
+                    }
+            }
+            guard let owner = state.tenants[owning], access.inScope(owner) else { return false }
             if let domainId = event.domainId, let domain = state.domains[domainId] {
                 return access.canSee(domain, of: owner)
             }

@@ -351,27 +351,97 @@ extension Transaction {
     }
 
     /// Moves every confirmed service to `provisioning`, creates its tasks and advances what can go live.
+    ///
+    /// A record that an ended booking of the same name set and nobody has removed yet is still in
+    /// place: the new booking takes it over (its task is done at once) and the ended booking's
+    /// removal of it is cancelled, so the tasks never ask to remove a record a booking needs nor
+    /// to set one that is there. The ended booking's domain is saved as the system's change, with
+    /// a summary that names nothing of the new booking.
     mutating func deploy(_ domain: Domain, of tenant: Tenant) -> [DeployTask] {
         var domain = domain
         var tasks: [DeployTask] = []
         var deployed: [String] = []
+        var released: [DeployTask] = []
         for i in domain.services.indices where domain.services[i].status == .confirmed {
             domain.services[i].status = .provisioning
             let service = domain.services[i]
             deployed.append(service.code)
             if let template = catalog[service.code]?.task {
-                tasks.append(
-                    DeployTask(
-                        id: state.newID("K"), domainId: domain.id, service: service.code,
-                        serviceNumber: service.number, kind: .deploy,
-                        record: template.record(for: domain.name), status: .open, createdAt: now, doneAt: nil))
+                var task = DeployTask(
+                    id: state.newID("K"), domainId: domain.id, service: service.code,
+                    serviceNumber: service.number, kind: .deploy,
+                    record: template.record(for: domain.name), status: .open, createdAt: now, doneAt: nil)
+                let holders = holders(of: task.record, named: domain.name)
+                if !holders.isEmpty {
+                    task.status = .done
+                    task.doneAt = now
+                    for holder in holders { released.append(releasing(holder)) }
+                }
+                tasks.append(task)
             }
         }
-        for task in tasks { state.apply(.taskSaved(task)) }
+        for task in tasks + released { state.apply(.taskSaved(task)) }
+        // The ended bookings on other domains first, so that the operation's last record (which
+        // carries its request key) is the deployed domain's own.
+        var others: OrderedDictionary<String, [DeployTask]> = [:]
+        for task in released where task.domainId != domain.id { others[task.domainId, default: []].append(task) }
+        for (id, cancelled) in others {
+            guard var other = state.domains[id], let owner = state.tenants[other.tenantId] else { continue }
+            advance(&other)
+            let records = cancelled.map { "\($0.record.type) \($0.record.name)" }.joined(separator: ", ")
+            save(
+                other, of: owner,
+                summary:
+                    "removal of \(records) cancelled: \(other.name) is booked again and needs it, so it stays in place",
+                tasks: cancelled, by: Principal.system.reference)
+        }
+        let own = released.filter { $0.domainId == domain.id }
         advance(&domain)
+        let taken = tasks.filter { $0.status == .done }.map { "\($0.record.type) \($0.record.name)" }
         save(
-            domain, of: tenant, summary: "deployed \(deployed.joined(separator: ", ")) on \(domain.name)", tasks: tasks)
+            domain, of: tenant,
+            summary: "deployed \(deployed.joined(separator: ", ")) on \(domain.name)"
+                + (taken.isEmpty ? "" : "; took over \(taken.joined(separator: ", ")), still in place"),
+            tasks: tasks + own)
         return tasks
+    }
+
+    /// The done deploy tasks of ended bookings of a name whose record is still in place: no
+    /// removal task of that booking for the record is done or cancelled.
+    func holders(of record: DNSRecord, named name: String) -> [DeployTask] {
+        var holders: [DeployTask] = []
+        for domain in state.domains(named: name) {
+            let tasks = state.tasks(ofDomain: domain.id)
+            for task in tasks where task.kind == .deploy && task.status == .done && task.record == record {
+                guard let service = domain.services.first(where: { $0.number == task.serviceNumber }),
+                    !service.isLive(on: today)
+                else { continue }
+                let gone = tasks.contains {
+                    $0.kind == .remove && $0.serviceNumber == task.serviceNumber && $0.record == record
+                        && $0.status != .open
+                }
+                if !gone { holders.append(task) }
+            }
+        }
+        return holders
+    }
+
+    /// The ended booking's removal of a record it handed over, cancelled: its open removal task,
+    /// or, before `workflow.tick` has given it one, a new one that is cancelled from the start
+    /// (so the tick gives it none).
+    mutating func releasing(_ holder: DeployTask) -> DeployTask {
+        let removal = state.tasks(ofDomain: holder.domainId).first {
+            $0.kind == .remove && $0.serviceNumber == holder.serviceNumber && $0.record == holder.record
+                && $0.status == .open
+        }
+        var task =
+            removal
+            ?? DeployTask(
+                id: state.newID("K"), domainId: holder.domainId, service: holder.service,
+                serviceNumber: holder.serviceNumber, kind: .remove, record: holder.record, status: .open,
+                createdAt: now, doneAt: nil)
+        task.status = .cancelled
+        return task
     }
 
     /// Provisions every service whose own tasks are done and whose requirements are provisioned,

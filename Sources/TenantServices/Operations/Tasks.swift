@@ -71,6 +71,11 @@ public struct TaskComplete: PortalRequest, Executable, Equatable {
             break
         case .done:
             throw PortalError(.invalidTransition, "task \(taskId) is already done")
+        case .cancelled where task.kind == .remove:
+            throw PortalError(
+                .invalidTransition,
+                "task \(taskId) is cancelled: \(domain.name) is booked again and needs its \(task.record.type) record \(task.record.name), so it stays in place"
+            )
         case .cancelled:
             throw PortalError(
                 .invalidTransition,

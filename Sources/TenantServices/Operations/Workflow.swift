@@ -57,7 +57,12 @@ public struct WorkflowTick: PortalRequest, Executable, Equatable {
                     tx.state.apply(.taskSaved(task))
                     tasks.append(task)
                 }
-                for done in deployTasks where done.status == .done {
+                // A record handed over to a new booking of the name already has its (cancelled) removal.
+                let removals = tx.state.tasks(ofDomain: domain.id).filter {
+                    $0.serviceNumber == service.number && $0.kind == .remove
+                }
+                for done in deployTasks
+                where done.status == .done && !removals.contains(where: { $0.record == done.record }) {
                     let task = DeployTask(
                         id: tx.state.newID("K"), domainId: domain.id, service: service.code,
                         serviceNumber: service.number, kind: .remove, record: done.record, status: .open,
