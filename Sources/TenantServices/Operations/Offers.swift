@@ -425,6 +425,19 @@ public struct OfferAccept: PortalRequest, Executable, Equatable {
                 "offer \(offer.id) is priced in \(offer.currency), but its services would be billed in \(region.currency) (region \(region.rawValue), from the customer's country \(customer?.address.country ?? offer.prospect!.address.country)); make a new offer in \(region.currency)"
             )
         }
+        // A domain booked meanwhile is `conflict` (in the loop below), checked before this.
+        for line in offer.lines { try tx.requireUnbooked(line.domain) }
+        // The lines passed the check in the customer's region at create; the tenant may have moved
+        // since, and nothing is booked that `service.add` would refuse there.
+        for line in offer.lines {
+            let violations = tx.catalog.permanentViolations(of: line.services.map(\.code), region: region)
+            guard violations.isEmpty else {
+                throw PortalError(
+                    .dependencyViolation,
+                    "offer \(offer.id) cannot be accepted: on \(line.domain) in region \(region.rawValue): \(violations.map(\.message).joined(separator: " ")) Make a new offer for the customer's region.",
+                    details: .init(violations: violations))
+            }
+        }
         var tenant: Tenant
         if let customer {
             tenant = customer
