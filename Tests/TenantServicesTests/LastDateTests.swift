@@ -94,6 +94,29 @@ import Testing
         #expect(past.domains.allSatisfy { $0.actions == [] }, "\(past.domains.map(\.actions))")
     }
 
+    /// `service.available` agrees with `service.add` (SPEC §7): where every change is refused
+    /// (today past the last date, or now's UTC date outside the dates), no service is available,
+    /// and the reason is the date rule's (it listed services as available that `service.add`
+    /// refused with `date-rule`).
+    @Test func noServiceIsAvailableWhenEveryChangeIsRefused() throws {
+        let clock = TestClock("9999-12-31")
+        let world = try WorldBuilder(clock: clock)
+        let tenant = try world.tenant("Muster AG", of: try world.partner("Muster IT"))
+        let deployed = try world.domain("muster.ch", of: tenant, status: .provisioned, users: [.none: 2])
+        let sales = Principal(id: "pa", kind: .partnerAdmin, partnerId: world.partners[0], roles: [.ALL])
+        let before = try world.portal.perform(ServiceAvailable(domainId: deployed), as: sales).services
+        #expect(before.contains { $0.code == "SC-F-OUTBOUND" && $0.available }, "\(before)")
+        // 23:30 UTC on 9999-12-31 is already 10000-01-01 in Zurich.
+        clock.set(instant: Date(timeIntervalSince1970: 253_402_300_800 - 1800))
+        let add = #expect(throws: PortalError.self) {
+            try world.portal.perform(ServiceAdd(domainId: deployed, services: ["SC-F-OUTBOUND"]), as: sales)
+        }
+        #expect(add?.code == .dateRule)
+        let after = try world.portal.perform(ServiceAvailable(domainId: deployed), as: sales).services
+        #expect(after.allSatisfy { !$0.available }, "\(after.filter(\.available).map(\.code))")
+        #expect(after.allSatisfy { $0.reason == add?.message }, "\(after.map(\.reason))")
+    }
+
     /// Instants are written as RFC 3339 UTC, so their date in UTC must lie within 0001-01-01 …
     /// 9999-12-31 too: where the zone's date is still within them (Los Angeles on 9999-12-31 is
     /// UTC's 10000-01-01; Zurich's 0001-01-01 begins at 0000-12-31T23:25:52Z), no change is

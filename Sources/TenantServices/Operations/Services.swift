@@ -173,13 +173,16 @@ extension Transaction {
     /// Every catalog service and whether this actor's `service.add` of it alone would succeed now
     /// (the portal's "add services" list), with the reason when not.
     func availability(on domain: Domain) -> [ServiceAvailability] {
-        var roleRefusal: String?
-        do { try access.require(.order) } catch { roleRefusal = error.message }
+        // Every change is refused outside the dates the portal handles, before anything else.
+        var refusal = canChange ? nil : calendar.dateRuleRefusal(at: now)?.message
+        if refusal == nil {
+            do { try access.require(.order) } catch { refusal = error.message }
+        }
         let live = domain.liveServices(on: today)
         let domain = orderable(domain, live: live)
         return catalog.services.map { service in
             let reason =
-                roleRefusal
+                refusal
                 ?? addRefusal([service.code], on: domain, live: live)?.reason(
                     for: service.code, on: domain, catalog: catalog)
             return ServiceAvailability(
