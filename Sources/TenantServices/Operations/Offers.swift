@@ -416,6 +416,11 @@ public struct OfferAccept: PortalRequest, Executable, Equatable {
             guard let existing = tx.state.tenants[id] else { throw .notFound("tenant", id) }
             return existing
         }
+        // The domain rules in their order (SPEC §7), each across all lines: `invalid-domain` (a
+        // catalog with another free-mail list since), `conflict` (booked meanwhile, or the currency
+        // below), `dependency-violation` (the region below).
+        for line in offer.lines { _ = try tx.validDomainName(line.domain) }
+        for line in offer.lines { try tx.requireUnbooked(line.domain) }
         // The booked services are billed in their region's currency: an offer priced in another
         // (given at create, or the tenant moved since) would bill other prices than accepted.
         let region = customer?.region ?? Region(country: offer.prospect!.address.country)
@@ -425,8 +430,6 @@ public struct OfferAccept: PortalRequest, Executable, Equatable {
                 "offer \(offer.id) is priced in \(offer.currency), but its services would be billed in \(region.currency) (region \(region.rawValue), from the customer's country \(customer?.address.country ?? offer.prospect!.address.country)); make a new offer in \(region.currency)"
             )
         }
-        // A domain booked meanwhile is `conflict` (in the loop below), checked before this.
-        for line in offer.lines { try tx.requireUnbooked(line.domain) }
         // The lines passed the check in the customer's region at create; the tenant may have moved
         // since, and nothing is booked that `service.add` would refuse there.
         for line in offer.lines {
@@ -453,7 +456,6 @@ public struct OfferAccept: PortalRequest, Executable, Equatable {
         }
         var domainIds: [String] = []
         for line in offer.lines {
-            _ = try tx.newDomainName(line.domain)  // refused with conflict if booked meanwhile
             var domain = tx.newDomain(line.domain, of: tenant, codes: line.services.map(\.code))
             for i in domain.services.indices {
                 domain.services[i].discount = line.services.first { $0.code == domain.services[i].code }?.discount
