@@ -50,4 +50,30 @@ import Testing
         }
         #expect(error?.code == .conflict, "\(String(describing: error))")
     }
+
+    /// `invalid-domain` comes before `conflict` (SPEC §7): a server started since with a catalog
+    /// whose free-mail list holds a line's domain refuses the accept with `invalid-domain`, also
+    /// when the offer's currency is not the one it would be billed in (that was answered first).
+    @Test func aDomainThatIsFreeMailNowIsRefusedBeforeTheCurrency() throws {
+        let store = InMemoryStore()
+        let clock = ManualClock(BusinessCalendar().start(of: CivilDate("2026-11-18")!).addingTimeInterval(43_200))
+        let first = try Portal(clock: clock, store: store)
+        let partner = try first.perform(PartnerCreate(name: "P"), as: op).partner.id
+        let sales = Principal(id: "pa", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
+        let tenant = try first.perform(TenantCreate(name: "T", contact: contact, address: zurich), as: sales).tenant.id
+        let offer = try first.perform(
+            OfferCreate(
+                tenantId: tenant, currency: "EUR", lines: [.init(domain: "umzug-ag.ch", mode: .inline, users: 2)]),
+            as: sales
+        ).offer.id
+        let standard = Catalog.standard
+        let catalog = try Catalog(
+            services: standard.services, currencies: standard.currencies,
+            freeMailDomains: standard.freeMailDomains + ["umzug-ag.ch"])
+        let later = try Portal(catalog: catalog, clock: clock, store: store)
+        let error = #expect(throws: PortalError.self) {
+            try later.perform(OfferAccept(offerId: offer), as: sales)
+        }
+        #expect(error?.code == .invalidDomain, "\(String(describing: error))")
+    }
 }
