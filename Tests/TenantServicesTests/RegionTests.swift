@@ -54,7 +54,7 @@ import Testing
 
     /// Region is the tenant's: a domain whose services have all ended, of a tenant that has
     /// since moved to the other region (free without live domains), is booked again in the
-    /// tenant's region now. So a DE tenant never gets a live CH domain (SC-HIN, CH only, is refused
+    /// tenant's region, once no month that is still open bills it in the old one. So a DE tenant never gets a live CH domain (SC-HIN, CH only, is refused
     /// there as for any DE domain), and `service.available` and the `service.add` action agree.
     @Test func aDomainBookedAgainAfterAMoveTakesItsTenantsRegion() throws {
         let clock = TestClock("2026-11-05")
@@ -69,6 +69,23 @@ import Testing
         clock.set("2026-11-15")
         let germany = Address(street: "Unter den Linden 1", postalCode: "10117", city: "Berlin", country: "DE")
         _ = try world.portal.perform(TenantUpdate(tenantId: tenant, address: germany), as: sales)
+
+        // In November the domain still has lines, billed in CH where its services ran: booked
+        // again now it would move to DE and reprice them, so it is refused until December (a new
+        // domain of that name may be added at once).
+        let november = try world.portal.perform(BillingStatement(month: Month("2026-11")!), as: sales)
+        #expect(!november.lines.isEmpty && november.lines.allSatisfy { $0.currency == "CHF" })
+        let stillBilled = #expect(throws: PortalError.self) {
+            try world.portal.perform(ServiceAdd(domainId: domain, services: ["SC-SERVICE", "SC-F-INBOUND"]), as: sales)
+        }
+        #expect(stillBilled?.code == .conflict)
+        #expect(stillBilled?.message.contains("2026-12-01") == true, "\(String(describing: stillBilled))")
+        #expect(
+            try world.portal.perform(ServiceAvailable(domainId: domain), as: sales).services.allSatisfy {
+                !$0.available
+            })
+        #expect(try world.portal.perform(BillingStatement(month: Month("2026-11")!), as: sales) == november)
+        clock.set("2026-12-02")
 
         let available = try world.portal.perform(ServiceAvailable(domainId: domain), as: sales).services
         let hin = try #require(available.first { $0.code == "SC-HIN" })

@@ -46,6 +46,10 @@ enum AddRefusal {
     case alternativesCancelled(code: String, alternatives: [String], cancelled: BookedService)
     /// Every service of the domain has ended and another domain of that name is live now.
     case bookedElsewhere
+    /// Every service of the domain has ended, its tenant has moved to the other region since, and
+    /// the domain still has lines this month in its old region: booked again now, it would take
+    /// the new region and reprice them.
+    case billedInOldRegion(Region, month: Month)
     /// The service is live on the domain already.
     case alreadyLive(BookedService)
     /// Exclusions, wrong mode or region, rules no later booking can repair, among these codes
@@ -73,6 +77,11 @@ enum AddRefusal {
         case .bookedElsewhere:
             return PortalError(
                 .conflict, "domain \(domain.name) has been booked again on the platform since its services ended")
+        case .billedInOldRegion(let old, let month):
+            return PortalError(
+                .conflict,
+                "domain \(domain.name) is billed for \(month) in region \(old.rawValue) (\(old.currency)), where its services ran; booked again now it would move to the tenant's region \(domain.region.rawValue) and reprice that month: add the name as a new domain (domain.add), or book it again from \(month.last.adding(days: 1))"
+            )
         case .alreadyLive(let existing):
             return PortalError(
                 .conflict,
@@ -97,6 +106,9 @@ enum AddRefusal {
             return "needs \(dep.code), which is cancelled and ends \(dep.endDate!); uncancel it first"
         case .bookedElsewhere:
             return "the domain name has been booked again on the platform since this domain's services ended"
+        case .billedInOldRegion(let old, let month):
+            return
+                "billed for \(month) in region \(old.rawValue), where its services ran; add the name as a new domain, or book it again from \(month.last.adding(days: 1))"
         case .alreadyLive(let booked):
             return "already booked as number \(booked.number) (\(booked.status.rawValue))"
         case .permanent(let all):
@@ -164,6 +176,15 @@ extension Transaction {
             state.domains(named: domain.name).contains(where: { $0.id != domain.id && $0.hasLiveService(on: today) })
         {
             return .bookedElsewhere
+        }
+        if live.isEmpty, let old = state.domains[domain.id]?.region, old != domain.region {
+            let month = Month(today)
+            let billedThisMonth = state.domains[domain.id]!.services.contains { service in
+                guard let start = service.billingStart else { return false }
+                return start <= (service.endDate ?? CivilDate.latest)
+                    && (service.endDate ?? CivilDate.latest) >= month.first
+            }
+            if billedThisMonth { return .billedInOldRegion(old, month: month) }
         }
         if let existing = live.first(where: { codes.contains($0.code) }) { return .alreadyLive(existing) }
         let all = live.map(\.code) + codes
