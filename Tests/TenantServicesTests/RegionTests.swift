@@ -107,4 +107,24 @@ import Testing
         let hinNow = try world.portal.perform(ServiceAvailable(domainId: domain), as: sales).services
         #expect(hinNow.first { $0.code == "SC-HIN" }?.available == false)
     }
+
+    /// While the ended domain cannot be booked again in the new region (its month is still
+    /// billed in the old one), a new domain of the same name can, at once and in the new region.
+    @Test func aNewDomainOfTheNameMayBeAddedWhileTheEndedOneIsStillBilled() throws {
+        let clock = TestClock("2026-11-05")
+        let world = try WorldBuilder(clock: clock)
+        let partner = try world.partner("Muster IT")
+        let tenant = try world.tenant("Muster AG", of: partner)
+        let domain = try world.domain("muster.ch", of: tenant, status: .provisioned, users: [.none: 2])
+        let sales = Principal(id: "pa", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
+        _ = try world.portal.perform(
+            ServiceCancel(domainId: domain, service: "SC-SERVICE", endDate: CivilDate("2026-11-10")), as: sales)
+        clock.set("2026-11-15")
+        let germany = Address(street: "Unter den Linden 1", postalCode: "10117", city: "Berlin", country: "DE")
+        _ = try world.portal.perform(TenantUpdate(tenantId: tenant, address: germany), as: sales)
+        let november = try world.portal.perform(BillingStatement(month: Month("2026-11")!), as: sales)
+        let added = try world.portal.perform(DomainAdd(tenantId: tenant, name: "muster.ch", mode: .inline), as: sales)
+        #expect(added.domain.id != domain && added.domain.region == .DE)
+        #expect(try world.portal.perform(BillingStatement(month: Month("2026-11")!), as: sales) == november)
+    }
 }
