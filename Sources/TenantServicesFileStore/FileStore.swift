@@ -125,6 +125,10 @@ public final class FileStore: Store, @unchecked Sendable {
     private var snapshotting = false
     private var nextSnapshotAt: Int64
     private var failure: StoreError?
+    /// Why new writes are refused while what was written before them can still be flushed: a
+    /// failed write whose partial bytes could not be removed (past `fileEnd`, a torn write that
+    /// opening cuts). Unlike `failure`, it fails no waiter.
+    private var refusal: StoreError?
     private var snapshotFailure: StoreError?
     private var snapshotFailuresInARow = 0
     private var flushes = 0
@@ -470,6 +474,7 @@ public final class FileStore: Store, @unchecked Sendable {
         if let readOnlyReason { throw readOnlyReason }
         guard loaded else { throw StoreError("the store \(directory.path) must be loaded before it is written") }
         if let failure { throw failure }
+        if let refusal { throw refusal }
         guard let journalFile else { throw StoreError("the store \(directory.path) was closed") }
         do {
             try bytes.withUnsafeBytes { try calls.write(journalFile, $0, at: fileEnd, for: .write) }
@@ -479,14 +484,18 @@ public final class FileStore: Store, @unchecked Sendable {
             do {
                 try calls.truncate(journalFile, to: fileEnd, for: .write)
             } catch let cut {
-                failure = error.storeError(
+                // The writes before it are whole and may still be flushed (their waiters must not
+                // be told they failed: they would come back after a restart); the partial bytes
+                // after them are a torn write, which opening the store cuts.
+                let refusal = error.storeError(
                     "cannot write to \(journalFile.path)",
                     "; the partial write could not be removed (\(cut.operation): \(cut.errno)), so the store accepts no more writes until it is opened again"
                 )
+                self.refusal = refusal
                 logger.error(
                     "journal write failed and its partial write could not be removed; refusing further writes",
                     metadata: Self.metadata(error, ["cutErrno": "\(cut.errno.rawValue)"]))
-                throw failure!
+                throw refusal
             }
             logger.warning("journal write failed; nothing was written", metadata: Self.metadata(error))
             throw error.storeError("cannot write to \(journalFile.path)", "; nothing was written")
@@ -576,7 +585,7 @@ public final class FileStore: Store, @unchecked Sendable {
     public var wantsSnapshot: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return writable && loaded && failure == nil && !snapshotting && fileEnd >= nextSnapshotAt
+        return writable && loaded && failure == nil && refusal == nil && !snapshotting && fileEnd >= nextSnapshotAt
     }
 
     /// Starts a snapshot of the durable prefix of `history` on a background thread.
@@ -623,7 +632,7 @@ public final class FileStore: Store, @unchecked Sendable {
     private func beginSnapshot(history: [EventRecord]) -> SnapshotJob? {
         condition.lock()
         defer { condition.unlock() }
-        guard writable, loaded, failure == nil, !snapshotting else { return nil }
+        guard writable, loaded, failure == nil, refusal == nil, !snapshotting else { return nil }
         let lastSeq = durableSeq
         let events = history.prefix { $0.seq <= lastSeq }
         guard events.last?.seq ?? 0 == lastSeq, events.count == lastSeq else { return nil }

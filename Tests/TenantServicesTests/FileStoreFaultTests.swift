@@ -288,6 +288,38 @@ final class FaultPlan: Sendable {
         #expect(try Self.namesAfterRestart(directory.url) == ["After"])
     }
 
+    /// A write whose partial bytes cannot be removed stops the store from taking more writes,
+    /// but the whole writes before it are still made durable and acknowledged: answering them
+    /// failed would be a lie, since they are in the journal and come back after a restart.
+    @Test func aPartialWriteThatCannotBeRemovedFailsNoEarlierWrite() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let log = CapturedLog()
+        let (portal, store) = try Self.open(directory.url, plan: plan, log: log)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        let first = try portal.submit(Self.tenant("First"), as: Self.op)
+        let second = try portal.submit(Self.tenant("Second"), as: Self.op)
+        let calls = Locked(0)
+        plan.add { call in
+            guard call.activity == .write, call.operation == .pwrite else { return nil }
+            return calls.withLock {
+                $0 += 1
+                return $0 == 1 ? .shortWrite(bytes: 17) : $0 == 2 ? .fail(.noSpace) : nil
+            }
+        }
+        plan.fail(.ftruncate, .write)
+        let refused = #expect(throws: PortalError.self) { _ = try portal.submit(Self.tenant("Full"), as: Self.op) }
+        #expect(refused?.code == .storageFailure)
+        #expect(try first.wait().tenant.name == "First", "a whole earlier write is made durable")
+        #expect(try second.wait().tenant.name == "Second")
+        let later = #expect(throws: PortalError.self) { _ = try portal.perform(Self.tenant("Later"), as: Self.op) }
+        #expect(later?.message.contains("accepts no more writes") == true, "\(String(describing: later))")
+        #expect(try Self.names(portal) == ["First", "Second"])
+        store.close()
+        #expect(try Self.namesAfterRestart(directory.url) == ["First", "Second"], "the partial write is cut")
+    }
+
     @Test func storageErrorsCarryTheirKind() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

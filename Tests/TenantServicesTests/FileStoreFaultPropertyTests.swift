@@ -1,0 +1,263 @@
+import Foundation
+import OrderedCollections
+import PropertyBased
+import TenantServicesTesting
+import Testing
+
+@testable import TenantServices
+@testable import TenantServicesFileStore
+
+/// One storage fault a generated run injects: which call fails, from which one on.
+struct InjectedFault: Sendable, CustomStringConvertible {
+    enum Kind: Int, CaseIterable, Sendable {
+        /// The `nth` journal write fails, writing nothing.
+        case writeFails
+        /// The `nth` journal write stops halfway (a filling disk), then fails with ENOSPC.
+        case writeStopsHalfway
+        /// The `nth` journal write stops halfway and removing the partial write fails too.
+        case writeStopsHalfwayAndTheCutFails
+        /// The `nth` flush fails (the page cache keeps the records, as Linux does).
+        case flushFails
+        /// The `nth` flush fails and cutting the journal back fails too: the outcome is unknown.
+        case flushAndCutFail
+        /// The `nth` storage call of snapshots fails.
+        case snapshotCallFails
+    }
+
+    var kind: Kind
+    var nth: Int
+    var errno: Errno
+
+    init(seed: Int) {
+        kind = Kind.allCases[seed % Kind.allCases.count]
+        nth = 1 + (seed / 8) % 24
+        errno = (seed / 256) % 2 == 0 ? .ioError : .noSpace
+    }
+
+    var description: String { "\(kind)@\(nth)(\(errno))" }
+
+    /// Whether a write may be reported failed with an unknown outcome (it may be there after a
+    /// restart).
+    var outcomeMayBeUnknown: Bool { kind == .flushAndCutFail }
+
+    /// The fault's injector, which lets every call run until `armed` is set (calls are counted
+    /// from then on).
+    func injector(armed: Locked<Bool>) -> StorageFaultInjector {
+        let plan = self.plan
+        return { call in armed.withLock { $0 } ? plan.injector(call) : nil }
+    }
+
+    /// The plan that injects the fault.
+    var plan: FaultPlan {
+        let plan = FaultPlan()
+        switch kind {
+        case .writeFails:
+            plan.fail(.pwrite, .write, at: nth, with: errno)
+        case .writeStopsHalfway, .writeStopsHalfwayAndTheCutFails:
+            let seen = Locked(0)
+            plan.add { call in
+                guard call.operation == .pwrite, call.activity == .write else { return nil }
+                return seen.withLock {
+                    $0 += 1
+                    if $0 == nth { return .shortWrite(bytes: 37) }
+                    return $0 == nth + 1 ? .fail(.noSpace) : nil
+                }
+            }
+            if kind == .writeStopsHalfwayAndTheCutFails { plan.fail(.ftruncate, .write, with: errno) }
+        case .flushFails:
+            plan.fail(.fdatasync, .flush, at: nth, with: errno)
+        case .flushAndCutFail:
+            plan.fail(.fdatasync, .flush, at: nth, with: errno)
+            plan.fail(.ftruncate, .flush, with: errno)
+        case .snapshotCallFails:
+            let seen = Locked(0)
+            plan.add { call in
+                guard call.activity == .snapshot, call.operation != .unlink else { return nil }
+                return seen.withLock {
+                    $0 += 1
+                    return $0 == nth ? .fail(errno) : nil
+                }
+            }
+        }
+        return plan
+    }
+}
+
+/// Generated workflows over a file store whose storage calls fail: after reopening, the state
+/// is the one built from the acknowledged writes only.
+@Suite struct FileStoreFaultPropertyTests {
+    static let op = Principal.platformOperator()
+
+    /// Reopens the store in `directory` without faults; returns its state.
+    static func reopened(_ directory: URL, clock: TestClock) throws -> PortalState {
+        let store = try FileStore(directory: directory, logger: CapturedLog().logger)
+        defer { store.close() }
+        return try Portal(clock: clock, calendar: clock.calendar, store: store).state
+    }
+
+    /// Every storage failure leaves, in memory and on disk, the state of the acknowledged writes:
+    /// generated workflows (with snapshots in the background) under one injected fault each.
+    @Test func afterAnyInjectedFaultTheReopenedStateIsTheAcknowledgedOne() async {
+        await propertyCheck(
+            count: 40, input: Generators.operations(count: 1...25), Gen.int(in: 0...Int(Int32.max))
+        ) { steps, seed in
+            let fault = InjectedFault(seed: seed)
+            let directory = try! TemporaryDirectory()
+            defer { directory.remove() }
+            do {
+                let armed = Locked(false)
+                let store = try FileStore(
+                    directory: directory.url, snapshotThreshold: 3000, logger: CapturedLog().logger,
+                    faults: fault.injector(armed: armed))
+                let (world, actors) = try PropertyTests.world(store: store)
+                armed.withLock { $0 = true }
+                var unknown = 0
+                for step in steps {
+                    let refusal = step.run(in: world, actors: actors).refusal
+                    if refusal?.message.contains("may be there after a restart") == true { unknown += 1 }
+                }
+                store.waitForSnapshot()
+                let before = world.portal.state
+                store.close()
+                let after = try Self.reopened(directory.url, clock: world.clock)
+                if unknown > 0 {
+                    #expect(fault.outcomeMayBeUnknown, "an unknown outcome under \(fault) after \(steps)")
+                    #expect(
+                        Array(after.events.prefix(before.events.count)) == before.events,
+                        "the acknowledged history is not kept under \(fault) after \(steps)")
+                } else {
+                    #expect(
+                        after == before,
+                        "reopened state differs under \(fault) after \(steps): \(after.events.count) events reopened, \(before.events.count) in memory"
+                    )
+                }
+            } catch {
+                Issue.record("\(error) under \(fault) after \(steps)")
+            }
+        }
+    }
+}
+
+extension FileStoreFaultPropertyTests {
+    /// One pipelined request of a generated run: a new tenant, an import of several (an
+    /// operation of several records), or a repeat of an earlier request under its key.
+    struct Pipelined: Sendable {
+        var key: String
+        var request: Request
+
+        enum Request: Sendable {
+            case create(TenantCreate)
+            case importing(TenantImport)
+        }
+    }
+
+    static func pipelined(_ seed: Int, number: Int, earlier: [Pipelined]) -> Pipelined {
+        if seed % 5 == 0, !earlier.isEmpty { return earlier[(seed / 5) % earlier.count] }
+        let key = "k\(number)"
+        if seed % 3 == 0 {
+            let entries = (0..<(2 + seed % 3)).map { i in
+                TenantImport.Entry(
+                    name: "Imported \(number).\(i)",
+                    address: Address(street: "S 1", postalCode: "8000", city: "Zürich", country: "CH"),
+                    externalId: "crm-\(number)-\(i)")
+            }
+            return Pipelined(key: key, request: .importing(TenantImport(partnerId: "P1", tenants: entries)))
+        }
+        return Pipelined(key: key, request: .create(FileStoreTests.tenantCreate("Tenant \(number)", partner: "P1")))
+    }
+
+    /// The names a request writes.
+    static func names(_ request: Pipelined) -> [String] {
+        switch request.request {
+        case .create(let create): [create.name]
+        case .importing(let importing): importing.tenants.map(\.name)
+        }
+    }
+
+    /// Pipelined writes share flushes (group commit), repeat keys and run beside background
+    /// snapshots while one storage call fails: every write answered is there after reopening,
+    /// every write answered failed is not (unless its outcome was reported unknown), and the
+    /// reopened state is the one in memory.
+    @Test func pipelinedWritesUnderAFaultKeepExactlyTheAcknowledgedOnes() async {
+        await propertyCheck(
+            count: 40, input: Gen.int(in: 0...Int(Int32.max)).array(of: 1...60), Gen.int(in: 0...Int(Int32.max))
+        ) { seeds, seed in
+            let fault = InjectedFault(seed: seed)
+            let directory = try! TemporaryDirectory()
+            defer { directory.remove() }
+            do {
+                let clock = TestClock("2026-11-18")
+                let (first, firstStore) = try FileStoreTests.open(directory.url)
+                _ = try first.perform(PartnerCreate(name: "Acme"), as: Self.op)
+                firstStore.close()
+                let store = try FileStore(
+                    directory: directory.url, snapshotThreshold: 2500, logger: CapturedLog().logger,
+                    faults: fault.plan.injector)
+                let portal = try Portal(clock: clock, calendar: clock.calendar, store: store)
+                var sent: [Pipelined] = []
+                var acknowledged = Set<String>()
+                var unknown = Set<String>()
+                var window: [(Pipelined, () throws -> [String])] = []
+                func settle() {
+                    // Waited for in an order of their own, not always the order they were sent in.
+                    let order = window.indices.sorted { (seeds[$0 % seeds.count] ^ $1) % 3 < ($1 ^ $0) % 3 }
+                    for i in order {
+                        let (request, submitted) = window[i]
+                        do {
+                            _ = try submitted()
+                            acknowledged.insert(request.key)
+                        } catch let error as PortalError {
+                            if error.code != .storageFailure { Issue.record("\(error) for \(request.key)") }
+                            if error.message.contains("may be there after a restart") { unknown.insert(request.key) }
+                        } catch {
+                            Issue.record("\(error) for \(request.key)")
+                        }
+                    }
+                    window = []
+                }
+                for (n, seed) in seeds.enumerated() {
+                    let request = Self.pipelined(seed, number: n, earlier: sent)
+                    sent.append(request)
+                    // A refusal at submission (the store refused the write) is a failed write too.
+                    var submitted: () throws -> [String]
+                    do {
+                        switch request.request {
+                        case .create(let create):
+                            let pending = try portal.submit(create, as: Self.op, requestKey: request.key)
+                            submitted = { [try pending.wait().tenant.name] }
+                        case .importing(let importing):
+                            let pending = try portal.submit(importing, as: Self.op, requestKey: request.key)
+                            submitted = { try pending.wait().tenants.map(\.name) }
+                        }
+                    } catch {
+                        submitted = { throw error }
+                    }
+                    window.append((request, submitted))
+                    if seed % 7 == 0 || window.count >= 12 { settle() }
+                    if seed % 11 == 0 { store.compact(history: portal.journal) }
+                }
+                settle()
+                store.waitForSnapshot()
+                let before = portal.state
+                store.close()
+                let after = try Self.reopened(directory.url, clock: clock)
+                let present = Set(after.tenants.values.map(\.name))
+                for request in sent {
+                    let names = Set(Self.names(request))
+                    if acknowledged.contains(request.key) {
+                        #expect(names.isSubset(of: present), "acknowledged \(request.key) is lost under \(fault)")
+                    } else if !unknown.contains(request.key) {
+                        #expect(names.isDisjoint(with: present), "failed \(request.key) came back under \(fault)")
+                    }
+                }
+                if unknown.isEmpty {
+                    #expect(after == before, "reopened state differs under \(fault) after \(seeds)")
+                } else {
+                    #expect(fault.outcomeMayBeUnknown, "an unknown outcome under \(fault) after \(seeds)")
+                }
+            } catch {
+                Issue.record("\(error) under \(fault) after \(seeds)")
+            }
+        }
+    }
+}
