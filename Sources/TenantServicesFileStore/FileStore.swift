@@ -87,6 +87,10 @@ private final class ChunkBoard: @unchecked Sendable {
 ///   last durable point (so the writes it reports as failed never come back) and stops the store
 ///   from accepting writes until it is opened again; nothing after that point is ever reported
 ///   durable, and no snapshot rewrites the journal.
+/// - A failed write whose partial bytes cannot be removed, or a directory that cannot be flushed
+///   after a snapshot renamed the new journal into place, stops the store from accepting writes;
+///   the writes before it stay whole and are still made durable (a snapshot flushes the writes it
+///   copies before the rename, so neither journal leaves one in doubt).
 /// - Every file is opened with `O_NOFOLLOW`: a symbolic link in the directory is refused.
 /// - Every failed flush, failed snapshot and cut is logged, with the call and error number.
 public final class FileStore: Store, @unchecked Sendable {
@@ -686,6 +690,23 @@ public final class FileStore: Store, @unchecked Sendable {
                 kind: failure.kind)
         }
         guard let journalFile else { throw StoreError("the store \(directory.path) was closed") }
+        if durable < written {
+            // Flush the writes the new journal will copy first: until the directory is flushed
+            // after the rename, either journal may be the one found after a crash, so both must
+            // hold them durably (else a failed directory flush would leave them in doubt).
+            do {
+                try calls.fdatasync(journalFile, for: .snapshot)
+            } catch {
+                failFlush(error, of: journalFile)
+                condition.broadcast()
+                throw error.storeError(
+                    "cannot flush \(journalFile.path) before rewriting it", "; the journal was not rewritten")
+            }
+            flushes += 1
+            durable = written
+            durableSeq = writtenSeq
+            condition.broadcast()
+        }
         let cutOffset = job.cut - base
         let tailLength = Int(fileEnd - cutOffset)
         var tail = [UInt8](repeating: 0, count: tailLength)
@@ -710,17 +731,18 @@ public final class FileStore: Store, @unchecked Sendable {
         do {
             try syncDirectory(for: .snapshot)
         } catch {
-            // The rename may or may not survive a crash: the tail's writes are in doubt, and the
-            // store stops writing rather than risk losing more.
+            // The rename may or may not survive a crash. Both journals hold every write so far
+            // durably, so none is in doubt; but a later write to the new one would be lost with
+            // the rename, so the store takes no more writes.
             let error = error as? StoreError ?? StoreError("\(error)")
-            failure = StoreError(
-                "\(error.message); the writes since the last flush may or may not be there after a restart, and the store accepts no more writes until it is opened again",
-                kind: error.kind, outcomeUnknown: true)
+            refusal = StoreError(
+                "\(error.message) after renaming the rewritten journal into place, so the store accepts no more writes until it is opened again",
+                kind: error.kind)
+            logger.error(
+                "directory flush after a journal rewrite failed; refusing further writes",
+                metadata: ["error": "\(error.message)", "file": "\(path(Self.journalName))"])
             throw error
         }
-        // The new file was flushed whole.
-        durable = written
-        durableSeq = writtenSeq
         snapshotFailuresInARow = 0
         logger.debug(
             "snapshot written",

@@ -320,6 +320,58 @@ final class FaultPlan: Sendable {
         #expect(try Self.namesAfterRestart(directory.url) == ["First", "Second"], "the partial write is cut")
     }
 
+    /// The snapshot's journal rewrite copies writes not yet flushed. When the directory cannot be
+    /// flushed after the rename, either journal may be the one found after a crash: both must
+    /// hold those writes durably, so that they are acknowledged, not answered "may be there".
+    @Test func aSnapshotWhoseRenameCannotBeFlushedLeavesNoWriteInDoubt() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let log = CapturedLog()
+        let (portal, store) = try Self.open(directory.url, plan: plan, log: log)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        let pending = try portal.submit(Self.tenant("Pending"), as: Self.op)
+        // The directory's second flush: the one after the new journal was renamed into place.
+        let directoryFlushes = Locked(0)
+        plan.add { call in
+            guard call.activity == .snapshot, call.operation == .fsync, call.path == directory.url.path else {
+                return nil
+            }
+            return directoryFlushes.withLock {
+                $0 += 1
+                return $0 == 2 ? .fail(.ioError) : nil
+            }
+        }
+        #expect(throws: StoreError.self) { try store.snapshot(history: portal.journal) }
+        #expect(try pending.wait().tenant.name == "Pending", "the write is durable in either journal")
+        let later = #expect(throws: PortalError.self) { _ = try portal.perform(Self.tenant("Later"), as: Self.op) }
+        #expect(later?.code == .storageFailure)
+        #expect(later?.message.contains("may be there") == false, "\(String(describing: later))")
+        #expect(try Self.names(portal) == ["Pending"])
+        store.close()
+        #expect(try Self.namesAfterRestart(directory.url) == ["Pending"])
+    }
+
+    /// Flushing the writes a snapshot copies into the new journal can fail: they are then
+    /// answered failed, and never come back.
+    @Test func aSnapshotWhoseFlushOfTheCopiedWritesFailsFailsThemForGood() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let (portal, store) = try Self.open(directory.url, plan: plan)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        _ = try portal.perform(Self.tenant("Kept"), as: Self.op)
+        let pending = try portal.submit(Self.tenant("Pending"), as: Self.op)
+        plan.fail(.fdatasync, .snapshot)
+        #expect(throws: StoreError.self) { try store.snapshot(history: portal.journal) }
+        let error = #expect(throws: PortalError.self) { _ = try pending.wait() }
+        #expect(error?.code == .storageFailure)
+        #expect(error?.message.contains("may be there") == false, "\(String(describing: error))")
+        #expect(try Self.names(portal) == ["Kept"])
+        store.close()
+        #expect(try Self.namesAfterRestart(directory.url) == ["Kept"])
+    }
+
     @Test func storageErrorsCarryTheirKind() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
