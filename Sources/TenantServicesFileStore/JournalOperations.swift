@@ -28,9 +28,9 @@ struct JournalOperations {
     /// The number of the line being taken (from 0), and of the first line of the operation being read.
     private var line = -1
     private var operationStartLine = 0
-    /// The parts of the torn operation the unreadable lines belong to: where it starts (line
-    /// number, offset) and how many parts it has, once a readable part after them named it.
-    private var torn: (line: Int, offset: Int, count: Int)?
+    /// The torn operation the unreadable lines belong to, once a readable part after them named
+    /// it: where it starts, how many parts it has, and the last readable part's number.
+    private var torn: (offset: Int, count: Int, lastIndex: Int)?
     /// The records read so far of the operation being read.
     private var operation: [EventRecord] = []
     /// Where the operation being read starts, and how many parts it has.
@@ -82,23 +82,22 @@ struct JournalOperations {
     }
 
     /// Takes a readable part after an unreadable line: only a later part of the operation the
-    /// unreadable line belongs to (which then is a torn write, cut whole) may follow it.
+    /// unreadable line belongs to (which then is a torn write, cut whole) may follow it. A lost
+    /// page may join lines (its newlines are gone too), never split them: a part lies at most
+    /// its number of parts after its operation's first line.
     private mutating func takeAfterUnreadable(_ part: JournalPart, at offset: Int, firstBad: Int) throws {
-        // The line the part's operation starts at, one part a line.
-        let start = line - (part.index - 1)
-        let (expectedStart, expectedOffset) =
+        let (start, startOffset) =
             operation.isEmpty ? (firstBadLine, firstBad) : (operationStartLine, operationStart)
-        let sameOperation =
-            start == expectedStart && (operation.isEmpty || part.count == operationSize)
-            && (torn.map { $0.count == part.count } ?? true)
-        guard part.index > 1, sameOperation else {
+        let count = torn?.count ?? (operation.isEmpty ? part.count : operationSize)
+        let previous = torn?.lastIndex ?? operation.count
+        guard part.index > 1, part.count == count, part.index > previous, line - start <= part.index - 1 else {
             throw FileStore.damaged(
                 file, at: firstBad,
                 "the record there is unreadable (its checksum does not match) but complete records follow it at byte \(offset), so it is not a torn write"
             )
         }
-        torn = (start, expectedOffset, part.count)
-        validEnd = expectedOffset
+        torn = (startOffset, count, part.index)
+        validEnd = startOffset
     }
 
     /// Checks that the complete operation's seqs continue the journal, and hands on those after

@@ -261,3 +261,94 @@ extension FileStoreFaultPropertyTests {
         }
     }
 }
+
+extension FileStoreFaultPropertyTests {
+    /// The complete operations of a journal: where each starts and ends, how many records it
+    /// has, and the seq of its last record.
+    static func operations(_ data: Data) throws -> (
+        headerEnd: Int, operations: [(start: Int, end: Int, parts: Int, seq: Int)]
+    ) {
+        try data.withUnsafeBytes { bytes in
+            let headerEnd = try FileStore.journalHeaderEnd(bytes, file: "journal") + 1
+            var operations: [(start: Int, end: Int, parts: Int, seq: Int)] = []
+            for line in FileStore.completeLines(bytes, from: headerEnd).lines {
+                let part = try #require(
+                    try FileStore.journalPart(
+                        UnsafeRawBufferPointer(rebasing: bytes[line]), file: "journal", at: line.lowerBound))
+                if part.index == part.count {
+                    operations.append(
+                        (operations.last?.end ?? headerEnd, line.upperBound + 1, part.count, part.record.seq))
+                }
+            }
+            return (headerEnd, operations)
+        }
+    }
+
+    /// A crash image of a journal: cut at any byte, and the torn part after the last complete
+    /// operation with a range of zeros (a page the disk never wrote, newlines and all). Opening
+    /// it gives exactly the complete operations before the cut, and cuts the rest.
+    @Test func aJournalCutAnywhereWithLostPagesOpensAsItsCompleteOperations() async {
+        await propertyCheck(
+            count: 60, input: Generators.operations(count: 1...20), Gen.int(in: 0...Int(Int32.max)).array(of: 3)
+        ) { steps, seeds in
+            let directory = try! TemporaryDirectory()
+            defer { directory.remove() }
+            do {
+                let store = try FileStore(directory: directory.url, logger: CapturedLog().logger)
+                let (world, actors) = try PropertyTests.world(store: store)
+                for (i, step) in steps.enumerated() {
+                    step.run(in: world, actors: actors)
+                    if (seeds[2] >> i) % 4 == 0 {
+                        // An operation of several records.
+                        let entries = (0..<2 + i % 3).map { k in
+                            TenantImport.Entry(
+                                name: "Imported \(i).\(k)",
+                                address: Address(street: "S 1", postalCode: "8000", city: "Zürich", country: "CH"),
+                                externalId: "crm-\(i)-\(k)")
+                        }
+                        _ = try world.portal.perform(
+                            TenantImport(partnerId: world.partners[0], tenants: entries), as: Self.op)
+                    }
+                }
+                let history = world.portal.journal
+                store.close()
+                let journal = directory.file("journal.jsonl")
+                let data = try Data(contentsOf: journal)
+                let (headerEnd, operations) = try Self.operations(data)
+                // The cut falls in an operation, of several records for every other run if any.
+                let several = operations.indices.filter { operations[$0].parts > 1 }
+                let chosen =
+                    !several.isEmpty && seeds[0] % 2 == 0
+                    ? several[(seeds[0] / 2) % several.count] : (seeds[0] / 2) % operations.count
+                let torn = operations[chosen]
+                // At its end (the whole write reached the file's size) for every other run.
+                let cut =
+                    (seeds[0] / 7) % 2 == 0 ? torn.end : torn.start + 1 + (seeds[0] / 21) % (torn.end - torn.start)
+                var image = data.prefix(cut)
+                // A page of the write that the disk never wrote, even when the file is whole.
+                let lostPage = seeds[1] % 3 != 0
+                if lostPage {
+                    // In the first record of an operation of several for every other run.
+                    let limit =
+                        torn.parts > 1 && (seeds[1] / 3) % 2 == 0
+                        ? min(cut, data[torn.start...].firstIndex(of: 10)! + 1) : cut
+                    let start = torn.start + seeds[1] % (limit - torn.start)
+                    let end = start + 1 + seeds[2] % (limit - start)
+                    image.replaceSubrange(start..<end, with: repeatElement(0, count: end - start))
+                }
+                let complete = cut == torn.end && !lostPage ? torn : chosen > 0 ? operations[chosen - 1] : nil
+                let validEnd = complete?.end ?? headerEnd
+                try image.write(to: journal)
+                let reopened = try FileStore(directory: directory.url, logger: CapturedLog().logger)
+                let events = try reopened.load()
+                reopened.close()
+                #expect(
+                    events == Array(history.prefix(complete?.seq ?? 0)),
+                    "cut at \(cut) in \(torn) (lost page: \(lostPage)) of \(data.count) after \(steps)")
+                #expect(try Data(contentsOf: journal) == data.prefix(validEnd), "the torn part was cut")
+            } catch {
+                Issue.record("\(error) after \(steps) with \(seeds)")
+            }
+        }
+    }
+}
