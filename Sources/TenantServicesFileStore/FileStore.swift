@@ -216,11 +216,25 @@ public final class FileStore: Store, @unchecked Sendable {
         if let lockFile { calls.close(lockFile) }
     }
 
-    /// Waits for a running snapshot, then closes the files and releases the lock; later writes fail.
+    /// Waits for a running snapshot, flushes the writes not yet durable (their waiters are then
+    /// told durable, or failed if the flush fails), then closes the files and releases the lock;
+    /// later writes fail.
     public func close() {
         condition.lock()
         defer { condition.unlock() }
         while snapshotting || flushing { condition.wait() }
+        if let journalFile, failure == nil, durable < written {
+            // They are in the file: answered failed, they would still come back after a restart.
+            do {
+                try calls.fdatasync(journalFile, for: .flush)
+                flushes += 1
+                durable = written
+                durableSeq = writtenSeq
+            } catch {
+                failFlush(error, of: journalFile)
+            }
+            condition.broadcast()
+        }
         if let journalFile { calls.close(journalFile) }
         if let lockFile { calls.close(lockFile) }
         journalFile = nil

@@ -372,6 +372,37 @@ final class FaultPlan: Sendable {
         #expect(try Self.namesAfterRestart(directory.url) == ["Kept"])
     }
 
+    /// Closing the store with writes in the journal that were not flushed yet flushes them: they
+    /// are in the file, so answering them failed would be a lie that a restart shows.
+    @Test func closingFlushesTheWritesNotYetDurable() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (portal, store) = try Self.open(directory.url)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        let pending = try portal.submit(Self.tenant("Pending"), as: Self.op)
+        store.close()
+        #expect(try pending.wait().tenant.name == "Pending")
+        let later = #expect(throws: PortalError.self) { _ = try portal.perform(Self.tenant("Later"), as: Self.op) }
+        #expect(later?.message.contains("was closed") == true, "\(String(describing: later))")
+        #expect(try Self.namesAfterRestart(directory.url) == ["Pending"])
+    }
+
+    /// If that flush fails, the writes are answered failed and cut, as after any failed flush.
+    @Test func closingWhenTheFlushFailsCutsTheWritesItFails() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let (portal, store) = try Self.open(directory.url, plan: plan)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        _ = try portal.perform(Self.tenant("Kept"), as: Self.op)
+        let pending = try portal.submit(Self.tenant("Pending"), as: Self.op)
+        plan.fail(.fdatasync, .flush)
+        store.close()
+        let error = #expect(throws: PortalError.self) { _ = try pending.wait() }
+        #expect(error?.message.contains("may be there") == false, "\(String(describing: error))")
+        #expect(try Self.namesAfterRestart(directory.url) == ["Kept"])
+    }
+
     @Test func storageErrorsCarryTheirKind() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
