@@ -22,6 +22,8 @@ struct InjectedFault: Sendable, CustomStringConvertible {
         case flushAndCutFail
         /// The `nth` storage call of snapshots fails.
         case snapshotCallFails
+        /// The `nth` journal write is short (as the kernel may make it); the rest is written next.
+        case shortWrite
     }
 
     var kind: Kind
@@ -69,6 +71,15 @@ struct InjectedFault: Sendable, CustomStringConvertible {
         case .flushAndCutFail:
             plan.fail(.fdatasync, .flush, at: nth, with: errno)
             plan.fail(.ftruncate, .flush, with: errno)
+        case .shortWrite:
+            let seen = Locked(0)
+            plan.add { call in
+                guard call.operation == .pwrite, call.activity == .write else { return nil }
+                return seen.withLock {
+                    $0 += 1
+                    return $0 == nth ? .shortWrite(bytes: 1 + nth * 13) : nil
+                }
+            }
         case .snapshotCallFails:
             let seen = Locked(0)
             plan.add { call in
@@ -115,6 +126,9 @@ struct InjectedFault: Sendable, CustomStringConvertible {
                 for step in steps {
                     let refusal = step.run(in: world, actors: actors).refusal
                     if refusal?.message.contains("may be there after a restart") == true { unknown += 1 }
+                    if fault.kind == .shortWrite, let refusal, refusal.code == .storageFailure {
+                        Issue.record("a short write alone failed a write: \(refusal) after \(steps)")
+                    }
                 }
                 store.waitForSnapshot()
                 let before = world.portal.state
