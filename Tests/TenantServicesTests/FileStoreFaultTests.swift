@@ -403,6 +403,38 @@ final class FaultPlan: Sendable {
         #expect(try Self.namesAfterRestart(directory.url) == ["Kept"])
     }
 
+    /// A `pwrite` that writes nothing (returns 0) fails the write with ENOSPC instead of being
+    /// retried for ever while the store's lock is held.
+    @Test func aWriteThatMakesNoProgressFailsInsteadOfSpinning() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let (portal, store) = try Self.open(directory.url, plan: plan)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        let stuck = Locked(true)
+        plan.add { call in
+            call.operation == .pwrite && call.activity == .write && stuck.withLock({ $0 }) ? .shortWrite(bytes: 0) : nil
+        }
+        let outcome = Locked<PortalError?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            do throws(PortalError) {
+                _ = try portal.perform(Self.tenant("Stuck"), as: Self.op)
+            } catch {
+                outcome.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        let answered = done.wait(timeout: .now() + 10) == .success
+        stuck.withLock { $0 = false }
+        if !answered { done.wait() }
+        #expect(answered, "the write was retried for ever")
+        #expect(outcome.withLock { $0 }?.message.contains("No space left on device") == true)
+        _ = try portal.perform(Self.tenant("After"), as: Self.op)
+        store.close()
+        #expect(try Self.namesAfterRestart(directory.url) == ["After"])
+    }
+
     @Test func storageErrorsCarryTheirKind() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
