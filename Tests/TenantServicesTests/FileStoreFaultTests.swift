@@ -435,6 +435,24 @@ final class FaultPlan: Sendable {
         #expect(try Self.namesAfterRestart(directory.url) == ["After"])
     }
 
+    /// A replay of a key whose first call is durable is answered at once with its response: it
+    /// does not wait for (and fail with) a later write that is still pending.
+    @Test func aReplayOfADurableCallDoesNotFailWithALaterWrite() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let (portal, store) = try Self.open(directory.url, plan: plan)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        let first = try portal.perform(Self.tenant("Keyed"), as: Self.op, requestKey: "k").tenant
+        let later = try portal.submit(Self.tenant("Later"), as: Self.op)
+        plan.fail(.fdatasync, .flush)
+        let replay = try portal.submit(Self.tenant("Keyed"), as: Self.op, requestKey: "k")
+        #expect(try replay.wait().tenant.id == first.id, "the first call is durable")
+        #expect(throws: PortalError.self) { _ = try later.wait() }
+        store.close()
+        #expect(try Self.namesAfterRestart(directory.url) == ["Keyed"])
+    }
+
     @Test func storageErrorsCarryTheirKind() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
