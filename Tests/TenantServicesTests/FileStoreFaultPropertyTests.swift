@@ -222,6 +222,9 @@ extension FileStoreFaultPropertyTests {
                             acknowledged.insert(request.key)
                         } catch let error as PortalError {
                             if error.code != .storageFailure { Issue.record("\(error) for \(request.key)") }
+                            if acknowledged.contains(request.key) {
+                                Issue.record("a replay of acknowledged \(request.key) failed: \(error) under \(fault)")
+                            }
                             if error.message.contains("may be there after a restart") { unknown.insert(request.key) }
                         } catch {
                             Issue.record("\(error) for \(request.key)")
