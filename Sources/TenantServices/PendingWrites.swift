@@ -3,11 +3,11 @@ import Synchronization
 /// The writes a portal applied in memory whose records are not yet durable, oldest first, each
 /// with what undoes it.
 struct PendingWrites: Sendable {
-    /// One write: where the store put it, what undoes it, and the seq of its last record.
+    /// One write: where the store put it, what undoes it, and the seqs of its records.
     private struct Write: Sendable {
         var position: StorePosition
         var undo: [PortalState.Undo]
-        var lastSeq: Int
+        var seqs: ClosedRange<Int>
         var mark: UndoMark
     }
 
@@ -31,10 +31,10 @@ struct PendingWrites: Sendable {
 
     private var writes: [Write] = []
 
-    /// Adds the newest write.
-    mutating func append(_ position: StorePosition, undo: [PortalState.Undo], lastSeq: Int) -> Ticket {
+    /// Adds the newest write, of the records with `seqs`.
+    mutating func append(_ position: StorePosition, undo: [PortalState.Undo], seqs: ClosedRange<Int>) -> Ticket {
         let mark = UndoMark()
-        writes.append(Write(position: position, undo: undo, lastSeq: lastSeq, mark: mark))
+        writes.append(Write(position: position, undo: undo, seqs: seqs, mark: mark))
         return Ticket(position: position, mark: mark)
     }
 
@@ -55,9 +55,10 @@ struct PendingWrites: Sendable {
         return Ticket(position: newest.position, mark: newest.mark)
     }
 
-    /// The oldest write still pending whose records reach `seq`, if any.
+    /// The pending write that holds the record `seq`, if any (none when it is durable: a later
+    /// write still pending must not be waited for, nor fail it).
     func ticket(holding seq: Int) -> Ticket? {
-        writes.first { $0.lastSeq >= seq }.map { Ticket(position: $0.position, mark: $0.mark) }
+        writes.first { $0.seqs.contains(seq) }.map { Ticket(position: $0.position, mark: $0.mark) }
     }
 
     /// Undoes in `state` the write at `position` and every later one, newest first, and forgets

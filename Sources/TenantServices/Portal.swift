@@ -207,7 +207,8 @@ public final class Portal: Sendable {
                 return PendingResponse(
                     response: response, ticket: newestNotDurable(core), ownWrite: false, portal: self)
             }
-            let ticket = core.pending.append(position, undo: undo, lastSeq: tx.records.last?.seq ?? 0)
+            let ticket = core.pending.append(
+                position, undo: undo, seqs: (tx.records.first?.seq ?? 0)...(tx.records.last?.seq ?? 0))
             return PendingResponse(response: response, ticket: ticket, portal: self)
         }
     }

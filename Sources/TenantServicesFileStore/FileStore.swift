@@ -87,6 +87,10 @@ private final class ChunkBoard: @unchecked Sendable {
 ///   last durable point (so the writes it reports as failed never come back) and stops the store
 ///   from accepting writes until it is opened again; nothing after that point is ever reported
 ///   durable, and no snapshot rewrites the journal.
+/// - A failed write whose partial bytes cannot be removed, or a directory that cannot be flushed
+///   after a snapshot renamed the new journal into place, stops the store from accepting writes;
+///   the writes before it stay whole and are still made durable (a snapshot flushes the writes it
+///   copies before the rename, so neither journal leaves one in doubt).
 /// - Every file is opened with `O_NOFOLLOW`: a symbolic link in the directory is refused.
 /// - Every failed flush, failed snapshot and cut is logged, with the call and error number.
 public final class FileStore: Store, @unchecked Sendable {
@@ -125,6 +129,10 @@ public final class FileStore: Store, @unchecked Sendable {
     private var snapshotting = false
     private var nextSnapshotAt: Int64
     private var failure: StoreError?
+    /// Why new writes are refused while what was written before them can still be flushed: a
+    /// failed write whose partial bytes could not be removed (past `fileEnd`, a torn write that
+    /// opening cuts). Unlike `failure`, it fails no waiter.
+    private var refusal: StoreError?
     private var snapshotFailure: StoreError?
     private var snapshotFailuresInARow = 0
     private var flushes = 0
@@ -208,11 +216,25 @@ public final class FileStore: Store, @unchecked Sendable {
         if let lockFile { calls.close(lockFile) }
     }
 
-    /// Waits for a running snapshot, then closes the files and releases the lock; later writes fail.
+    /// Waits for a running snapshot, flushes the writes not yet durable (their waiters are then
+    /// told durable, or failed if the flush fails), then closes the files and releases the lock;
+    /// later writes fail.
     public func close() {
         condition.lock()
         defer { condition.unlock() }
         while snapshotting || flushing { condition.wait() }
+        if let journalFile, failure == nil, durable < written {
+            // They are in the file: answered failed, they would still come back after a restart.
+            do {
+                try calls.fdatasync(journalFile, for: .flush)
+                flushes += 1
+                durable = written
+                durableSeq = writtenSeq
+            } catch {
+                failFlush(error, of: journalFile)
+            }
+            condition.broadcast()
+        }
         if let journalFile { calls.close(journalFile) }
         if let lockFile { calls.close(lockFile) }
         journalFile = nil
@@ -470,6 +492,7 @@ public final class FileStore: Store, @unchecked Sendable {
         if let readOnlyReason { throw readOnlyReason }
         guard loaded else { throw StoreError("the store \(directory.path) must be loaded before it is written") }
         if let failure { throw failure }
+        if let refusal { throw refusal }
         guard let journalFile else { throw StoreError("the store \(directory.path) was closed") }
         do {
             try bytes.withUnsafeBytes { try calls.write(journalFile, $0, at: fileEnd, for: .write) }
@@ -479,14 +502,18 @@ public final class FileStore: Store, @unchecked Sendable {
             do {
                 try calls.truncate(journalFile, to: fileEnd, for: .write)
             } catch let cut {
-                failure = error.storeError(
+                // The writes before it are whole and may still be flushed (their waiters must not
+                // be told they failed: they would come back after a restart); the partial bytes
+                // after them are a torn write, which opening the store cuts.
+                let refusal = error.storeError(
                     "cannot write to \(journalFile.path)",
                     "; the partial write could not be removed (\(cut.operation): \(cut.errno)), so the store accepts no more writes until it is opened again"
                 )
+                self.refusal = refusal
                 logger.error(
                     "journal write failed and its partial write could not be removed; refusing further writes",
                     metadata: Self.metadata(error, ["cutErrno": "\(cut.errno.rawValue)"]))
-                throw failure!
+                throw refusal
             }
             logger.warning("journal write failed; nothing was written", metadata: Self.metadata(error))
             throw error.storeError("cannot write to \(journalFile.path)", "; nothing was written")
@@ -576,7 +603,7 @@ public final class FileStore: Store, @unchecked Sendable {
     public var wantsSnapshot: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return writable && loaded && failure == nil && !snapshotting && fileEnd >= nextSnapshotAt
+        return writable && loaded && failure == nil && refusal == nil && !snapshotting && fileEnd >= nextSnapshotAt
     }
 
     /// Starts a snapshot of the durable prefix of `history` on a background thread.
@@ -623,7 +650,7 @@ public final class FileStore: Store, @unchecked Sendable {
     private func beginSnapshot(history: [EventRecord]) -> SnapshotJob? {
         condition.lock()
         defer { condition.unlock() }
-        guard writable, loaded, failure == nil, !snapshotting else { return nil }
+        guard writable, loaded, failure == nil, refusal == nil, !snapshotting else { return nil }
         let lastSeq = durableSeq
         let events = history.prefix { $0.seq <= lastSeq }
         guard events.last?.seq ?? 0 == lastSeq, events.count == lastSeq else { return nil }
@@ -677,6 +704,23 @@ public final class FileStore: Store, @unchecked Sendable {
                 kind: failure.kind)
         }
         guard let journalFile else { throw StoreError("the store \(directory.path) was closed") }
+        if durable < written {
+            // Flush the writes the new journal will copy first: until the directory is flushed
+            // after the rename, either journal may be the one found after a crash, so both must
+            // hold them durably (else a failed directory flush would leave them in doubt).
+            do {
+                try calls.fdatasync(journalFile, for: .snapshot)
+            } catch {
+                failFlush(error, of: journalFile)
+                condition.broadcast()
+                throw error.storeError(
+                    "cannot flush \(journalFile.path) before rewriting it", "; the journal was not rewritten")
+            }
+            flushes += 1
+            durable = written
+            durableSeq = writtenSeq
+            condition.broadcast()
+        }
         let cutOffset = job.cut - base
         let tailLength = Int(fileEnd - cutOffset)
         var tail = [UInt8](repeating: 0, count: tailLength)
@@ -701,17 +745,18 @@ public final class FileStore: Store, @unchecked Sendable {
         do {
             try syncDirectory(for: .snapshot)
         } catch {
-            // The rename may or may not survive a crash: the tail's writes are in doubt, and the
-            // store stops writing rather than risk losing more.
+            // The rename may or may not survive a crash. Both journals hold every write so far
+            // durably, so none is in doubt; but a later write to the new one would be lost with
+            // the rename, so the store takes no more writes.
             let error = error as? StoreError ?? StoreError("\(error)")
-            failure = StoreError(
-                "\(error.message); the writes since the last flush may or may not be there after a restart, and the store accepts no more writes until it is opened again",
-                kind: error.kind, outcomeUnknown: true)
+            refusal = StoreError(
+                "\(error.message) after renaming the rewritten journal into place, so the store accepts no more writes until it is opened again",
+                kind: error.kind)
+            logger.error(
+                "directory flush after a journal rewrite failed; refusing further writes",
+                metadata: ["error": "\(error.message)", "file": "\(path(Self.journalName))"])
             throw error
         }
-        // The new file was flushed whole.
-        durable = written
-        durableSeq = writtenSeq
         snapshotFailuresInARow = 0
         logger.debug(
             "snapshot written",

@@ -43,7 +43,8 @@ struct StorageCallError: Error {
 package enum StorageFault: Sendable {
     /// Fail with this error number, doing nothing.
     case fail(Errno)
-    /// For `pwrite`: write only the first `bytes` bytes (a short write, as on a filling disk).
+    /// For `pwrite`: write only the first `bytes` bytes (a short write, as on a filling disk; 0:
+    /// the call returns 0, no progress).
     case shortWrite(bytes: Int)
     /// Kill the process with SIGKILL before the call (crash-point tests).
     case crash
@@ -169,6 +170,8 @@ struct StorageCalls: Sendable {
                 if errno == EINTR { continue }
                 throw StorageCallError(operation: .pwrite, errno: .current, path: file.path)
             }
+            // No progress at all: retrying would spin for ever (holding the store's lock).
+            if n == 0 { throw StorageCallError(operation: .pwrite, errno: .noSpace, path: file.path) }
             done += n
         }
     }

@@ -311,3 +311,90 @@ def test_a_lock_file_that_is_a_symbolic_link_is_refused_and_its_target_kept(tmp_
     assert server.returncode != 0
     assert "symbolic link" in server.stderr.decode()
     assert target.read_text() == "precious\n"
+
+
+KEYED_ROUNDS = int(os.environ.get("KEYED_CRASH_ROUNDS", "12"))
+
+
+def keyed_request(id, key, names):
+    """A tenant.create (one name) or a tenant.import (several: an operation of several records) under a requestKey."""
+    if len(names) == 1:
+        params = {"actor": OPERATOR, "partnerId": "P1", "name": names[0], "contact": {"email": "it@x.ch"}, "address": ADDRESS}
+    else:
+        params = {"actor": OPERATOR, "partnerId": "P1", "tenants": [{"name": n, "address": ADDRESS, "externalId": n} for n in names]}
+    params["requestKey"] = key
+    return {"jsonrpc": "2.0", "id": id, "method": "tenant.create" if len(names) == 1 else "tenant.import", "params": params}
+
+
+def tenant_ids(result):
+    return [t["id"] for t in ([result["tenant"]] if "tenant" in result else result["tenants"])]
+
+
+def test_sigkill_during_batches_of_keyed_writes_keeps_them_once_each(tmp_path):
+    """Batches of keyed writes (some repeating a key of the same run), a snapshot after each write,
+    SIGKILL at random moments: after a restart every acknowledged key replays its first reply, and
+    retrying every key ever sent leaves each name exactly once."""
+    rng = random.Random(SEED)
+    store = tmp_path / "store"
+    acknowledged = {}  # key -> tenant IDs of its reply
+    sent = {}  # key -> names
+    number = 0
+    for round in range(KEYED_ROUNDS):
+        context = f"(round {round}, CRASH_SEED={SEED})"
+        server = start(store, "--snapshot-mib", "0")
+        if round == 0:
+            assert "result" in call(server, 0, "partner.create", {"actor": OPERATOR, "name": "Keyed"})
+        for key, ids in acknowledged.items():
+            reply = call(server, "r", keyed_request("r", key, sent[key])["method"], keyed_request("r", key, sent[key])["params"])
+            assert tenant_ids(reply["result"]) == ids, f"key {key} replays {reply} instead of {ids} {context}"
+        batches = []
+        for b in range(rng.randint(1, 30)):
+            batch = []
+            for _ in range(rng.randint(1, 6)):
+                if sent and rng.random() < 0.2:
+                    key = rng.choice(sorted(sent))
+                else:
+                    number += 1
+                    key = f"k{number}"
+                    sent[key] = [f"Keyed {number}.{i}" for i in range(rng.choice([1, 1, 2, 3]))]
+                batch.append(keyed_request(f"{b}-{len(batch)}", key, sent[key]))
+            batches.append(batch)
+        payload = b"".join((json.dumps(batch) + "\n").encode() for batch in batches)
+        writer = threading.Thread(target=lambda: _write_quietly(server, payload))
+        writer.start()
+        for batch in batches[: rng.randint(0, len(batches))]:
+            line = server.stdout.readline()
+            if not line:
+                break
+            keys = {request["id"]: request["params"]["requestKey"] for request in batch}
+            for reply in json.loads(line):
+                assert "result" in reply, f"{reply} {context}"
+                ids = tenant_ids(reply["result"])
+                key = keys[reply["id"]]
+                assert acknowledged.setdefault(key, ids) == ids, f"key {key} answered {ids} and {acknowledged[key]} {context}"
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=60)
+        writer.join()
+        for stream in (server.stdin, server.stdout, server.stderr):
+            with contextlib.suppress(BrokenPipeError):
+                stream.close()
+    server = start(store)
+    for key, names in sent.items():
+        reply = call(server, "retry", keyed_request("retry", key, names)["method"], keyed_request("retry", key, names)["params"])
+        assert "result" in reply, f"retrying {key}: {reply} (CRASH_SEED={SEED})"
+        if key in acknowledged:
+            assert tenant_ids(reply["result"]) == acknowledged[key], f"key {key} (CRASH_SEED={SEED})"
+    expected = [name for names in sent.values() for name in names]
+    tenant_names = []
+    cursor = None
+    while True:
+        params = {"actor": OPERATOR, "limit": 1000}
+        if cursor:
+            params["cursor"] = cursor
+        result = call(server, "list", "tenant.list", params)["result"]
+        tenant_names += [t["name"] for t in result["tenants"]]
+        cursor = result["nextCursor"]
+        if cursor is None:
+            break
+    assert sorted(tenant_names) == sorted(expected), f"each name once (CRASH_SEED={SEED})"
+    stop(server)

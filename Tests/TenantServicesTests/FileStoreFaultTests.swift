@@ -288,6 +288,171 @@ final class FaultPlan: Sendable {
         #expect(try Self.namesAfterRestart(directory.url) == ["After"])
     }
 
+    /// A write whose partial bytes cannot be removed stops the store from taking more writes,
+    /// but the whole writes before it are still made durable and acknowledged: answering them
+    /// failed would be a lie, since they are in the journal and come back after a restart.
+    @Test func aPartialWriteThatCannotBeRemovedFailsNoEarlierWrite() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let log = CapturedLog()
+        let (portal, store) = try Self.open(directory.url, plan: plan, log: log)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        let first = try portal.submit(Self.tenant("First"), as: Self.op)
+        let second = try portal.submit(Self.tenant("Second"), as: Self.op)
+        let calls = Locked(0)
+        plan.add { call in
+            guard call.activity == .write, call.operation == .pwrite else { return nil }
+            return calls.withLock {
+                $0 += 1
+                return $0 == 1 ? .shortWrite(bytes: 17) : $0 == 2 ? .fail(.noSpace) : nil
+            }
+        }
+        plan.fail(.ftruncate, .write)
+        let refused = #expect(throws: PortalError.self) { _ = try portal.submit(Self.tenant("Full"), as: Self.op) }
+        #expect(refused?.code == .storageFailure)
+        #expect(try first.wait().tenant.name == "First", "a whole earlier write is made durable")
+        #expect(try second.wait().tenant.name == "Second")
+        let later = #expect(throws: PortalError.self) { _ = try portal.perform(Self.tenant("Later"), as: Self.op) }
+        #expect(later?.message.contains("accepts no more writes") == true, "\(String(describing: later))")
+        #expect(try Self.names(portal) == ["First", "Second"])
+        store.close()
+        #expect(try Self.namesAfterRestart(directory.url) == ["First", "Second"], "the partial write is cut")
+    }
+
+    /// The snapshot's journal rewrite copies writes not yet flushed. When the directory cannot be
+    /// flushed after the rename, either journal may be the one found after a crash: both must
+    /// hold those writes durably, so that they are acknowledged, not answered "may be there".
+    @Test func aSnapshotWhoseRenameCannotBeFlushedLeavesNoWriteInDoubt() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let log = CapturedLog()
+        let (portal, store) = try Self.open(directory.url, plan: plan, log: log)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        let pending = try portal.submit(Self.tenant("Pending"), as: Self.op)
+        // The directory's second flush: the one after the new journal was renamed into place.
+        let directoryFlushes = Locked(0)
+        plan.add { call in
+            guard call.activity == .snapshot, call.operation == .fsync, call.path == directory.url.path else {
+                return nil
+            }
+            return directoryFlushes.withLock {
+                $0 += 1
+                return $0 == 2 ? .fail(.ioError) : nil
+            }
+        }
+        #expect(throws: StoreError.self) { try store.snapshot(history: portal.journal) }
+        #expect(try pending.wait().tenant.name == "Pending", "the write is durable in either journal")
+        let later = #expect(throws: PortalError.self) { _ = try portal.perform(Self.tenant("Later"), as: Self.op) }
+        #expect(later?.code == .storageFailure)
+        #expect(later?.message.contains("may be there") == false, "\(String(describing: later))")
+        #expect(try Self.names(portal) == ["Pending"])
+        store.close()
+        #expect(try Self.namesAfterRestart(directory.url) == ["Pending"])
+    }
+
+    /// Flushing the writes a snapshot copies into the new journal can fail: they are then
+    /// answered failed, and never come back.
+    @Test func aSnapshotWhoseFlushOfTheCopiedWritesFailsFailsThemForGood() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let (portal, store) = try Self.open(directory.url, plan: plan)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        _ = try portal.perform(Self.tenant("Kept"), as: Self.op)
+        let pending = try portal.submit(Self.tenant("Pending"), as: Self.op)
+        plan.fail(.fdatasync, .snapshot)
+        #expect(throws: StoreError.self) { try store.snapshot(history: portal.journal) }
+        let error = #expect(throws: PortalError.self) { _ = try pending.wait() }
+        #expect(error?.code == .storageFailure)
+        #expect(error?.message.contains("may be there") == false, "\(String(describing: error))")
+        #expect(try Self.names(portal) == ["Kept"])
+        store.close()
+        #expect(try Self.namesAfterRestart(directory.url) == ["Kept"])
+    }
+
+    /// Closing the store with writes in the journal that were not flushed yet flushes them: they
+    /// are in the file, so answering them failed would be a lie that a restart shows.
+    @Test func closingFlushesTheWritesNotYetDurable() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (portal, store) = try Self.open(directory.url)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        let pending = try portal.submit(Self.tenant("Pending"), as: Self.op)
+        store.close()
+        #expect(try pending.wait().tenant.name == "Pending")
+        let later = #expect(throws: PortalError.self) { _ = try portal.perform(Self.tenant("Later"), as: Self.op) }
+        #expect(later?.message.contains("was closed") == true, "\(String(describing: later))")
+        #expect(try Self.namesAfterRestart(directory.url) == ["Pending"])
+    }
+
+    /// If that flush fails, the writes are answered failed and cut, as after any failed flush.
+    @Test func closingWhenTheFlushFailsCutsTheWritesItFails() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let (portal, store) = try Self.open(directory.url, plan: plan)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        _ = try portal.perform(Self.tenant("Kept"), as: Self.op)
+        let pending = try portal.submit(Self.tenant("Pending"), as: Self.op)
+        plan.fail(.fdatasync, .flush)
+        store.close()
+        let error = #expect(throws: PortalError.self) { _ = try pending.wait() }
+        #expect(error?.message.contains("may be there") == false, "\(String(describing: error))")
+        #expect(try Self.namesAfterRestart(directory.url) == ["Kept"])
+    }
+
+    /// A `pwrite` that writes nothing (returns 0) fails the write with ENOSPC instead of being
+    /// retried for ever while the store's lock is held.
+    @Test func aWriteThatMakesNoProgressFailsInsteadOfSpinning() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let (portal, store) = try Self.open(directory.url, plan: plan)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        let stuck = Locked(true)
+        plan.add { call in
+            call.operation == .pwrite && call.activity == .write && stuck.withLock({ $0 }) ? .shortWrite(bytes: 0) : nil
+        }
+        let outcome = Locked<PortalError?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            do throws(PortalError) {
+                _ = try portal.perform(Self.tenant("Stuck"), as: Self.op)
+            } catch {
+                outcome.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        let answered = done.wait(timeout: .now() + 10) == .success
+        stuck.withLock { $0 = false }
+        if !answered { done.wait() }
+        #expect(answered, "the write was retried for ever")
+        #expect(outcome.withLock { $0 }?.message.contains("No space left on device") == true)
+        _ = try portal.perform(Self.tenant("After"), as: Self.op)
+        store.close()
+        #expect(try Self.namesAfterRestart(directory.url) == ["After"])
+    }
+
+    /// A replay of a key whose first call is durable is answered at once with its response: it
+    /// does not wait for (and fail with) a later write that is still pending.
+    @Test func aReplayOfADurableCallDoesNotFailWithALaterWrite() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        let (portal, store) = try Self.open(directory.url, plan: plan)
+        _ = try portal.perform(PartnerCreate(name: "Acme"), as: Self.op)
+        let first = try portal.perform(Self.tenant("Keyed"), as: Self.op, requestKey: "k").tenant
+        let later = try portal.submit(Self.tenant("Later"), as: Self.op)
+        plan.fail(.fdatasync, .flush)
+        let replay = try portal.submit(Self.tenant("Keyed"), as: Self.op, requestKey: "k")
+        #expect(try replay.wait().tenant.id == first.id, "the first call is durable")
+        #expect(throws: PortalError.self) { _ = try later.wait() }
+        store.close()
+        #expect(try Self.namesAfterRestart(directory.url) == ["Keyed"])
+    }
+
     @Test func storageErrorsCarryTheirKind() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -176,6 +176,60 @@ struct TemporaryDirectory {
         store.close()
     }
 
+    /// A power loss in the middle of writing an operation of several records can keep a later
+    /// page of it and lose an earlier one (zeros): the last operation is torn, not damage in the
+    /// middle, and is cut whole however many of its parts are unreadable.
+    @Test(arguments: [[false, true, true], [true, false, true], [false, false, true], [true, false, false]])
+    func aLastOperationWithAnUnreadablePartBeforeReadableOnesIsCutWhole(readable: [Bool]) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let history = try Self.populate(directory.url, tenants: 2)
+        let journal = directory.file("journal.jsonl")
+        let intact = try Data(contentsOf: journal)
+        var tail = Data()
+        for (i, isReadable) in readable.enumerated() {
+            var extra = history.last!
+            extra.seq += 1 + i
+            var line = try StoreFormat.journalLine(extra, index: i + 1, count: readable.count)
+            if !isReadable { line.replaceSubrange(0..<line.count - 1, with: repeatElement(0, count: line.count - 1)) }
+            tail += line
+        }
+        let handle = try FileHandle(forWritingTo: journal)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: tail)
+        try handle.close()
+        let log = CapturedLog()
+        let store = try FileStore(directory: directory.url, logger: log.logger)
+        #expect(try store.load() == history)
+        #expect(try Data(contentsOf: journal) == intact, "the whole torn operation was cut")
+        #expect(log.entries(containing: "cutting a torn write").first?.metadata["offset"] == "\(intact.count)")
+        store.close()
+    }
+
+    /// An unreadable part followed by a complete operation is damage, not a torn write, even
+    /// when parts of its own operation follow it first.
+    @Test func anUnreadablePartFollowedByAnotherOperationRefusesToOpen() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let history = try Self.populate(directory.url, tenants: 2)
+        let journal = directory.file("journal.jsonl")
+        let intact = try Data(contentsOf: journal)
+        var tail = Data()
+        for (i, (index, count)) in [(1, 2), (2, 2), (1, 1)].enumerated() {
+            var extra = history.last!
+            extra.seq += 1 + i
+            var line = try StoreFormat.journalLine(extra, index: index, count: count)
+            if i == 0 { line.replaceSubrange(0..<line.count - 1, with: repeatElement(0, count: line.count - 1)) }
+            tail += line
+        }
+        try (intact + tail).write(to: journal)
+        let error = #expect(throws: StoreError.self) { _ = try Self.open(directory.url) }
+        #expect(
+            error?.message.contains("journal.jsonl is damaged at byte \(intact.count)") == true,
+            "\(String(describing: error))")
+        #expect(try Data(contentsOf: journal) == intact + tail, "nothing was changed")
+    }
+
     @Test func damageBeforeTheEndRefusesToOpenAndNamesTheOffset() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
