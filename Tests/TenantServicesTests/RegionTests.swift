@@ -52,23 +52,34 @@ import Testing
         #expect(free.tenant.currency == "EUR")
     }
 
-    /// Region is the tenant's: a domain whose services have all ended, of a tenant that has
-    /// since moved to the other region (free without live domains), is booked again in the
-    /// tenant's region, once no month that is still open bills it in the old one. So a DE tenant never gets a live CH domain (SC-HIN, CH only, is refused
-    /// there as for any DE domain), and `service.available` and the `service.add` action agree.
-    @Test func aDomainBookedAgainAfterAMoveTakesItsTenantsRegion() throws {
+    /// A CH tenant whose only domain (provisioned on 2026-11-05, with `options`) ended on
+    /// 2026-11-10, moved to Berlin on 2026-11-15 (free, as nothing is live).
+    static func movedAfterItsDomainEnded(options: [String] = []) throws -> (
+        world: WorldBuilder, clock: TestClock, tenant: String, domain: String, sales: Principal
+    ) {
         let clock = TestClock("2026-11-05")
         let world = try WorldBuilder(clock: clock)
         let partner = try world.partner("Muster IT")
         let tenant = try world.tenant("Muster AG", of: partner)
         let domain = try world.domain(
-            "muster.ch", of: tenant, options: ["SC-F-OUTBOUND", "SC-HIN"], status: .provisioned, users: [.none: 2])
+            "muster.ch", of: tenant, options: options, status: .provisioned, users: [.none: 2])
         let sales = Principal(id: "pa", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
         _ = try world.portal.perform(
             ServiceCancel(domainId: domain, service: "SC-SERVICE", endDate: CivilDate("2026-11-10")), as: sales)
         clock.set("2026-11-15")
         let germany = Address(street: "Unter den Linden 1", postalCode: "10117", city: "Berlin", country: "DE")
         _ = try world.portal.perform(TenantUpdate(tenantId: tenant, address: germany), as: sales)
+        return (world, clock, tenant, domain, sales)
+    }
+
+    /// Region is the tenant's: a domain whose services have all ended, of a tenant that has
+    /// since moved to the other region (free without live domains), is booked again in the
+    /// tenant's region, once no month that is still open bills it in the old one. So a DE tenant
+    /// never gets a live CH domain (SC-HIN, CH only, is refused there as for any DE domain), and
+    /// `service.available` and the `service.add` action agree.
+    @Test func aDomainBookedAgainAfterAMoveTakesItsTenantsRegion() throws {
+        let (world, clock, _, domain, sales) = try Self.movedAfterItsDomainEnded(
+            options: ["SC-F-OUTBOUND", "SC-HIN"])
 
         // In November the domain still has lines, billed in CH where its services ran: booked
         // again now it would move to DE and reprice them, so it is refused until December (a new
@@ -111,17 +122,7 @@ import Testing
     /// While the ended domain cannot be booked again in the new region (its month is still
     /// billed in the old one), a new domain of the same name can, at once and in the new region.
     @Test func aNewDomainOfTheNameMayBeAddedWhileTheEndedOneIsStillBilled() throws {
-        let clock = TestClock("2026-11-05")
-        let world = try WorldBuilder(clock: clock)
-        let partner = try world.partner("Muster IT")
-        let tenant = try world.tenant("Muster AG", of: partner)
-        let domain = try world.domain("muster.ch", of: tenant, status: .provisioned, users: [.none: 2])
-        let sales = Principal(id: "pa", kind: .partnerAdmin, partnerId: partner, roles: [.ALL])
-        _ = try world.portal.perform(
-            ServiceCancel(domainId: domain, service: "SC-SERVICE", endDate: CivilDate("2026-11-10")), as: sales)
-        clock.set("2026-11-15")
-        let germany = Address(street: "Unter den Linden 1", postalCode: "10117", city: "Berlin", country: "DE")
-        _ = try world.portal.perform(TenantUpdate(tenantId: tenant, address: germany), as: sales)
+        let (world, _, tenant, domain, sales) = try Self.movedAfterItsDomainEnded()
         let november = try world.portal.perform(BillingStatement(month: Month("2026-11")!), as: sales)
         let added = try world.portal.perform(DomainAdd(tenantId: tenant, name: "muster.ch", mode: .inline), as: sales)
         #expect(added.domain.id != domain && added.domain.region == .DE)
