@@ -67,6 +67,16 @@ def all_tenants(process):
             return {t["name"]: t["id"] for t in tenants}
 
 
+def kill_mid_write(process, writer):
+    """SIGKILLs a server while `writer` may still be sending to it, and reaps both."""
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    writer.join()
+    for stream in (process.stdin, process.stdout, process.stderr):
+        with contextlib.suppress(BrokenPipeError):
+            stream.close()
+
+
 def test_every_acknowledged_write_survives_sigkill(tmp_path):
     rng = random.Random(SEED)
     store = tmp_path / "store"
@@ -103,12 +113,7 @@ def test_every_acknowledged_write_survives_sigkill(tmp_path):
             assert "result" in reply, f"{reply} {context}"
             acknowledged[reply["result"]["tenant"]["name"]] = reply["result"]["tenant"]["id"]
             replies += 1
-        server.send_signal(signal.SIGKILL)
-        server.wait(timeout=60)
-        writer.join()
-        for stream in (server.stdin, server.stdout, server.stderr):
-            with contextlib.suppress(BrokenPipeError):
-                stream.close()
+        kill_mid_write(server, writer)
     server = start(store)
     present = all_tenants(server)
     for name, id in acknowledged.items():
@@ -372,15 +377,11 @@ def test_sigkill_during_batches_of_keyed_writes_keeps_them_once_each(tmp_path):
                 ids = tenant_ids(reply["result"])
                 key = keys[reply["id"]]
                 assert acknowledged.setdefault(key, ids) == ids, f"key {key} answered {ids} and {acknowledged[key]} {context}"
-        server.send_signal(signal.SIGKILL)
-        server.wait(timeout=60)
-        writer.join()
-        for stream in (server.stdin, server.stdout, server.stderr):
-            with contextlib.suppress(BrokenPipeError):
-                stream.close()
+        kill_mid_write(server, writer)
     server = start(store)
     for key, names in sent.items():
-        reply = call(server, "retry", keyed_request("retry", key, names)["method"], keyed_request("retry", key, names)["params"])
+        retry = keyed_request("retry", key, names)
+        reply = call(server, "retry", retry["method"], retry["params"])
         assert "result" in reply, f"retrying {key}: {reply} (CRASH_SEED={SEED})"
         if key in acknowledged:
             assert tenant_ids(reply["result"]) == acknowledged[key], f"key {key} (CRASH_SEED={SEED})"

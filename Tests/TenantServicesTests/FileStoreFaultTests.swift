@@ -478,10 +478,7 @@ final class FaultPlan: Sendable {
         var extra = history.last!
         extra.seq += 1
         let torn = try StoreFormat.journalLine(extra, index: 1, count: 2) + Array("{\"part\":[2,2],\"ev".utf8)
-        let handle = try FileHandle(forWritingTo: journal)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(torn))
-        try handle.close()
+        try FileStoreTests.append(Data(torn), to: journal)
         let log = CapturedLog()
         let (portal, store) = try Self.open(directory.url, log: log)
         #expect(portal.journal == history)

@@ -148,14 +148,19 @@ struct TemporaryDirectory {
         let history = try Self.populate(directory.url, tenants: 3)
         let journal = directory.file("journal.jsonl")
         let intact = try Data(contentsOf: journal)
-        let handle = try FileHandle(forWritingTo: journal)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(tail.utf8))
-        try handle.close()
+        try Self.append(Data(tail.utf8), to: journal)
         let (portal, store) = try Self.open(directory.url)
         #expect(portal.journal == history)
         #expect(try Data(contentsOf: journal) == intact, "the torn tail was cut")
         store.close()
+    }
+
+    /// Appends bytes to a file, as a write that was not flushed (or was torn) would leave them.
+    static func append(_ bytes: Data, to file: URL) throws {
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: bytes)
+        try handle.close()
     }
 
     @Test func anOperationMissingItsLastPartIsCutWhole() throws {
@@ -166,10 +171,7 @@ struct TemporaryDirectory {
         let intact = try Data(contentsOf: journal)
         var extra = history.last!
         extra.seq += 1
-        let handle = try FileHandle(forWritingTo: journal)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(try StoreFormat.journalLine(extra, index: 1, count: 2)))
-        try handle.close()
+        try Self.append(Data(try StoreFormat.journalLine(extra, index: 1, count: 2)), to: journal)
         let (portal, store) = try Self.open(directory.url)
         #expect(portal.journal == history)
         #expect(try Data(contentsOf: journal) == intact)
@@ -194,10 +196,7 @@ struct TemporaryDirectory {
             if !isReadable { line.replaceSubrange(0..<line.count - 1, with: repeatElement(0, count: line.count - 1)) }
             tail += line
         }
-        let handle = try FileHandle(forWritingTo: journal)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: tail)
-        try handle.close()
+        try Self.append(tail, to: journal)
         let log = CapturedLog()
         let store = try FileStore(directory: directory.url, logger: log.logger)
         #expect(try store.load() == history)
