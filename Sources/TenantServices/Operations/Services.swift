@@ -177,14 +177,14 @@ extension Transaction {
         {
             return .bookedElsewhere
         }
-        if live.isEmpty, let old = state.domains[domain.id]?.region, old != domain.region {
+        if live.isEmpty, let stored = state.domains[domain.id], stored.region != domain.region {
             let month = Month(today)
-            let billedThisMonth = state.domains[domain.id]!.services.contains { service in
+            let billedThisMonth = stored.services.contains { service in
                 guard let start = service.billingStart else { return false }
-                return start <= (service.endDate ?? CivilDate.latest)
-                    && (service.endDate ?? CivilDate.latest) >= month.first
+                let end = service.endDate ?? CivilDate.latest
+                return start <= end && end >= month.first
             }
-            if billedThisMonth { return .billedInOldRegion(old, month: month) }
+            if billedThisMonth { return .billedInOldRegion(stored.region, month: month) }
         }
         if let existing = live.first(where: { codes.contains($0.code) }) { return .alreadyLive(existing) }
         let all = live.map(\.code) + codes
